@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from entities.models import CURRENCY_CHOICES, Entity
+from partners.models import Partner
+
+PRICE_FIELD = {
+    "max_digits": 12,
+    "decimal_places": 4,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
+
+
+class DistributionProfile(models.Model):
+    """A routing profile: which partners get leads, and at what base price."""
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="profiles")
+    name = models.CharField(max_length=100)
+    base_price = models.DecimalField("base price per lead", **PRICE_FIELD)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Assignment(models.Model):
+    """A partner's place in a profile, with an optional price that overrides the base price."""
+
+    profile = models.ForeignKey(DistributionProfile, models.CASCADE, related_name="assignments")
+    partner = models.ForeignKey(Partner, models.PROTECT, related_name="assignments")
+    name = models.CharField(max_length=100, help_text="E.g. the segment this partner buys.")
+    price_override = models.DecimalField(
+        "price per lead (override)", null=True, blank=True, **PRICE_FIELD
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="profile__entity")
+
+    class Meta:
+        ordering = ["profile__name", "name"]
+
+    def __str__(self):
+        return f"{self.profile.name} · {self.name}"
+
+    @property
+    def price(self) -> Decimal:
+        """The per-lead price a delivery made now would carry."""
+        if self.price_override is not None:
+            return self.price_override
+        return self.profile.base_price
+
+
+class Lead(models.Model):
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="leads", db_index=False)
+    external_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "external_id"], name="unique_lead_per_entity")
+        ]
+
+    def __str__(self):
+        return self.external_id
+
+
+class DistributionTransaction(models.Model):
+    """One successful delivery of a lead to a partner, with the price that applied at that moment.
+
+    `invoice_id` is set by the invoicing app when the delivery is put on an invoice; this app
+    never reads invoices. The foreign-key constraint is added by an invoicing migration so that
+    the dependency between the apps points one way. Foreign keys carry no automatic index: on a
+    table of millions of rows every index slows the stamping of a month onto its invoices.
+    """
+
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    STATUS_CHOICES = [(DELIVERED, "Delivered"), (CANCELLED, "Cancelled")]
+
+    REASON_REJECTED = "rejected"
+    REASON_REFUNDED = "refunded"
+    REASON_REVOKED = "revoked"
+    CANCEL_REASON_CHOICES = [
+        (REASON_REJECTED, "Rejected by partner"),
+        (REASON_REFUNDED, "Refunded"),
+        (REASON_REVOKED, "Revoked by automation"),
+    ]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, db_index=False, related_name="+")
+    partner = models.ForeignKey(Partner, models.PROTECT, db_index=False, related_name="+")
+    assignment = models.ForeignKey(Assignment, models.PROTECT, db_index=False, related_name="+")
+    lead = models.ForeignKey(Lead, models.PROTECT, db_index=False, related_name="transactions")
+    price = models.DecimalField(max_digits=12, decimal_places=4)
+    currency = models.CharField(max_length=3)
+    delivered_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=DELIVERED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=10, choices=CANCEL_REASON_CHOICES, blank=True)
+    invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "assignment"], name="one_delivery_per_lead_and_assignment"
+            ),
+        ]
+        indexes = [
+            # The billing queries: open (delivered, not yet invoiced) rows of an Entity by date.
+            models.Index(
+                fields=["entity", "delivered_at"],
+                name="txn_open_by_entity_date",
+                condition=Q(status="delivered", invoice_id__isnull=True),
+            ),
+            models.Index(
+                fields=["invoice_id"], name="txn_by_invoice", condition=Q(invoice_id__isnull=False)
+            ),
+            models.Index(fields=["entity", "-delivered_at"], name="txn_log_by_entity_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} → {self.partner_id} at {self.price} {self.currency}"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.CANCELLED

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "distribution"
+urlpatterns = [
+    path("logs/", views.logs, name="logs"),
+    path("profiles/", views.profiles, name="profiles"),
+    path("profiles/new/", views.profile_create, name="profile_create"),
+    path("profiles/<int:pk>/", views.profile_detail, name="profile_detail"),
+    path("profiles/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
+    path("profiles/<int:pk>/assign/", views.assignment_create, name="assignment_create"),
+    path("assignments/<int:pk>/edit/", views.assignment_edit, name="assignment_edit"),
+]

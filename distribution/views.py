@@ -1,0 +1,140 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+
+from entities.decorators import entity_required, role_required
+
+from .forms import AssignmentForm, LogFilterForm, ProfileForm
+from .models import Assignment, DistributionProfile, DistributionTransaction
+
+LOG_PAGE_SIZE = 100
+
+
+@entity_required
+def logs(request):
+    """Every delivery of the current Entity, newest first, with filters."""
+    transactions = DistributionTransaction.objects.select_related(
+        "partner", "lead", "assignment__profile"
+    ).order_by("-delivered_at", "-pk")
+    filters = LogFilterForm(request.GET, entity=request.entity)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        tz = ZoneInfo(request.entity.time_zone)
+        if data["q"].strip():
+            transactions = transactions.filter(lead__external_id__icontains=data["q"].strip())
+        if data["partner"]:
+            transactions = transactions.filter(partner=data["partner"])
+        if data["profile"]:
+            transactions = transactions.filter(assignment__profile=data["profile"])
+        if data["status"]:
+            transactions = transactions.filter(status=data["status"])
+        if data["start"]:
+            transactions = transactions.filter(
+                delivered_at__gte=datetime.combine(data["start"], time.min, tz)
+            )
+        if data["end"]:
+            transactions = transactions.filter(
+                delivered_at__lt=datetime.combine(data["end"] + timedelta(days=1), time.min, tz)
+            )
+    page = Paginator(transactions, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "distribution/logs.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "reasons": DistributionTransaction.CANCEL_REASON_CHOICES,
+        },
+    )
+
+
+@entity_required
+def profiles(request):
+    return render(
+        request,
+        "distribution/profiles.html",
+        {
+            "profiles": DistributionProfile.objects.annotate(
+                assignment_count=Count("assignments")
+            ).order_by("name")
+        },
+    )
+
+
+@entity_required
+def profile_detail(request, pk):
+    profile = get_object_or_404(DistributionProfile, pk=pk)
+    return render(
+        request,
+        "distribution/profile_detail.html",
+        {
+            "profile": profile,
+            "assignments": profile.assignments.select_related("partner").order_by("name"),
+        },
+    )
+
+
+@role_required("finance")
+def profile_create(request):
+    form = ProfileForm(
+        request.POST or None,
+        instance=DistributionProfile(
+            entity=request.entity, currency=request.entity.default_currency
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        profile = form.save()
+        messages.success(request, f"Profile {profile.name} created. Now assign partners to it.")
+        return redirect("distribution:profile_detail", profile.pk)
+    return _form(request, form, title="New profile")
+
+
+@role_required("finance")
+def profile_edit(request, pk):
+    profile = get_object_or_404(DistributionProfile, pk=pk)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Profile saved. Recorded deliveries keep their prices.")
+        return redirect("distribution:profile_detail", profile.pk)
+    return _form(request, form, title=f"Edit {profile.name}", profile=profile)
+
+
+@role_required("finance")
+def assignment_create(request, pk):
+    profile = get_object_or_404(DistributionProfile, pk=pk)
+    form = AssignmentForm(
+        request.POST or None, instance=Assignment(profile=profile), entity=request.entity
+    )
+    if request.method == "POST" and form.is_valid():
+        assignment = form.save()
+        messages.success(request, f"{assignment.partner.name} assigned to {profile.name}.")
+        return redirect("distribution:profile_detail", profile.pk)
+    return _form(request, form, title=f"Assign a partner to {profile.name}", profile=profile)
+
+
+@role_required("finance")
+def assignment_edit(request, pk):
+    assignment = get_object_or_404(Assignment.objects.select_related("profile"), pk=pk)
+    form = AssignmentForm(request.POST or None, instance=assignment, entity=request.entity)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Assignment saved. Recorded deliveries keep their prices.")
+        return redirect("distribution:profile_detail", assignment.profile_id)
+    return _form(request, form, title=f"Edit {assignment}", profile=assignment.profile)
+
+
+def _form(request, form, **context):
+    return render(
+        request,
+        "distribution/form.html",
+        {"form": form, **context},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,75 @@
+from zoneinfo import available_timezones
+
+from django import forms
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+
+from .models import Entity
+from .vat import normalize_vat_id, vat_id_problem
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
+
+
+class EntityForm(forms.ModelForm):
+    """The seller details printed on every invoice the Entity issues."""
+
+    time_zone = forms.ChoiceField(
+        choices=TIME_ZONE_CHOICES,
+        help_text="Billing periods and issue dates follow this time zone.",
+    )
+
+    class Meta:
+        model = Entity
+        fields = [
+            "name",
+            "legal_name",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "vat_id",
+            "tax_number",
+            "tax_office",
+            "email",
+            "phone",
+            "bank_name",
+            "iban",
+            "bic",
+            "default_currency",
+            "payment_terms_days",
+            "vat_rate",
+            "invoice_number_format",
+            "time_zone",
+        ]
+        help_texts = {
+            "tax_number": "German Steuernummer; printed when no VAT ID is given.",
+            "payment_terms_days": "Default for new partners.",
+        }
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def clean_iban(self):
+        iban = stdnum_iban.compact(self.cleaned_data["iban"])
+        if iban and not stdnum_iban.is_valid(iban):
+            raise forms.ValidationError("This IBAN is not valid: check the digits.")
+        return iban
+
+    def clean_bic(self):
+        bic = stdnum_bic.compact(self.cleaned_data["bic"])
+        if bic and not stdnum_bic.is_valid(bic):
+            raise forms.ValidationError("A BIC has 8 or 11 characters, e.g. COBADEFFXXX.")
+        return bic
+
+    def clean(self):
+        data = super().clean()
+        vat_id, country = data.get("vat_id"), data.get("country")
+        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
+            self.add_error("vat_id", problem)
+        return data
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses this key, e.g. “Lead router production”."
+    )

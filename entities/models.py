@@ -1,0 +1,250 @@
+import hashlib
+import secrets
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django_scopes import ScopedManager
+
+COUNTRY_CHOICES = [
+    ("AT", "Austria"),
+    ("BE", "Belgium"),
+    ("BG", "Bulgaria"),
+    ("HR", "Croatia"),
+    ("CY", "Cyprus"),
+    ("CZ", "Czechia"),
+    ("DK", "Denmark"),
+    ("EE", "Estonia"),
+    ("FI", "Finland"),
+    ("FR", "France"),
+    ("DE", "Germany"),
+    ("GR", "Greece"),
+    ("HU", "Hungary"),
+    ("IE", "Ireland"),
+    ("IT", "Italy"),
+    ("LV", "Latvia"),
+    ("LT", "Lithuania"),
+    ("LU", "Luxembourg"),
+    ("MT", "Malta"),
+    ("NL", "Netherlands"),
+    ("PL", "Poland"),
+    ("PT", "Portugal"),
+    ("RO", "Romania"),
+    ("SK", "Slovakia"),
+    ("SI", "Slovenia"),
+    ("ES", "Spain"),
+    ("SE", "Sweden"),
+    ("AU", "Australia"),
+    ("CA", "Canada"),
+    ("CH", "Switzerland"),
+    ("GB", "United Kingdom"),
+    ("IL", "Israel"),
+    ("IN", "India"),
+    ("JP", "Japan"),
+    ("NO", "Norway"),
+    ("NZ", "New Zealand"),
+    ("SG", "Singapore"),
+    ("AE", "United Arab Emirates"),
+    ("US", "United States"),
+]
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
+)
+CURRENCY_CHOICES = [("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")]
+PAYMENT_TERMS_CHOICES = [(7, "Net 7"), (14, "Net 14"), (30, "Net 30")]
+
+
+def format_document_number(pattern: str, counter: int, issued_on) -> str:
+    """Fill a number pattern such as `RE-{YYYY}-{seq:05}` for one document."""
+    text = (
+        pattern.replace("{YYYY}", f"{issued_on:%Y}")
+        .replace("{YY}", f"{issued_on:%y}")
+        .replace("{MM}", f"{issued_on:%m}")
+    )
+    return text.format(seq=counter)
+
+
+def validate_number_pattern(pattern: str) -> None:
+    if "{seq" not in pattern:
+        raise ValidationError("The pattern needs the counter token {seq} (or {seq:05} to pad).")
+    try:
+        format_document_number(pattern, 1, date(2026, 1, 1))
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ValidationError(
+            f"This pattern cannot be filled ({exc}). Use {{YYYY}}, {{YY}}, {{MM}} and {{seq:05}}."
+        ) from None
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An operator's login. Partners log into the portal with a separate account."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.email
+
+
+class Account(models.Model):
+    """The tenant: one operator company, with one or more legal Entities."""
+
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Entity(models.Model):
+    """A legal seller of an Account: the party that issues invoices."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="entities")
+    name = models.CharField("display name", max_length=100)
+    legal_name = models.CharField(max_length=200)
+    street = models.CharField(max_length=200)
+    postcode = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
+    vat_id = models.CharField("VAT ID", max_length=20, blank=True)
+    tax_number = models.CharField(max_length=40, blank=True)
+    tax_office = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    bank_name = models.CharField(max_length=100, blank=True)
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    payment_terms_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(0), MaxValueValidator(365)]
+    )
+    vat_rate = models.DecimalField(
+        "VAT rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="Domestic VAT rate charged on this Entity's invoices; 0 where no VAT applies.",
+    )
+    invoice_number_format = models.CharField(
+        max_length=60,
+        validators=[validate_number_pattern],
+        default="RE-{YYYY}-{seq:05}",
+        help_text="Tokens: {YYYY} year of issue, {seq} counter, {seq:05} counter with 5 digits.",
+    )
+    time_zone = models.CharField(max_length=60, default="Europe/Berlin")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_in_eu(self) -> bool:
+        return self.country in EU_COUNTRIES
+
+
+class Membership(models.Model):
+    OWNER = "owner"
+    FINANCE = "finance"
+    VIEWER = "viewer"
+    ROLE_CHOICES = [(OWNER, "Owner"), (FINANCE, "Finance"), (VIEWER, "Viewer")]
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(Account, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=VIEWER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_account")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.account} ({self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (self.OWNER, self.FINANCE)
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    """A key for the JSON API, valid for one Entity. Only its hash is stored."""
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, entity: Entity, name: str) -> tuple["ApiKey", str]:
+        """Create a key and return it with its secret, which is shown once and never stored."""
+        secret = "lf_" + secrets.token_urlsafe(32)
+        key = cls.objects.create(
+            entity=entity, name=name, prefix=secret[:10], key_hash=hash_api_key(secret)
+        )
+        return key, secret

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "entities"
+urlpatterns = [
+    path("", views.settings_page, name="settings"),
+    path("switch-entity/", views.switch_entity, name="switch_entity"),
+    path("api-keys/new/", views.create_api_key, name="create_api_key"),
+    path("api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+]

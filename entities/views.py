@@ -1,0 +1,79 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .decorators import entity_required, role_required
+from .forms import ApiKeyForm, EntityForm
+from .models import ApiKey, Membership
+from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
+
+
+@require_POST
+@login_required
+def switch_entity(request):
+    """Make another Entity of the user's Accounts the current one. Object pages belong to one
+    Entity, so the switch always lands on the invoices page."""
+    wanted = request.POST.get("entity", "")
+    if wanted.isdigit() and int(wanted) in {e.pk for e in entities_of(request.user)}:
+        request.session[CURRENT_ENTITY_SESSION_KEY] = int(wanted)
+    return redirect("invoicing:index")
+
+
+def _render_settings(request, form=None, key_form=None, new_secret=None, status=200):
+    is_owner = request.membership.role == Membership.OWNER
+    form = form or EntityForm(instance=request.entity)
+    if not is_owner:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "entities/settings.html",
+        {
+            "form": form,
+            "key_form": key_form or ApiKeyForm(),
+            "api_keys": ApiKey.objects.filter(entity=request.entity).order_by(
+                "revoked_at", "-created_at"
+            ),
+            "new_secret": new_secret,
+        },
+        status=status,
+    )
+
+
+@entity_required
+def settings_page(request):
+    """The current Entity's seller details and API keys; only an owner changes them."""
+    if request.method != "POST":
+        return _render_settings(request)
+    if request.membership.role != Membership.OWNER:
+        raise PermissionDenied("Only an owner of this account can change its settings.")
+    form = EntityForm(request.POST, instance=request.entity)
+    if not form.is_valid():
+        return _render_settings(request, form=form, status=400)
+    form.save()
+    messages.success(request, "Settings saved. Finalized invoices keep the details they had.")
+    return redirect("entities:settings")
+
+
+@require_POST
+@role_required("owner")
+def create_api_key(request):
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _render_settings(request, key_form=form, status=400)
+    key, secret = ApiKey.issue(request.entity, form.cleaned_data["name"])
+    messages.success(request, f"API key “{key.name}” created. Copy it now: it is shown only once.")
+    return _render_settings(request, new_secret=secret)
+
+
+@require_POST
+@role_required("owner")
+def revoke_api_key(request, pk):
+    key = get_object_or_404(ApiKey, pk=pk, revoked_at__isnull=True)
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    messages.success(request, f"API key “{key.name}” revoked; requests with it now get 401.")
+    return redirect("entities:settings")

@@ -1,0 +1,463 @@
+"""From delivered leads to finalized invoices: preview, drafts, adjustments, finalize.
+
+Every function here works inside the caller's tenant scope (the request's, or the one a task
+or command enters) and takes the Entity explicitly as well.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from distribution.models import Assignment, DistributionTransaction
+from distribution.services import mark_delivery_cancelled
+from entities.models import Entity
+from partners.checks import invoicing_details_problems
+from partners.models import Partner
+
+from .amounts import Totals, invoice_totals, line_net_amount
+from .documents import store_pdf
+from .models import Invoice, InvoiceLine, InvoicingError
+from .numbering import take_next_number
+from .taxes import TaxTreatment, decide_tax_treatment
+
+
+def period_bounds(entity: Entity, start: date, end: date) -> tuple[datetime, datetime]:
+    """The period from the first to the last day, inclusive, in the Entity's time zone."""
+    tz = ZoneInfo(entity.time_zone)
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def local_today(entity: Entity) -> date:
+    return timezone.now().astimezone(ZoneInfo(entity.time_zone)).date()
+
+
+def unbilled_transactions(entity: Entity, start: date, end: date):
+    """Delivered, not cancelled, not yet on an invoice, delivered within the period."""
+    lower, upper = period_bounds(entity, start, end)
+    return DistributionTransaction.objects.filter(
+        entity=entity,
+        status=DistributionTransaction.DELIVERED,
+        invoice_id__isnull=True,
+        delivered_at__gte=lower,
+        delivered_at__lt=upper,
+    )
+
+
+def delivery_line_description(assignment: Assignment) -> str:
+    return f"Leads · {assignment.profile.name} · {assignment.name}"
+
+
+# Preview
+
+
+@dataclass
+class PreviewLine:
+    description: str
+    quantity: int
+    unit_price: Decimal
+    net_amount: Decimal
+
+
+@dataclass
+class PartnerPreview:
+    partner: Partner
+    currency: str
+    treatment: TaxTreatment
+    lines: list[PreviewLine] = field(default_factory=list)
+    totals: Totals | None = None
+
+    @property
+    def leads(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+def preview_period(entity: Entity, start: date, end: date) -> list[PartnerPreview]:
+    """What generating drafts for the period would bill, per partner and currency. Read only."""
+    rows = (
+        unbilled_transactions(entity, start, end)
+        .values("partner_id", "currency", "assignment_id", "price")
+        .annotate(leads=Count("id"))
+        .order_by()
+    )
+    rows = list(rows)
+    partners = Partner.objects.in_bulk({row["partner_id"] for row in rows})
+    assignments = Assignment.objects.select_related("profile").in_bulk(
+        {row["assignment_id"] for row in rows}
+    )
+    previews: dict[tuple[int, str], PartnerPreview] = {}
+    for row in rows:
+        key = (row["partner_id"], row["currency"])
+        if key not in previews:
+            partner = partners[row["partner_id"]]
+            previews[key] = PartnerPreview(
+                partner, row["currency"], decide_tax_treatment(entity, partner, end)
+            )
+        previews[key].lines.append(
+            PreviewLine(
+                delivery_line_description(assignments[row["assignment_id"]]),
+                row["leads"],
+                row["price"],
+                line_net_amount(row["leads"], row["price"], row["currency"]),
+            )
+        )
+    for preview in previews.values():
+        preview.lines.sort(key=lambda line: (line.description, line.unit_price))
+        preview.totals = invoice_totals(
+            (line.net_amount for line in preview.lines), preview.treatment.rate, preview.currency
+        )
+    return sorted(previews.values(), key=lambda p: (p.partner.name.lower(), p.currency))
+
+
+# Drafts
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    drafts_created: int
+    drafts_updated: int
+    transactions_billed: int
+
+
+def generate_drafts(entity: Entity, start: date, end: date) -> GenerationResult:
+    """Put every unbilled delivery of the period onto a draft: one per partner and currency.
+
+    Idempotent and safe to run concurrently: a partial unique constraint allows one draft per
+    partner, period and currency; the drafts are locked before transactions are stamped onto
+    them, and only transactions without an invoice are stamped. A second run therefore finds
+    nothing left to bill, and a run racing another waits for it and then bills only what is new.
+    Set-based: one aggregate, one insert, one update, one line rebuild, whatever the volume.
+    """
+    if start > end:
+        raise InvoicingError("The billing period must start before it ends.")
+    with transaction.atomic():
+        groups = list(
+            unbilled_transactions(entity, start, end)
+            .values_list("partner_id", "currency")
+            .distinct()
+            .order_by("partner_id", "currency")
+        )
+        if not groups:
+            return GenerationResult(0, 0, 0)
+        partner_ids = sorted({partner_id for partner_id, _ in groups})
+        existing = set(
+            _drafts_of_period(entity, start, end)
+            .filter(partner_id__in=partner_ids)
+            .values_list("partner_id", "currency")
+        )
+        Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    entity=entity,
+                    partner_id=partner_id,
+                    currency=currency,
+                    period_start=start,
+                    period_end=end,
+                )
+                for partner_id, currency in groups
+                if (partner_id, currency) not in existing
+            ],
+            ignore_conflicts=True,
+        )
+        drafts = list(
+            _drafts_of_period(entity, start, end)
+            .filter(partner_id__in=partner_ids)
+            .select_for_update()
+            .order_by("pk")
+        )
+        billed = (
+            unbilled_transactions(entity, start, end)
+            .filter(partner_id__in=partner_ids)
+            .update(
+                invoice_id=Subquery(
+                    _drafts_of_period(entity, start, end)
+                    .filter(partner_id=OuterRef("partner_id"), currency=OuterRef("currency"))
+                    .values("pk")[:1]
+                )
+            )
+        )
+        rebuild_delivery_lines(drafts)
+        created = len({(d.partner_id, d.currency) for d in drafts} - existing)
+    return GenerationResult(created, len(drafts) - created, billed)
+
+
+def _drafts_of_period(entity: Entity, start: date, end: date):
+    return Invoice.objects.filter(
+        entity=entity, status=Invoice.DRAFT, period_start=start, period_end=end
+    )
+
+
+def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
+    """Replace the drafts' delivery lines by one line per assignment and unit price of the
+    transactions on them, and recompute their totals. Manual credit lines stay."""
+    by_id = {draft.pk: draft for draft in drafts}
+    InvoiceLine.objects.filter(invoice_id__in=by_id, kind=InvoiceLine.DELIVERIES).delete()
+    rows = list(
+        DistributionTransaction.objects.filter(invoice_id__in=by_id)
+        .values("invoice_id", "assignment_id", "price")
+        .annotate(leads=Count("id"))
+        .order_by("invoice_id", "assignment_id", "price")
+    )
+    assignments = Assignment.objects.select_related("profile").in_bulk(
+        {row["assignment_id"] for row in rows}
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice_id=row["invoice_id"],
+            kind=InvoiceLine.DELIVERIES,
+            assignment_id=row["assignment_id"],
+            description=delivery_line_description(assignments[row["assignment_id"]]),
+            quantity=row["leads"],
+            unit_price=row["price"],
+            net_amount=line_net_amount(
+                row["leads"], row["price"], by_id[row["invoice_id"]].currency
+            ),
+        )
+        for row in rows
+    )
+    refresh_totals(drafts)
+
+
+def refresh_totals(drafts: list[Invoice]) -> None:
+    """Recompute and store subtotal, VAT and total of drafts from their lines."""
+    amounts = defaultdict(list)
+    for invoice_id, net_amount in InvoiceLine.objects.filter(
+        invoice_id__in=[d.pk for d in drafts]
+    ).values_list("invoice_id", "net_amount"):
+        amounts[invoice_id].append(net_amount)
+    partners = Partner.objects.select_related("entity").in_bulk({d.partner_id for d in drafts})
+    for draft in drafts:
+        partner = partners[draft.partner_id]
+        treatment = decide_tax_treatment(partner.entity, partner, draft.period_end)
+        totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
+        draft.tax_category, draft.tax_rate, draft.tax_note = (
+            treatment.category,
+            treatment.rate,
+            treatment.note,
+        )
+        draft.subtotal, draft.tax_amount, draft.total = (
+            totals.subtotal,
+            totals.tax_amount,
+            totals.total,
+        )
+    Invoice.objects.bulk_update(
+        drafts, ["tax_category", "tax_rate", "tax_note", "subtotal", "tax_amount", "total"]
+    )
+
+
+def _lock_draft(invoice: Invoice) -> Invoice:
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if not locked.is_draft:
+        raise InvoicingError(f"Invoice {locked.number} is finalized and can no longer change.")
+    return locked
+
+
+def add_credit(invoice: Invoice, description: str, leads: int, unit_price: Decimal) -> InvoiceLine:
+    """Credit `leads` leads at `unit_price` on a draft (e.g. a disputed lead).
+
+    EN 16931 keeps net prices positive (BR-27): a credit is a line with a negative quantity.
+    Refused if it would make the invoice total negative.
+    """
+    description = description.strip()
+    if not description:
+        raise InvoicingError("Say what the credit is for.")
+    if leads < 1:
+        raise InvoicingError("A credit is for at least one lead.")
+    if unit_price <= 0:
+        raise InvoicingError("The price of a credited lead must be more than zero.")
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        line = InvoiceLine.objects.create(
+            invoice=draft,
+            kind=InvoiceLine.CREDIT,
+            description=description,
+            quantity=-leads,
+            unit_price=unit_price,
+            net_amount=line_net_amount(-leads, unit_price, draft.currency),
+        )
+        refresh_totals([draft])
+        if draft.total < 0:
+            raise InvoicingError(
+                f"This credit ({-line.net_amount} {draft.currency}) is more than the invoice's "
+                f"total; an invoice cannot be negative."
+            )
+    return line
+
+
+def remove_credit(line: InvoiceLine) -> None:
+    if line.kind != InvoiceLine.CREDIT:
+        raise InvoicingError("Only manual credits can be removed; delivery lines follow the leads.")
+    with transaction.atomic():
+        draft = _lock_draft(line.invoice)
+        line.delete()
+        refresh_totals([draft])
+
+
+def update_notes(invoice: Invoice, notes: str) -> None:
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        draft.notes = notes.strip()
+        draft.save(update_fields=["notes"])
+
+
+def delete_draft(invoice: Invoice) -> int:
+    """Delete a draft and release its deliveries, which the next generation bills again.
+    Returns how many deliveries were released."""
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        released = DistributionTransaction.objects.filter(invoice_id=draft.pk).update(
+            invoice_id=None
+        )
+        draft.lines.all().delete()
+        draft.delete()
+    return released
+
+
+def cancel_delivery(txn: DistributionTransaction, reason: str) -> None:
+    """Cancel a delivery. Not yet invoiced: it is excluded from billing. On a draft: it leaves
+    the draft, which is recomputed (and deleted if nothing is left on it). On a finalized
+    invoice: refused for now, because only a credit note can correct a finalized invoice."""
+    with transaction.atomic():
+        if txn.invoice_id is not None:
+            # Lock the invoice before the transaction: the order generate_drafts uses.
+            invoice = Invoice.objects.select_for_update().get(pk=txn.invoice_id)
+            if not invoice.is_draft:
+                raise InvoicingError(
+                    f"This lead is billed on finalized invoice {invoice.number}; "
+                    "a finalized invoice can only be corrected by a credit note."
+                )
+        else:
+            invoice = None
+        txn = DistributionTransaction.objects.select_for_update().get(pk=txn.pk)
+        if txn.invoice_id != (invoice.pk if invoice else None):
+            raise InvoicingError("This delivery was just billed or released; please try again.")
+        mark_delivery_cancelled(txn, reason)
+        if invoice is not None:
+            DistributionTransaction.objects.filter(pk=txn.pk).update(invoice_id=None)
+            rebuild_delivery_lines([invoice])
+            if not invoice.lines.exists():
+                invoice.delete()
+
+
+# Finalize
+
+
+def seller_details(entity: Entity) -> dict:
+    return {
+        "name": entity.legal_name,
+        "street": entity.street,
+        "postcode": entity.postcode,
+        "city": entity.city,
+        "country": entity.country,
+        "country_name": entity.get_country_display(),
+        "vat_id": entity.vat_id,
+        "tax_number": entity.tax_number,
+        "tax_office": entity.tax_office,
+        "email": entity.email,
+        "phone": entity.phone,
+        "bank_name": entity.bank_name,
+        "iban": entity.iban,
+        "bic": entity.bic,
+    }
+
+
+def buyer_details(partner: Partner) -> dict:
+    return {
+        "name": partner.legal_name,
+        "kind": partner.kind,
+        "street": partner.street,
+        "postcode": partner.postcode,
+        "city": partner.city,
+        "country": partner.country,
+        "country_name": partner.get_country_display(),
+        "vat_id": partner.vat_id,
+        "email": partner.email,
+        "payment_terms_days": partner.payment_terms_days,
+    }
+
+
+def missing_invoicing_details(invoice: Invoice) -> list[str]:
+    """What stops this invoice from being finalized, in words for the operator."""
+    problems = []
+    entity, partner = invoice.entity, invoice.partner
+    for label, value in [
+        ("your legal name", entity.legal_name),
+        ("your street", entity.street),
+        ("your city", entity.city),
+    ]:
+        if not value.strip():
+            problems.append(f"Fill in {label}.")
+    problems += invoicing_details_problems(partner)
+    if entity.is_in_eu and not (entity.vat_id or entity.tax_number):
+        problems.append("Fill in your VAT ID or tax number (Settings).")
+    if not invoice.lines.exists():
+        problems.append("The draft has no lines.")
+    return problems
+
+
+def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
+    """Give a draft its permanent number and freeze it.
+
+    In one transaction: lock the draft, decide the tax, recompute the totals, take the next
+    number under the sequence's row lock, copy seller and buyer details. The PDF is rendered
+    and locked right after the commit, so the sequence is held only for milliseconds.
+    Raises InvoicingError, changing nothing, if the draft cannot be finalized.
+    """
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        problems = missing_invoicing_details(draft)
+        if problems:
+            raise InvoicingError("Cannot finalize yet: " + " ".join(problems))
+        refresh_totals([draft])
+        if draft.total < 0:
+            raise InvoicingError("The total is negative; remove a credit first.")
+        entity = draft.entity
+        issued_on = local_today(entity)
+        draft.number = take_next_number(entity, draft.kind, issued_on)
+        draft.status = Invoice.FINAL
+        draft.issue_date = issued_on
+        draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
+        draft.seller = seller_details(entity)
+        draft.buyer = buyer_details(draft.partner)
+        draft.finalized_at = timezone.now()
+        draft.finalized_by = user
+        draft.save()
+    store_pdf(draft)
+    return draft
+
+
+def mark_paid(invoice: Invoice, paid_on: date) -> None:
+    if not invoice.is_final:
+        raise InvoicingError("Only a finalized invoice can be paid.")
+    if paid_on < invoice.issue_date:
+        raise InvoicingError("The payment date cannot be before the invoice's issue date.")
+    Invoice.objects.filter(pk=invoice.pk).update(paid_at=paid_on)
+    invoice.paid_at = paid_on
+
+
+def mark_unpaid(invoice: Invoice) -> None:
+    if not invoice.is_final:
+        raise InvoicingError("Only a finalized invoice has a payment status.")
+    Invoice.objects.filter(pk=invoice.pk).update(paid_at=None)
+    invoice.paid_at = None
+
+
+def period_summary(entity: Entity, start: date, end: date) -> dict:
+    """Counts for the invoices page: deliveries in the period, cancelled, already billed."""
+    lower, upper = period_bounds(entity, start, end)
+    delivered = Q(status=DistributionTransaction.DELIVERED)
+    return DistributionTransaction.objects.filter(
+        entity=entity, delivered_at__gte=lower, delivered_at__lt=upper
+    ).aggregate(
+        delivered=Count("id", filter=delivered),
+        cancelled=Count("id", filter=~delivered),
+        billed=Count("id", filter=delivered & Q(invoice_id__isnull=False)),
+    )

@@ -1,0 +1,37 @@
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def money(value) -> str:
+    """1234.5 → '1,234.50'. Amounts are already rounded; this only formats."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+@register.filter
+def unit_price(value) -> str:
+    """Unit prices keep up to four decimals but show at least two: 12.5 → '12.50'."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(value).normalize()
+    places = max(2, -value.as_tuple().exponent)
+    return f"{value:,.{places}f}"
+
+
+@register.filter
+def percent(value) -> str:
+    """19.00 → '19', 25.50 → '25.5'."""
+    value = Decimal(value).normalize()
+    return f"{value:f}"
+
+
+@register.filter
+def iban(value: str) -> str:
+    """Print an IBAN in groups of four, as banks do: 'DE89 3704 0044 0532 0130 00'."""
+    compact = "".join(value.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

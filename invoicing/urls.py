@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "invoicing"
+urlpatterns = [
+    path("", views.invoice_list, name="index"),
+    path("preview/", views.preview, name="preview"),
+    path("generate/", views.generate, name="generate"),
+    path("<int:pk>/", views.invoice_detail, name="detail"),
+    path("<int:pk>/credits/", views.add_credit, name="add_credit"),
+    path("<int:pk>/credits/<int:line_pk>/remove/", views.remove_credit, name="remove_credit"),
+    path("<int:pk>/notes/", views.update_notes, name="update_notes"),
+    path("<int:pk>/delete/", views.delete_draft, name="delete"),
+    path("<int:pk>/finalize/", views.finalize, name="finalize"),
+    path("<int:pk>/pdf/", views.download_pdf, name="pdf"),
+    path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),
+    path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
+    path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),
+]

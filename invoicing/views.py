@@ -1,0 +1,266 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from distribution.models import DistributionTransaction
+from distribution.services import DeliveryError
+from entities.decorators import entity_required, role_required
+
+from . import billing
+from .documents import store_pdf
+from .forms import (
+    CancelDeliveryForm,
+    CreditForm,
+    InvoiceFilterForm,
+    NotesForm,
+    PaidForm,
+    PeriodForm,
+    previous_month,
+)
+from .models import Invoice, InvoiceLine, InvoicingError
+
+
+def get_invoice_for_user(request, pk: int) -> Invoice:
+    """The current Entity's invoice, or 404: another tenant's invoice does not exist here."""
+    return get_object_or_404(Invoice.objects.select_related("partner", "entity"), pk=pk)
+
+
+def _default_period(request) -> dict:
+    start, end = previous_month(billing.local_today(request.entity))
+    return {"start": start, "end": end}
+
+
+@entity_required
+def invoice_list(request):
+    today = billing.local_today(request.entity)
+    invoices = Invoice.objects.select_related("partner").order_by("-period_start", "-pk")
+    filters = InvoiceFilterForm(request.GET)
+    if filters.is_valid():
+        status = filters.cleaned_data["status"]
+        if status == "draft":
+            invoices = invoices.filter(status=Invoice.DRAFT)
+        elif status == "paid":
+            invoices = invoices.filter(status=Invoice.FINAL, paid_at__isnull=False)
+        elif status == "open":
+            invoices = invoices.open(today)
+        elif status == "overdue":
+            invoices = invoices.overdue(today)
+        if query := filters.cleaned_data["q"].strip():
+            invoices = invoices.filter(
+                Q(number__icontains=query) | Q(partner__name__icontains=query)
+            )
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    for invoice in page:
+        invoice.state = invoice.payment_status(today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "invoicing/invoice_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "period_form": PeriodForm(initial=_default_period(request)),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@entity_required
+def preview(request):
+    form = PeriodForm(request.GET if "start" in request.GET else _default_period(request))
+    context = {"form": form}
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        previews = billing.preview_period(request.entity, start, end)
+        context.update(
+            start=start,
+            end=end,
+            previews=previews,
+            summary=billing.period_summary(request.entity, start, end),
+            leads=sum(p.leads for p in previews),
+        )
+    return render(request, "invoicing/preview.html", context)
+
+
+@require_POST
+@role_required("finance")
+def generate(request):
+    form = PeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("invoicing:preview")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    result = billing.generate_drafts(request.entity, start, end)
+    if result.transactions_billed == 0:
+        messages.info(
+            request, "Nothing new to bill in this period: every delivery is on an invoice."
+        )
+    else:
+        messages.success(
+            request,
+            f"{result.drafts_created} draft(s) created, {result.drafts_updated} updated, "
+            f"{result.transactions_billed} deliveries billed. Review each draft, then finalize.",
+        )
+    return redirect(reverse("invoicing:index") + "?status=draft")
+
+
+def _render_detail(request, invoice, status=200, **forms):
+    today = billing.local_today(request.entity)
+    context = {
+        "invoice": invoice,
+        "lines": list(invoice.lines.select_related("assignment")),
+        "state": invoice.payment_status(today),
+        "credit_form": forms.get("credit_form") or CreditForm(),
+        "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": invoice.notes}),
+        "paid_form": forms.get("paid_form") or PaidForm(initial={"paid_on": today}),
+        "document": invoice.documents.defer("content").first() if invoice.is_final else None,
+    }
+    if invoice.is_draft:
+        context["problems"] = billing.missing_invoicing_details(invoice)
+        context["deliveries"] = DistributionTransaction.objects.filter(
+            invoice_id=invoice.pk
+        ).count()
+    return render(request, "invoicing/invoice_detail.html", context, status=status)
+
+
+@entity_required
+def invoice_detail(request, pk):
+    return _render_detail(request, get_invoice_for_user(request, pk))
+
+
+def _fail(request, invoice, error: InvoicingError):
+    messages.error(request, str(error))
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def add_credit(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = CreditForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, credit_form=form)
+    try:
+        billing.add_credit(invoice, **form.cleaned_data)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Credit added.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def remove_credit(request, pk, line_pk):
+    invoice = get_invoice_for_user(request, pk)
+    line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
+    try:
+        billing.remove_credit(line)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Credit removed.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def update_notes(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = NotesForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, notes_form=form)
+    try:
+        billing.update_notes(invoice, form.cleaned_data["notes"])
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Notes saved.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def delete_draft(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    try:
+        released = billing.delete_draft(invoice)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"Draft deleted; {released} deliveries can be billed again.")
+    return redirect("invoicing:index")
+
+
+@require_POST
+@role_required("finance")
+def finalize(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    try:
+        invoice = billing.finalize_invoice(invoice, request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"Invoice {invoice.number} finalized. Its PDF is locked.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@entity_required
+def download_pdf(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    if not invoice.is_final:
+        messages.error(request, "A draft has no PDF yet: finalize it first.")
+        return redirect("invoicing:detail", invoice.pk)
+    document = store_pdf(invoice)
+    response = HttpResponse(bytes(document.content), content_type=document.mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+@require_POST
+@role_required("finance")
+def mark_paid(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = PaidForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, paid_form=form)
+    try:
+        billing.mark_paid(invoice, form.cleaned_data["paid_on"])
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"Invoice {invoice.number} marked paid.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def mark_unpaid(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    try:
+        billing.mark_unpaid(invoice)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"Invoice {invoice.number} marked unpaid.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def cancel_delivery(request, pk):
+    """Cancel a delivery from the Distribution Logs page."""
+    txn = get_object_or_404(DistributionTransaction, pk=pk)
+    form = CancelDeliveryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a reason for the cancellation.")
+    else:
+        try:
+            billing.cancel_delivery(txn, form.cleaned_data["reason"])
+        except (InvoicingError, DeliveryError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Delivery of lead {txn.lead.external_id} cancelled.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("distribution:logs")
+    return redirect(back)

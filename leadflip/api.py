@@ -1,0 +1,182 @@
+"""The JSON API for lead routers: record and cancel deliveries with an Entity's API key.
+
+Views parse and check the request, then call the same service functions as the operator UI.
+Every error is JSON: `{"error": "..."}`, or for bad input `{"errors": {"field": ["..."]}}`
+with status 400 and nothing written.
+"""
+
+import json
+from datetime import timedelta
+from functools import wraps
+
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django_scopes import scope, scopes_disabled
+
+from distribution.models import Assignment, DistributionTransaction
+from distribution.services import DeliveryError, record_delivery
+from entities.models import ApiKey, hash_api_key
+from invoicing.billing import cancel_delivery
+from invoicing.models import InvoicingError
+
+MAX_BODY_BYTES = 64 * 1024
+# A delivery time this far ahead of our clock is a mistake, not clock skew.
+MAX_FUTURE = timedelta(minutes=5)
+# last_used_at is informative; writing it on every request would cost a row update each.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def error(status: int, message: str, **headers) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def invalid(errors: dict[str, str]) -> JsonResponse:
+    return JsonResponse({"errors": {f: [m] for f, m in errors.items()}}, status=400)
+
+
+def api_view(view):
+    """POST only, a valid API key, a JSON object body; runs the view in the key's Entity scope."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method != "POST":
+            return error(405, "Use POST.", Allow="POST")
+        key = authenticate(request)
+        if key is None:
+            return error(
+                401,
+                "Missing or invalid API key. Send the header 'Authorization: Bearer <key>'.",
+                WWW_Authenticate='Bearer realm="api"',
+            )
+        if request.content_type != "application/json":
+            return error(415, "Send the body as JSON with 'Content-Type: application/json'.")
+        if len(request.body) > MAX_BODY_BYTES:
+            return error(413, "The body is too large.")
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return error(400, "The body is not valid JSON.")
+        if not isinstance(body, dict):
+            return error(400, "The body must be a JSON object.")
+        with scope(entity=key.entity):
+            return view(request, key.entity, body, *args, **kwargs)
+
+    return wrapper
+
+
+def authenticate(request) -> ApiKey | None:
+    """The active key the request carries, or None. Keys are looked up by their hash."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    with scopes_disabled():  # the key decides the scope
+        key = (
+            ApiKey.objects.select_related("entity")
+            .filter(key_hash=hash_api_key(secret.strip()), revoked_at__isnull=True)
+            .first()
+        )
+        now = timezone.now()
+        if key and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def delivery_json(txn: DistributionTransaction) -> dict:
+    return {
+        "id": txn.pk,
+        "assignment": txn.assignment_id,
+        "partner": txn.partner_id,
+        "lead": txn.lead.external_id,
+        "price": str(txn.price),
+        "currency": txn.currency,
+        "delivered_at": txn.delivered_at.isoformat(),
+        "status": txn.status,
+        "cancel_reason": txn.cancel_reason or None,
+        "invoiced": txn.invoice_id is not None,
+    }
+
+
+@api_view
+def deliveries(request, entity, body):
+    """Record one delivery: {"assignment": id, "lead": "external id", "delivered_at": "…"}.
+
+    201 with the delivery; 200 with the existing one if this lead was already delivered
+    through this assignment.
+    """
+    errors = {}
+    assignment = None
+    assignment_id = body.get("assignment")
+    if assignment_id in (None, ""):
+        errors["assignment"] = "This field is required."
+    elif isinstance(assignment_id, bool) or not str(assignment_id).isdigit():
+        errors["assignment"] = "Give the assignment's id as an integer."
+    else:
+        assignment = (
+            Assignment.objects.select_related("profile__entity")
+            .filter(pk=int(assignment_id), profile__entity=entity)
+            .first()
+        )
+        if assignment is None:
+            errors["assignment"] = f"No assignment {assignment_id} in {entity.name}."
+        elif not assignment.is_active:
+            errors["assignment"] = "This assignment is paused and takes no deliveries."
+
+    lead = body.get("lead")
+    if lead is None or (isinstance(lead, str) and not lead.strip()):
+        errors["lead"] = "This field is required."
+    elif not isinstance(lead, str | int) or isinstance(lead, bool):
+        errors["lead"] = "Give the lead's id as a string."
+    elif len(str(lead).strip()) > 100:
+        errors["lead"] = "A lead id has at most 100 characters."
+
+    delivered_at = None
+    if body.get("delivered_at") not in (None, ""):
+        raw = body["delivered_at"]
+        try:
+            delivered_at = parse_datetime(raw) if isinstance(raw, str) else None
+        except ValueError:
+            delivered_at = None
+        if delivered_at is None:
+            errors["delivered_at"] = "Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00."
+        elif timezone.is_naive(delivered_at):
+            errors["delivered_at"] = "Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00."
+        elif delivered_at > timezone.now() + MAX_FUTURE:
+            errors["delivered_at"] = "A delivery cannot lie in the future."
+
+    unknown = set(body) - {"assignment", "lead", "delivered_at"}
+    for field in sorted(unknown):
+        errors[field] = "Unknown field."
+    if errors:
+        return invalid(errors)
+    try:
+        txn, created = record_delivery(assignment, str(lead), delivered_at)
+    except DeliveryError as exc:
+        return invalid({"assignment": str(exc)})
+    return JsonResponse(delivery_json(txn), status=201 if created else 200)
+
+
+@api_view
+def cancel(request, entity, body, pk):
+    """Cancel a delivery: {"reason": "rejected" | "refunded" | "revoked"}."""
+    txn = (
+        DistributionTransaction.objects.select_related("lead").filter(pk=pk, entity=entity).first()
+    )
+    if txn is None:
+        return error(404, f"No delivery {pk} in {entity.name}.")
+    reasons = dict(DistributionTransaction.CANCEL_REASON_CHOICES)
+    if body.get("reason") not in reasons:
+        return invalid({"reason": "Choose one of: " + ", ".join(reasons) + "."})
+    if txn.is_cancelled:
+        return error(409, "This delivery is already cancelled.")
+    try:
+        cancel_delivery(txn, body["reason"])
+    except (InvoicingError, DeliveryError) as exc:
+        return error(409, str(exc))
+    txn.refresh_from_db()
+    return JsonResponse(delivery_json(txn))

@@ -1,0 +1,80 @@
+from django import forms
+
+from entities.models import PAYMENT_TERMS_CHOICES
+from entities.vat import normalize_vat_id, vat_id_problem
+
+from .models import Partner
+
+CUSTOM_TERMS = "custom"
+
+
+class PartnerForm(forms.ModelForm):
+    """A partner's billing details. Payment terms are Net 7/14/30 or a custom number of days."""
+
+    terms = forms.ChoiceField(
+        label="Payment terms",
+        choices=[(str(days), label) for days, label in PAYMENT_TERMS_CHOICES]
+        + [(CUSTOM_TERMS, "Custom")],
+    )
+    custom_days = forms.IntegerField(
+        label="Custom terms (days)", min_value=0, max_value=365, required=False
+    )
+
+    class Meta:
+        model = Partner
+        fields = [
+            "name",
+            "kind",
+            "legal_name",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "vat_id",
+            "email",
+            "currency",
+            "is_active",
+        ]
+        help_texts = {
+            "vat_id": "Required for reverse charge within the EU. Greece starts with EL.",
+            "legal_name": "As printed on invoices; for an individual, the full name.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields([*self.Meta.fields[:9], "terms", "custom_days"])
+        days = self.instance.payment_terms_days if self.instance.pk else 14
+        standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
+        self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)
+        if days not in standard:
+            self.initial.setdefault("custom_days", days)
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("terms") == CUSTOM_TERMS:
+            if data.get("custom_days") is None:
+                self.add_error("custom_days", "Enter the number of days for custom terms.")
+            else:
+                self.instance.payment_terms_days = data["custom_days"]
+        elif data.get("terms"):
+            self.instance.payment_terms_days = int(data["terms"])
+        vat_id, country = data.get("vat_id"), data.get("country")
+        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
+            self.add_error("vat_id", problem)
+        return data
+
+
+class PartnerSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    country = forms.ChoiceField(required=False, label="Country")
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "All"), ("active", "Active"), ("inactive", "Inactive")],
+    )
+
+    def __init__(self, *args, countries=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "All"), *countries]

@@ -1,0 +1,86 @@
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from entities.models import Membership
+
+from .factories import make_account, make_entity, make_partner, make_user
+
+
+@pytest.fixture(autouse=True)
+def _no_scope():
+    """Test set-up reads and writes across tenants; views still run inside the scope that
+    the middleware enters for the logged-in user."""
+    with scopes_disabled():
+        yield
+
+
+@pytest.fixture
+def account(db):
+    return make_account()
+
+
+@pytest.fixture
+def entity(account):
+    return make_entity(account)
+
+
+@pytest.fixture
+def partner(entity):
+    return make_partner(entity, name="Solar Leads Munich", legal_name="Solar Leads München GmbH")
+
+
+@pytest.fixture
+def owner(account, entity):
+    return make_user(account, Membership.OWNER, email="owner@acme.test")
+
+
+@pytest.fixture
+def finance(account, entity):
+    return make_user(account, Membership.FINANCE, email="finance@acme.test")
+
+
+@pytest.fixture
+def viewer(account, entity):
+    return make_user(account, Membership.VIEWER, email="viewer@acme.test")
+
+
+@pytest.fixture
+def other_account(db):
+    return make_account("Other Operator")
+
+
+@pytest.fixture
+def other_entity(other_account):
+    return make_entity(other_account, name="Other FR", legal_name="Autre SAS", country="FR")
+
+
+@pytest.fixture
+def outsider(other_account, other_entity):
+    return make_user(other_account, Membership.OWNER, email="outsider@other.test")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner):
+    return _client_for(owner)
+
+
+@pytest.fixture
+def finance_client(finance):
+    return _client_for(finance)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _client_for(outsider)

@@ -1,0 +1,92 @@
+from django.urls import reverse
+
+from entities.models import ApiKey, hash_api_key
+
+from ..factories import make_entity
+
+
+def settings_form(entity, **changes) -> dict:
+    fields = [
+        "name", "legal_name", "street", "postcode", "city", "country", "vat_id", "tax_number",
+        "tax_office", "email", "phone", "bank_name", "iban", "bic", "default_currency",
+        "payment_terms_days", "vat_rate", "invoice_number_format", "time_zone",
+    ]  # fmt: skip
+    return {**{f: getattr(entity, f) for f in fields}, **changes}
+
+
+def test_an_owner_changes_the_seller_details(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, legal_name="Acme Leads AG")
+    )
+    assert response.status_code == 302
+    entity.refresh_from_db()
+    assert entity.legal_name == "Acme Leads AG"
+
+
+def test_the_iban_is_checked_and_stored_without_spaces(owner_client, entity):
+    owner_client.post(
+        reverse("entities:settings"), settings_form(entity, iban="DE02 1203 0000 0000 2020 51")
+    )
+    entity.refresh_from_db()
+    assert entity.iban == "DE02120300000000202051"
+
+
+def test_a_wrong_iban_is_refused(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, iban="DE02120300000000202052")
+    )
+    assert response.status_code == 400
+    assert "This IBAN is not valid" in response.content.decode()
+
+
+def test_an_unknown_time_zone_is_refused(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, time_zone="Mars/Olympus")
+    )
+    assert response.status_code == 400
+    entity.refresh_from_db()
+    assert entity.time_zone == "Europe/Berlin"
+
+
+def test_a_number_format_without_counter_is_refused(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, invoice_number_format="RE-{YYYY}")
+    )
+    assert response.status_code == 400
+    assert "{seq}" in response.content.decode()
+
+
+def test_finance_sees_the_settings_read_only(finance_client, entity):
+    page = finance_client.get(reverse("entities:settings")).content.decode()
+    assert "Only an owner of the account can change them." in page
+    assert "Save settings" not in page
+
+
+def test_finance_cannot_change_the_settings(finance_client, entity):
+    response = finance_client.post(
+        reverse("entities:settings"), settings_form(entity, legal_name="Changed")
+    )
+    assert response.status_code == 403
+
+
+def test_the_settings_change_only_the_current_entity(owner_client, entity, account):
+    sister = make_entity(account, name="Sister", legal_name="Sister GmbH")
+    owner_client.post(reverse("entities:settings"), settings_form(entity, legal_name="Renamed"))
+    sister.refresh_from_db()
+    assert sister.legal_name == "Sister GmbH"
+
+
+def test_a_new_api_key_is_shown_once_and_stored_hashed(owner_client, entity):
+    response = owner_client.post(reverse("entities:create_api_key"), {"name": "Router"})
+    secret = response.context["new_secret"]
+    key = ApiKey.objects.get(name="Router")
+    assert secret in response.content.decode()
+    assert key.key_hash == hash_api_key(secret) and secret not in key.key_hash
+    assert secret not in owner_client.get(reverse("entities:settings")).content.decode()
+
+
+def test_revoking_an_api_key(owner_client, entity):
+    key, _ = ApiKey.issue(entity, "Router")
+    owner_client.post(reverse("entities:revoke_api_key", args=[key.pk]))
+    key.refresh_from_db()
+    assert key.revoked_at is not None

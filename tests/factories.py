@@ -1,0 +1,108 @@
+"""Small factory functions for test data. Call them inside the tests' disabled scope."""
+
+import itertools
+from datetime import datetime
+from decimal import Decimal
+
+from distribution.models import Assignment, DistributionProfile
+from distribution.services import record_delivery
+from entities.models import Account, Entity, Membership, User
+from partners.models import Partner
+
+_seq = itertools.count(1)
+
+
+def make_account(name: str = "Acme Leads") -> Account:
+    return Account.objects.create(name=name)
+
+
+def make_entity(account: Account, **fields) -> Entity:
+    defaults = {
+        "name": "Acme DE",
+        "legal_name": "Acme Leads GmbH",
+        "street": "Friedrichstraße 10",
+        "postcode": "10117",
+        "city": "Berlin",
+        "country": "DE",
+        "vat_id": "DE136695976",
+        "tax_number": "27/123/45678",
+        "tax_office": "Finanzamt Berlin Mitte/Tiergarten",
+        "email": "billing@acme.test",
+        "bank_name": "Berliner Bank",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+        "default_currency": "EUR",
+        "vat_rate": Decimal("19.00"),
+        "payment_terms_days": 14,
+        "time_zone": "Europe/Berlin",
+    }
+    return Entity.objects.create(account=account, **{**defaults, **fields})
+
+
+def make_user(account: Account | None = None, role: str = Membership.OWNER, email=None) -> User:
+    user = User.objects.create_user(email or f"user{next(_seq)}@example.test", "correct-horse-42")
+    if account is not None:
+        Membership.objects.create(user=user, account=account, role=role)
+    return user
+
+
+def make_partner(entity: Entity, **fields) -> Partner:
+    n = next(_seq)
+    defaults = {
+        "name": f"Partner {n}",
+        "legal_name": f"Partner {n} GmbH",
+        "street": "Hauptstraße 1",
+        "postcode": "80331",
+        "city": "München",
+        "country": "DE",
+        "vat_id": "",
+        "email": f"billing{n}@partner.test",
+        "payment_terms_days": 14,
+    }
+    return Partner.objects.create(entity=entity, **{**defaults, **fields})
+
+
+def make_profile(entity: Entity, base_price="10.00", currency="EUR", name=None):
+    return DistributionProfile.objects.create(
+        entity=entity,
+        name=name or f"Profile {next(_seq)}",
+        base_price=Decimal(base_price),
+        currency=currency,
+    )
+
+
+def make_assignment(profile, partner, price_override=None, name=None) -> Assignment:
+    return Assignment.objects.create(
+        profile=profile,
+        partner=partner,
+        name=name or f"Segment {next(_seq)}",
+        price_override=Decimal(price_override) if price_override is not None else None,
+    )
+
+
+def deliver(assignment: Assignment, count: int = 1, at: datetime | None = None) -> list:
+    """Record `count` deliveries of new leads through the assignment."""
+    return [
+        record_delivery(assignment, f"lead-{next(_seq)}", delivered_at=at)[0] for _ in range(count)
+    ]
+
+
+def make_draft(entity, partner=None, leads: int = 2, price="10.00", at: datetime | None = None):
+    """A draft invoice for October 2026 with `leads` deliveries on it."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from invoicing.billing import generate_drafts
+    from invoicing.models import Invoice
+
+    partner = partner or make_partner(entity)
+    assignment = make_assignment(make_profile(entity, price), partner)
+    deliver(assignment, leads, at or datetime(2026, 10, 15, 12, tzinfo=ZoneInfo("Europe/Berlin")))
+    generate_drafts(entity, date(2026, 10, 1), date(2026, 10, 31))
+    return Invoice.objects.get(partner=partner, status=Invoice.DRAFT)
+
+
+def make_final(entity, partner=None, **kwargs):
+    from invoicing.billing import finalize_invoice
+
+    return finalize_invoice(make_draft(entity, partner, **kwargs))

@@ -1,0 +1,61 @@
+"""Settings come from the environment, with production defaults that fail loudly."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from leadflip.settings import BASE_DIR
+
+
+def load_settings(**env) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG")
+    }
+    code = "import leadflip.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG)"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_without_database_url_it_runs_on_sqlite():
+    result = load_settings(DEBUG="true")
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_database_url_selects_postgresql():
+    result = load_settings(SECRET_KEY="x", DATABASE_URL="postgres://u@db:5432/leadflip")
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+
+
+@pytest.mark.parametrize("value", ["maybe", "2"])
+def test_a_bad_boolean_fails_loudly(value):
+    result = load_settings(SECRET_KEY="x", DEBUG=value)
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_secrets_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    code = "import leadflip.settings as s; print(s.SECRET_KEY)"
+    clean = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "SECRET_KEY_FILE": str(secret)},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.strip() == "from-a-file"

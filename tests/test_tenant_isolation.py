@@ -1,0 +1,219 @@
+"""Invariant 5: a member of another Account can neither read, change, nor confirm the existence
+of this Account's objects (404, nothing changes); a viewer can change nothing (403).
+
+The URL lists are checked against the URL configuration, so a new operator URL that is not
+listed here fails `test_every_operator_url_is_classified`.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from distribution.models import Assignment, DistributionProfile, DistributionTransaction
+from entities.models import ApiKey, Entity
+from invoicing.billing import add_credit
+from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from partners.models import Partner
+
+from .factories import (
+    deliver,
+    make_assignment,
+    make_draft,
+    make_entity,
+    make_final,
+    make_partner,
+    make_profile,
+)
+
+PARTNER_FORM = {
+    "name": "Changed",
+    "kind": "company",
+    "legal_name": "Changed GmbH",
+    "street": "Weg 1",
+    "postcode": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "vat_id": "",
+    "email": "x@changed.test",
+    "payment_terms_days": 30,
+    "currency": "",
+    "is_active": "on",
+}
+
+# URL name -> (method, the object it takes, POST data)
+OBJECT_URLS = {
+    "invoicing:detail": ("get", "draft", None),
+    "invoicing:add_credit": (
+        "post",
+        "draft",
+        {"description": "x", "leads": 1, "unit_price": "1.00"},
+    ),
+    "invoicing:remove_credit": ("post", "credit", {}),
+    "invoicing:update_notes": ("post", "draft", {"notes": "changed"}),
+    "invoicing:delete": ("post", "draft", {}),
+    "invoicing:finalize": ("post", "draft", {}),
+    "invoicing:pdf": ("get", "final", None),
+    "invoicing:mark_paid": ("post", "final", {"paid_on": "2030-01-01"}),
+    "invoicing:mark_unpaid": ("post", "paid", {}),
+    "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
+    "partners:detail": ("get", "partner", None),
+    "partners:edit": ("post", "partner", PARTNER_FORM),
+    "distribution:profile_detail": ("get", "profile", None),
+    "distribution:profile_edit": (
+        "post",
+        "profile",
+        {"name": "Changed", "base_price": "99.00", "currency": "EUR"},
+    ),
+    "distribution:assignment_create": (
+        "post",
+        "profile",
+        {"name": "New", "partner": "PARTNER", "price_override": "", "is_active": "on"},
+    ),
+    "distribution:assignment_edit": (
+        "post",
+        "assignment",
+        {"name": "Changed", "partner": "PARTNER", "price_override": "1.00", "is_active": "on"},
+    ),
+    "entities:revoke_api_key": ("post", "api_key", {}),
+}
+
+# Writes that take no object id: a viewer gets 403 on each.
+OTHER_WRITES = {
+    "invoicing:generate": {"start": "2026-10-01", "end": "2026-10-31"},
+    "partners:create": PARTNER_FORM,
+    "distribution:profile_create": {"name": "New", "base_price": "1.00", "currency": "EUR"},
+    "entities:settings": {"legal_name": "Changed"},
+    "entities:create_api_key": {"name": "new key"},
+}
+
+# Pages without an object id that only read (or, like switching Entity, change only the
+# user's own session), and URLs outside the operator UI.
+READS = {
+    "home",
+    "login",
+    "logout",
+    "entities:switch_entity",
+    "invoicing:index",
+    "invoicing:preview",
+    "partners:list",
+    "distribution:logs",
+    "distribution:profiles",
+}
+NOT_OPERATOR_UI = ("admin:", "api:")
+
+
+def operator_url_names(resolver=None, prefix="") -> dict[str, str]:
+    """Every named URL of the operator UI, with its route."""
+    names = {}
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            names.update(operator_url_names(entry, namespace))
+        elif isinstance(entry, URLPattern) and entry.name:
+            names[prefix + entry.name] = str(entry.pattern)
+    return {n: r for n, r in names.items() if not n.startswith(NOT_OPERATOR_UI)}
+
+
+def test_every_operator_url_is_classified():
+    names = operator_url_names()
+    with_ids = {name for name, route in names.items() if "<int:" in route}
+    assert with_ids == set(OBJECT_URLS)
+    assert set(names) - with_ids == READS | set(OTHER_WRITES)
+
+
+@pytest.fixture
+def world(entity):
+    """One of each object of the Entity, as its URLs take them."""
+    partner = make_partner(entity)
+    draft = make_draft(entity, partner, leads=3)
+    credit = add_credit(draft, "Disputed", 1, Decimal("1.00"))
+    final = make_final(entity, leads=2)
+    paid = make_final(entity, leads=1)
+    Invoice.objects.filter(pk=paid.pk).update(paid_at=paid.issue_date)
+    profile = make_profile(entity)
+    [unbilled] = deliver(make_assignment(profile, partner), 1)
+    api_key, _ = ApiKey.issue(entity, "integration")
+    return {
+        "draft": [draft.pk],
+        "credit": [draft.pk, credit.pk],
+        "final": [final.pk],
+        "paid": [paid.pk],
+        "transaction": [unbilled.pk],
+        "partner": [partner.pk],
+        "profile": [profile.pk],
+        "assignment": [unbilled.assignment_id],
+        "api_key": [api_key.pk],
+        "partner_pk": partner.pk,
+    }
+
+
+def snapshot() -> dict:
+    """Everything a request could change, as plain values."""
+    tables = [
+        Entity,
+        Partner,
+        DistributionProfile,
+        Assignment,
+        DistributionTransaction,
+        Invoice,
+        InvoiceLine,
+        ApiKey,
+    ]
+    state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
+    state["InvoiceDocument"] = list(
+        InvoiceDocument.objects.order_by("pk").values("pk", "invoice_id", "sha256")
+    )
+    return state
+
+
+def request(client, name, world, data_partner=None):
+    method, kind, data = OBJECT_URLS[name]
+    url = reverse(name, args=world[kind])
+    if data:
+        data = {k: (data_partner if v == "PARTNER" else v) for k, v in data.items()}
+    return client.get(url) if method == "get" else client.post(url, data or {})
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_another_account_gets_404_and_changes_nothing(outsider_client, outsider, world, name):
+    before = snapshot()
+    response = request(outsider_client, name, world, world["partner_pk"])
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_another_entity_of_the_same_account_gets_404(owner_client, entity, world, name):
+    """The current Entity scopes everything: a sister Entity's object is not found either."""
+    sister = make_entity(entity.account, name="Sister", legal_name="Sister GmbH")
+    owner_client.post(reverse("entities:switch_entity"), {"entity": sister.pk})
+    before = snapshot()
+    response = request(owner_client, name, world, world["partner_pk"])
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (method, _, _) in OBJECT_URLS.items() if method == "post")
+)
+def test_a_viewer_gets_403_on_every_object_write(viewer_client, world, name):
+    before = snapshot()
+    response = request(viewer_client, name, world, world["partner_pk"])
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_WRITES))
+def test_a_viewer_gets_403_on_every_other_write(viewer_client, world, name):
+    before = snapshot()
+    response = viewer_client.post(reverse(name), OTHER_WRITES[name])
+    assert response.status_code == 403
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (method, _, _) in OBJECT_URLS.items() if method == "get")
+)
+def test_a_viewer_can_read_every_object_page(viewer_client, world, name):
+    assert request(viewer_client, name, world).status_code == 200

@@ -30,6 +30,7 @@ class EntityForm(forms.ModelForm):
             "vat_id",
             "tax_number",
             "tax_office",
+            "contact_name",
             "email",
             "phone",
             "bank_name",
@@ -37,7 +38,7 @@ class EntityForm(forms.ModelForm):
             "bic",
             "default_currency",
             "payment_terms_days",
-            "vat_rate",
+            "vat_rate_kind",
             "invoice_number_format",
             "time_zone",
         ]

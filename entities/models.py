@@ -1,7 +1,6 @@
 import hashlib
 import secrets
 from datetime import date
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -168,13 +167,21 @@ class Entity(models.Model):
     payment_terms_days = models.PositiveSmallIntegerField(
         default=14, validators=[MinValueValidator(0), MaxValueValidator(365)]
     )
-    vat_rate = models.DecimalField(
-        "VAT rate (%)",
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("0"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
-        help_text="Domestic VAT rate charged on this Entity's invoices; 0 where no VAT applies.",
+    STANDARD_RATE = "standard"
+    REDUCED_RATE = "reduced"
+    VAT_RATE_CHOICES = [
+        (STANDARD_RATE, "Standard rate of the Entity's country"),
+        (REDUCED_RATE, "Reduced rate of the Entity's country"),
+    ]
+    vat_rate_kind = models.CharField(
+        "VAT rate",
+        max_length=10,
+        choices=VAT_RATE_CHOICES,
+        default=STANDARD_RATE,
+        help_text="Charged on domestic invoices, at the rate in force in the billing period.",
+    )
+    contact_name = models.CharField(
+        max_length=100, blank=True, help_text="Billing contact named on e-invoices."
     )
     invoice_number_format = models.CharField(
         max_length=60,

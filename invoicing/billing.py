@@ -21,10 +21,10 @@ from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
 from .amounts import Totals, invoice_totals, line_net_amount
-from .documents import store_pdf
+from .documents import store_documents
 from .models import Invoice, InvoiceLine, InvoicingError
 from .numbering import take_next_number
-from .taxes import TaxTreatment, decide_tax_treatment
+from .taxes import NOT_SUBJECT, REVERSE_CHARGE, TaxTreatment, decide_tax_treatment
 
 
 def period_bounds(entity: Entity, start: date, end: date) -> tuple[datetime, datetime]:
@@ -243,13 +243,25 @@ def refresh_totals(drafts: list[Invoice]) -> None:
             treatment.rate,
             treatment.note,
         )
+        draft.tax_exemption_reason = treatment.exemption_reason
+        draft.tax_exemption_code = treatment.exemption_code
         draft.subtotal, draft.tax_amount, draft.total = (
             totals.subtotal,
             totals.tax_amount,
             totals.total,
         )
     Invoice.objects.bulk_update(
-        drafts, ["tax_category", "tax_rate", "tax_note", "subtotal", "tax_amount", "total"]
+        drafts,
+        [
+            "tax_category",
+            "tax_rate",
+            "tax_note",
+            "tax_exemption_reason",
+            "tax_exemption_code",
+            "subtotal",
+            "tax_amount",
+            "total",
+        ],
     )
 
 
@@ -361,6 +373,7 @@ def seller_details(entity: Entity) -> dict:
         "vat_id": entity.vat_id,
         "tax_number": entity.tax_number,
         "tax_office": entity.tax_office,
+        "contact_name": entity.contact_name,
         "email": entity.email,
         "phone": entity.phone,
         "bank_name": entity.bank_name,
@@ -381,6 +394,11 @@ def buyer_details(partner: Partner) -> dict:
         "vat_id": partner.vat_id,
         "email": partner.email,
         "payment_terms_days": partner.payment_terms_days,
+        "buyer_reference": partner.buyer_reference,
+        # The VIES check a reverse-charge invoice relied on.
+        "vies_status": partner.vies_status,
+        "vies_checked_at": partner.vies_checked_at.isoformat() if partner.vies_checked_at else "",
+        "vies_request_identifier": partner.vies_request_identifier,
     }
 
 
@@ -398,6 +416,36 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     problems += invoicing_details_problems(partner)
     if entity.is_in_eu and not (entity.vat_id or entity.tax_number):
         problems.append("Fill in your VAT ID or tax number (Settings).")
+    treatment = decide_tax_treatment(entity, partner, invoice.period_end)
+    if treatment.category == REVERSE_CHARGE and not entity.vat_id:
+        problems.append("Reverse charge needs your own VAT ID on the invoice (Settings).")
+    if treatment.blocker:
+        problems.append(treatment.blocker)
+    if (
+        treatment.category == NOT_SUBJECT
+        and partner.effective_einvoice_format != Partner.EINVOICE_PDF
+        and not entity.tax_number
+    ):
+        # An e-invoice outside the scope of VAT may not name a VAT ID (BR-O-02), so it
+        # identifies the seller by its tax number.
+        problems.append("Fill in your tax number (Settings): this e-invoice cannot name a VAT ID.")
+    if partner.wants_xrechnung:
+        for label, value in [
+            ("a billing contact name", entity.contact_name),
+            ("a phone number", entity.phone),
+            ("an email address", entity.email),
+            ("an IBAN", entity.iban),
+            ("a postcode", entity.postcode),
+        ]:
+            if not value.strip():
+                problems.append(f"XRechnung needs {label} in your Settings.")
+        for label, value in [
+            ("a buyer reference (Leitweg-ID)", partner.buyer_reference),
+            ("an email address", partner.email),
+            ("a postcode", partner.postcode),
+        ]:
+            if not value.strip():
+                problems.append(f"XRechnung needs {label} on the partner.")
     if not invoice.lines.exists():
         problems.append("The draft has no lines.")
     return problems
@@ -427,10 +475,11 @@ def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
         draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
         draft.seller = seller_details(entity)
         draft.buyer = buyer_details(draft.partner)
+        draft.einvoice_format = draft.partner.effective_einvoice_format
         draft.finalized_at = timezone.now()
         draft.finalized_by = user
         draft.save()
-    store_pdf(draft)
+    store_documents(draft)
     return draft
 
 

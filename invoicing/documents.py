@@ -1,21 +1,37 @@
-"""Documents of a finalized invoice. Each renderer is `render_x(invoice) -> (filename,
-mimetype, bytes)` and prints the amounts stored on the invoice, never recomputing them."""
+"""Documents of a finalized invoice: its PDF and, where the partner's format asks for one, its
+XML e-invoice. They print the amounts stored on the invoice, never recomputing them, and are
+written once, locked with their SHA-256.
+
+| partner's format   | PDF                                  | XML                        |
+|--------------------|--------------------------------------|----------------------------|
+| PDF only           | PDF/A-3                              | —                          |
+| ZUGFeRD/Factur-X   | PDF/A-3 with `factur-x.xml` embedded | the same CII, EN 16931     |
+| XRechnung CII      | visual PDF/A-3                       | CII, XRechnung 3.0         |
+| XRechnung UBL      | visual PDF/A-3                       | UBL 2.1, XRechnung 3.0     |
+"""
 
 import hashlib
 import re
 
+import facturx
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
+from partners.models import Partner
+
+from .einvoice import cii, ubl
+from .einvoice.model import build_document
 from .models import Invoice, InvoiceDocument
+
+XML_MIMETYPE = "application/xml"
 
 
 def document_basename(invoice: Invoice) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", invoice.number or f"draft-{invoice.pk}")
 
 
-def render_pdf(invoice: Invoice) -> tuple[str, str, bytes]:
+def render_visual_pdf(invoice: Invoice) -> bytes:
     html = render_to_string(
         "invoicing/invoice_pdf.html",
         {
@@ -25,30 +41,88 @@ def render_pdf(invoice: Invoice) -> tuple[str, str, bytes]:
             "lines": list(invoice.lines.all()),
         },
     )
-    pdf = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
-    return f"{document_basename(invoice)}.pdf", "application/pdf", pdf
+    return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
 
 
-def store_pdf(invoice: Invoice) -> InvoiceDocument:
-    """Render the finalized invoice's PDF once and lock it with its SHA-256.
+def render_xml(invoice: Invoice) -> bytes | None:
+    """The invoice's XML e-invoice in the partner's format, or None for PDF only."""
+    fmt = invoice.einvoice_format
+    if fmt == Partner.EINVOICE_FACTURX:
+        return cii.serialize(build_document(invoice))
+    if fmt == Partner.EINVOICE_XRECHNUNG_CII:
+        return cii.serialize(build_document(invoice, xrechnung=True))
+    if fmt == Partner.EINVOICE_XRECHNUNG_UBL:
+        return ubl.serialize(build_document(invoice, xrechnung=True))
+    return None
 
-    Idempotent: an existing PDF is returned as it is, never rendered again.
-    """
-    if not invoice.is_final:
-        raise ValueError("Only a finalized invoice has a locked PDF.")
-    existing = InvoiceDocument.objects.filter(invoice=invoice, kind=InvoiceDocument.PDF).first()
+
+def render_pdf(invoice: Invoice) -> bytes:
+    pdf = render_visual_pdf(invoice)
+    if invoice.einvoice_format != Partner.EINVOICE_FACTURX:
+        return pdf
+    return facturx.generate_from_binary(
+        pdf,
+        render_xml(invoice),
+        flavor="factur-x",
+        level="en16931",
+        check_xsd=True,
+        lang="en",
+        pdf_metadata={
+            "author": invoice.seller["name"],
+            "keywords": "Factur-X, ZUGFeRD, invoice",
+            "title": f"{invoice.seller['name']}: invoice {invoice.number}",
+            "subject": f"Invoice {invoice.number} dated {invoice.issue_date:%Y-%m-%d} "
+            f"issued by {invoice.seller['name']}",
+        },
+    )
+
+
+def _store(invoice: Invoice, kind: str, filename: str, mimetype: str, render) -> InvoiceDocument:
+    existing = InvoiceDocument.objects.filter(invoice=invoice, kind=kind).first()
     if existing:
         return existing
-    filename, mimetype, content = render_pdf(invoice)
+    content = render()
     try:
         with transaction.atomic():
             return InvoiceDocument.objects.create(
                 invoice=invoice,
-                kind=InvoiceDocument.PDF,
+                kind=kind,
                 filename=filename,
                 mimetype=mimetype,
                 content=content,
                 sha256=hashlib.sha256(content).hexdigest(),
             )
     except IntegrityError:  # rendered at the same moment by another worker: keep the first
-        return InvoiceDocument.objects.get(invoice=invoice, kind=InvoiceDocument.PDF)
+        return InvoiceDocument.objects.get(invoice=invoice, kind=kind)
+
+
+def store_pdf(invoice: Invoice) -> InvoiceDocument:
+    """Render the finalized invoice's PDF once and lock it. Idempotent."""
+    if not invoice.is_final:
+        raise ValueError("Only a finalized invoice has a locked PDF.")
+    return _store(
+        invoice,
+        InvoiceDocument.PDF,
+        f"{document_basename(invoice)}.pdf",
+        "application/pdf",
+        lambda: render_pdf(invoice),
+    )
+
+
+def store_xml(invoice: Invoice) -> InvoiceDocument | None:
+    """Write the finalized invoice's XML e-invoice once, if its format has one. Idempotent."""
+    if not invoice.is_final:
+        raise ValueError("Only a finalized invoice has an e-invoice.")
+    if invoice.einvoice_format == Partner.EINVOICE_PDF or not invoice.einvoice_format:
+        return None
+    return _store(
+        invoice,
+        InvoiceDocument.XML,
+        f"{document_basename(invoice)}.xml",
+        XML_MIMETYPE,
+        lambda: render_xml(invoice),
+    )
+
+
+def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
+    return [d for d in (store_xml(invoice), store_pdf(invoice)) if d is not None]

@@ -78,6 +78,11 @@ class Invoice(models.Model):
     tax_category = models.CharField(max_length=2, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     tax_note = models.CharField(max_length=200, blank=True)
+    tax_exemption_reason = models.CharField(max_length=200, blank=True)
+    tax_exemption_code = models.CharField(max_length=30, blank=True)
+    einvoice_format = models.CharField(
+        max_length=20, blank=True, help_text="The partner's e-invoice format, frozen at finalize."
+    )
     subtotal = models.DecimalField(default=0, **MONEY)
     tax_amount = models.DecimalField(default=0, **MONEY)
     total = models.DecimalField(default=0, **MONEY)
@@ -172,7 +177,8 @@ class InvoiceDocument(models.Model):
     """A rendered file of a finalized invoice. Written once, never changed."""
 
     PDF = "pdf"
-    KIND_CHOICES = [(PDF, "PDF")]
+    XML = "xml"
+    KIND_CHOICES = [(PDF, "PDF"), (XML, "XML e-invoice")]
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)

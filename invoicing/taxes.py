@@ -1,8 +1,19 @@
-"""How VAT applies to an invoice.
+"""How VAT applies to an invoice: the tax table of DESIGN.md, in one function.
 
-For now this is plain domestic VAT: an Entity in the EU charges its configured rate on every
-invoice; an Entity outside the EU charges none. The full EU rules (reverse charge, dated rate
-table) build on this function's interface.
+| seller  | buyer                                             | treatment                      |
+|---------|---------------------------------------------------|--------------------------------|
+| EU      | same country                                      | seller's VAT (S)               |
+| EU      | other EU country, company, VIES-valid VAT ID      | reverse charge, 0 % (AE)       |
+| EU      | other EU country, no valid VAT ID, or individual  | seller's VAT (S)               |
+| EU      | outside the EU                                    | not subject to EU VAT (O)      |
+| non-EU  | any                                               | no VAT (O)                     |
+
+Services to a business outside the EU are supplied where the buyer is established (Art. 44
+VAT Directive), so they are outside the scope of EU VAT: category O with exemption code
+VATEX-EU-O, which EN 16931 accepts (BR-O-*) and which needs no buyer VAT ID.
+
+The rate follows the supply date (the end of the billing period), not the issue date, and
+comes from the dated table in `vat_rates`.
 """
 
 from dataclasses import dataclass
@@ -10,24 +21,95 @@ from datetime import date
 from decimal import Decimal
 
 from entities.models import Entity
+from entities.vat import vat_id_problem
 from partners.models import Partner
 
+from .vat_rates import reduced_rates, standard_rate
+
 STANDARD = "S"  # UNCL 5305: standard rate
-NOT_SUBJECT = "O"  # UNCL 5305: outside the scope of VAT
+REVERSE_CHARGE = "AE"  # UNCL 5305: VAT reverse charge
+NOT_SUBJECT = "O"  # UNCL 5305: services outside the scope of tax
+
+REVERSE_CHARGE_NOTE = "Reverse charge, VAT to be accounted for by the recipient."
+REVERSE_CHARGE_CODE = "VATEX-EU-AE"
+NOT_SUBJECT_CODE = "VATEX-EU-O"
+OUTSIDE_EU_NOTE = "VAT does not apply: the recipient is established outside the EU."
+NON_EU_SELLER_NOTE = "No VAT is charged: the seller is established outside the EU."
+
+ZERO = Decimal("0")
 
 
 @dataclass(frozen=True)
 class TaxTreatment:
     category: str
     rate: Decimal
-    note: str = ""
+    note: str = ""  # printed on the invoice
+    exemption_reason: str = ""  # BT-120
+    exemption_code: str = ""  # BT-121
+    blocker: str = ""  # why an invoice cannot be finalized with this treatment yet
 
     @property
     def charges_vat(self) -> bool:
         return self.category == STANDARD
 
+    @property
+    def label(self) -> str:
+        if self.category == STANDARD:
+            return f"VAT {self.rate.normalize():f} %"
+        if self.category == REVERSE_CHARGE:
+            return "Reverse charge"
+        return "No VAT"
+
+
+def domestic_rate(entity: Entity, supply_date: date) -> Decimal:
+    """The Entity's VAT rate on the supply date: its country's standard rate, or the highest
+    reduced rate if the Entity is configured to charge the reduced rate."""
+    if entity.vat_rate_kind == Entity.REDUCED_RATE:
+        reduced = reduced_rates(entity.country, supply_date)
+        if reduced:
+            return reduced[0]
+    return standard_rate(entity.country, supply_date)
+
 
 def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) -> TaxTreatment:
     if not entity.is_in_eu:
-        return TaxTreatment(NOT_SUBJECT, Decimal("0"))
-    return TaxTreatment(STANDARD, entity.vat_rate)
+        return TaxTreatment(
+            NOT_SUBJECT,
+            ZERO,
+            note=NON_EU_SELLER_NOTE,
+            exemption_reason="Not subject to VAT",
+            exemption_code=NOT_SUBJECT_CODE,
+        )
+    if not partner.is_in_eu:
+        return TaxTreatment(
+            NOT_SUBJECT,
+            ZERO,
+            note=OUTSIDE_EU_NOTE,
+            exemption_reason="Not subject to VAT",
+            exemption_code=NOT_SUBJECT_CODE,
+        )
+    domestic = TaxTreatment(STANDARD, domestic_rate(entity, supply_date))
+    if partner.country == entity.country or partner.kind == Partner.INDIVIDUAL:
+        return domestic
+    if not partner.vat_id or vat_id_problem(partner.vat_id, partner.country):
+        return domestic
+    if partner.vies_status == Partner.VIES_VALID:
+        return TaxTreatment(
+            REVERSE_CHARGE,
+            ZERO,
+            note=REVERSE_CHARGE_NOTE,
+            exemption_reason="Reverse charge",
+            exemption_code=REVERSE_CHARGE_CODE,
+        )
+    if partner.vies_status == Partner.VIES_INVALID:
+        return domestic
+    # A VAT ID that VIES has not confirmed yet: reverse charge may well apply, so hold the
+    # invoice rather than charge VAT that the partner does not owe.
+    return TaxTreatment(
+        domestic.category,
+        domestic.rate,
+        blocker=(
+            f"The partner's VAT ID {partner.vat_id} has no successful VIES check on record. "
+            "Reverse charge applies once VIES confirms it; remove the VAT ID to charge VAT instead."
+        ),
+    )

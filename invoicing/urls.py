@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.delete_draft, name="delete"),
     path("<int:pk>/finalize/", views.finalize, name="finalize"),
     path("<int:pk>/pdf/", views.download_pdf, name="pdf"),
+    path("<int:pk>/xml/", views.download_xml, name="xml"),
     path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),
     path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
     path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,9 +10,10 @@ from django.views.decorators.http import require_POST
 from distribution.models import DistributionTransaction
 from distribution.services import DeliveryError
 from entities.decorators import entity_required, role_required
+from partners.models import Partner
 
 from . import billing
-from .documents import store_pdf
+from .documents import store_pdf, store_xml
 from .forms import (
     CancelDeliveryForm,
     CreditForm,
@@ -22,7 +23,8 @@ from .forms import (
     PeriodForm,
     previous_month,
 )
-from .models import Invoice, InvoiceLine, InvoicingError
+from .models import Invoice, InvoiceDocument, InvoiceLine, InvoicingError
+from .taxes import TaxTreatment, decide_tax_treatment
 
 
 def get_invoice_for_user(request, pk: int) -> Invoice:
@@ -119,8 +121,19 @@ def _render_detail(request, invoice, status=200, **forms):
         "credit_form": forms.get("credit_form") or CreditForm(),
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": invoice.notes}),
         "paid_form": forms.get("paid_form") or PaidForm(initial={"paid_on": today}),
-        "document": invoice.documents.defer("content").first() if invoice.is_final else None,
     }
+    documents = {d.kind: d for d in invoice.documents.defer("content")}
+    context["document"] = documents.get(InvoiceDocument.PDF)
+    context["xml_document"] = documents.get(InvoiceDocument.XML)
+    formats = dict(Partner.EINVOICE_FORMAT_CHOICES)
+    if invoice.is_final:
+        context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")
+        context["treatment_label"] = TaxTreatment(invoice.tax_category, invoice.tax_rate).label
+    else:
+        context["einvoice_format_label"] = formats[invoice.partner.effective_einvoice_format]
+        context["treatment_label"] = decide_tax_treatment(
+            invoice.entity, invoice.partner, invoice.period_end
+        ).label
     if invoice.is_draft:
         context["problems"] = billing.missing_invoicing_details(invoice)
         context["deliveries"] = DistributionTransaction.objects.filter(
@@ -212,7 +225,22 @@ def download_pdf(request, pk):
     if not invoice.is_final:
         messages.error(request, "A draft has no PDF yet: finalize it first.")
         return redirect("invoicing:detail", invoice.pk)
-    document = store_pdf(invoice)
+    return document_response(store_pdf(invoice))
+
+
+@entity_required
+def download_xml(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    if not invoice.is_final:
+        messages.error(request, "A draft has no e-invoice yet: finalize it first.")
+        return redirect("invoicing:detail", invoice.pk)
+    document = store_xml(invoice)
+    if document is None:
+        raise Http404("This invoice's format is PDF only.")
+    return document_response(document)
+
+
+def document_response(document: InvoiceDocument) -> HttpResponse:
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response

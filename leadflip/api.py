@@ -19,7 +19,9 @@ from distribution.models import Assignment, DistributionTransaction
 from distribution.services import DeliveryError, record_delivery
 from entities.models import ApiKey, hash_api_key
 from invoicing.billing import cancel_delivery
-from invoicing.models import InvoicingError
+from invoicing.documents import store_pdf, store_xml
+from invoicing.models import Invoice, InvoicingError
+from invoicing.views import document_response
 
 MAX_BODY_BYTES = 64 * 1024
 # A delivery time this far ahead of our clock is a mistake, not clock skew.
@@ -39,35 +41,42 @@ def invalid(errors: dict[str, str]) -> JsonResponse:
     return JsonResponse({"errors": {f: [m] for f, m in errors.items()}}, status=400)
 
 
-def api_view(view):
-    """POST only, a valid API key, a JSON object body; runs the view in the key's Entity scope."""
+def api_view(method: str):
+    """One HTTP method, a valid API key, and for POST a JSON object body. The view runs in
+    the key's Entity scope and gets the Entity (and the body for POST)."""
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method != "POST":
-            return error(405, "Use POST.", Allow="POST")
-        key = authenticate(request)
-        if key is None:
-            return error(
-                401,
-                "Missing or invalid API key. Send the header 'Authorization: Bearer <key>'.",
-                WWW_Authenticate='Bearer realm="api"',
-            )
-        if request.content_type != "application/json":
-            return error(415, "Send the body as JSON with 'Content-Type: application/json'.")
-        if len(request.body) > MAX_BODY_BYTES:
-            return error(413, "The body is too large.")
-        try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return error(400, "The body is not valid JSON.")
-        if not isinstance(body, dict):
-            return error(400, "The body must be a JSON object.")
-        with scope(entity=key.entity):
-            return view(request, key.entity, body, *args, **kwargs)
+    def decorator(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method != method:
+                return error(405, f"Use {method}.", Allow=method)
+            key = authenticate(request)
+            if key is None:
+                return error(
+                    401,
+                    "Missing or invalid API key. Send the header 'Authorization: Bearer <key>'.",
+                    WWW_Authenticate='Bearer realm="api"',
+                )
+            if method == "GET":
+                with scope(entity=key.entity):
+                    return view(request, key.entity, *args, **kwargs)
+            if request.content_type != "application/json":
+                return error(415, "Send the body as JSON with 'Content-Type: application/json'.")
+            if len(request.body) > MAX_BODY_BYTES:
+                return error(413, "The body is too large.")
+            try:
+                body = json.loads(request.body or b"{}")
+            except (ValueError, UnicodeDecodeError):
+                return error(400, "The body is not valid JSON.")
+            if not isinstance(body, dict):
+                return error(400, "The body must be a JSON object.")
+            with scope(entity=key.entity):
+                return view(request, key.entity, body, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
 def authenticate(request) -> ApiKey | None:
@@ -102,7 +111,7 @@ def delivery_json(txn: DistributionTransaction) -> dict:
     }
 
 
-@api_view
+@api_view("POST")
 def deliveries(request, entity, body):
     """Record one delivery: {"assignment": id, "lead": "external id", "delivered_at": "…"}.
 
@@ -161,7 +170,7 @@ def deliveries(request, entity, body):
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
 
 
-@api_view
+@api_view("POST")
 def cancel(request, entity, body, pk):
     """Cancel a delivery: {"reason": "rejected" | "refunded" | "revoked"}."""
     txn = (
@@ -180,3 +189,15 @@ def cancel(request, entity, body, pk):
         return error(409, str(exc))
     txn.refresh_from_db()
     return JsonResponse(delivery_json(txn))
+
+
+@api_view("GET")
+def invoice_document(request, entity, pk, kind):
+    """A finalized invoice's locked PDF or XML e-invoice."""
+    invoice = Invoice.objects.filter(pk=pk, entity=entity, status=Invoice.FINAL).first()
+    if invoice is None:
+        return error(404, f"No finalized invoice {pk} in {entity.name}.")
+    document = store_pdf(invoice) if kind == "pdf" else store_xml(invoice)
+    if document is None:
+        return error(404, f"Invoice {invoice.number} has no XML: its format is PDF only.")
+    return document_response(document)

@@ -7,3 +7,7 @@ urlpatterns = [
     path("deliveries", api.deliveries, name="deliveries"),
     path("deliveries/<int:pk>/cancel", api.cancel, name="cancel_delivery"),
 ]
+urlpatterns += [
+    path("invoices/<int:pk>/pdf", api.invoice_document, {"kind": "pdf"}, name="invoice_pdf"),
+    path("invoices/<int:pk>/xml", api.invoice_document, {"kind": "xml"}, name="invoice_xml"),
+]

@@ -33,6 +33,8 @@ class PartnerForm(forms.ModelForm):
             "vat_id",
             "email",
             "currency",
+            "einvoice_format",
+            "buyer_reference",
             "is_active",
         ]
         help_texts = {
@@ -64,7 +66,25 @@ class PartnerForm(forms.ModelForm):
         vat_id, country = data.get("vat_id"), data.get("country")
         if vat_id and country and (problem := vat_id_problem(vat_id, country)):
             self.add_error("vat_id", problem)
+        if data.get("einvoice_format", "").startswith("xrechnung"):
+            # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
+            # address (PEPPOL-EN16931-R010) and its postcode.
+            for field, message in [
+                ("buyer_reference", "XRechnung needs a buyer reference (the Leitweg-ID)."),
+                ("email", "XRechnung needs the partner's email as its electronic address."),
+                ("postcode", "XRechnung needs the partner's postcode."),
+            ]:
+                if not data.get(field):
+                    self.add_error(field, message)
         return data
+
+    def save(self, commit=True):
+        if "vat_id" in self.changed_data:
+            # A new VAT ID has not been confirmed by VIES yet.
+            self.instance.vies_status = Partner.VIES_UNCHECKED
+            self.instance.vies_checked_at = None
+            self.instance.vies_request_identifier = ""
+        return super().save(commit)
 
 
 class PartnerSearchForm(forms.Form):

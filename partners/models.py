@@ -33,6 +33,48 @@ class Partner(models.Model):
         blank=True,
         help_text="Leave empty to use the Entity's default currency.",
     )
+    # The last VIES answer for the VAT ID. Only an explicit "invalid" makes an ID invalid; an
+    # outage leaves the status as it was.
+    VIES_UNCHECKED = "unchecked"
+    VIES_VALID = "valid"
+    VIES_INVALID = "invalid"
+    VIES_STATUS_CHOICES = [
+        (VIES_UNCHECKED, "Not checked yet"),
+        (VIES_VALID, "Valid"),
+        (VIES_INVALID, "Invalid"),
+    ]
+    vies_status = models.CharField(
+        "VIES status", max_length=10, choices=VIES_STATUS_CHOICES, default=VIES_UNCHECKED
+    )
+    vies_checked_at = models.DateTimeField("VIES checked at", null=True, blank=True)
+    vies_request_identifier = models.CharField(
+        "VIES consultation number", max_length=40, blank=True
+    )
+
+    EINVOICE_PDF = "pdf"
+    EINVOICE_FACTURX = "facturx"
+    EINVOICE_XRECHNUNG_CII = "xrechnung_cii"
+    EINVOICE_XRECHNUNG_UBL = "xrechnung_ubl"
+    EINVOICE_FORMAT_CHOICES = [
+        (EINVOICE_PDF, "PDF only"),
+        (EINVOICE_FACTURX, "ZUGFeRD / Factur-X (PDF with embedded XML)"),
+        (EINVOICE_XRECHNUNG_CII, "XRechnung (CII XML) with a visual PDF"),
+        (EINVOICE_XRECHNUNG_UBL, "XRechnung (UBL XML) with a visual PDF"),
+    ]
+    einvoice_format = models.CharField(
+        "e-invoice format",
+        max_length=20,
+        choices=EINVOICE_FORMAT_CHOICES,
+        blank=True,
+        help_text="Leave empty for the default: ZUGFeRD / Factur-X in the EU, PDF elsewhere.",
+    )
+    buyer_reference = models.CharField(
+        "buyer reference / Leitweg-ID",
+        max_length=100,
+        blank=True,
+        help_text="Printed as the buyer reference (BT-10). Public buyers in Germany require "
+        "their Leitweg-ID here for XRechnung.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -51,6 +93,26 @@ class Partner(models.Model):
     @property
     def is_in_eu(self) -> bool:
         return self.country in EU_COUNTRIES
+
+    @property
+    def effective_einvoice_format(self) -> str:
+        if self.einvoice_format:
+            return self.einvoice_format
+        return self.EINVOICE_FACTURX if self.is_in_eu else self.EINVOICE_PDF
+
+    def get_effective_einvoice_format_display(self) -> str:
+        return dict(self.EINVOICE_FORMAT_CHOICES)[self.effective_einvoice_format]
+
+    @property
+    def wants_xrechnung(self) -> bool:
+        return self.effective_einvoice_format in (
+            self.EINVOICE_XRECHNUNG_CII,
+            self.EINVOICE_XRECHNUNG_UBL,
+        )
+
+    @property
+    def has_vies_valid_vat_id(self) -> bool:
+        return bool(self.vat_id) and self.vies_status == self.VIES_VALID
 
     @property
     def payment_terms_label(self) -> str:

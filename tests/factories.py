@@ -32,7 +32,8 @@ def make_entity(account: Account, **fields) -> Entity:
         "iban": "DE89370400440532013000",
         "bic": "COBADEFFXXX",
         "default_currency": "EUR",
-        "vat_rate": Decimal("19.00"),
+        "contact_name": "Anna Becker",
+        "phone": "+49 30 1234567",
         "payment_terms_days": 14,
         "time_zone": "Europe/Berlin",
     }

@@ -54,6 +54,7 @@ OBJECT_URLS = {
     "invoicing:delete": ("post", "draft", {}),
     "invoicing:finalize": ("post", "draft", {}),
     "invoicing:pdf": ("get", "final", None),
+    "invoicing:xml": ("get", "final", None),
     "invoicing:mark_paid": ("post", "final", {"paid_on": "2030-01-01"}),
     "invoicing:mark_unpaid": ("post", "paid", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),

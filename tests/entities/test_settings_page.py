@@ -9,7 +9,8 @@ def settings_form(entity, **changes) -> dict:
     fields = [
         "name", "legal_name", "street", "postcode", "city", "country", "vat_id", "tax_number",
         "tax_office", "email", "phone", "bank_name", "iban", "bic", "default_currency",
-        "payment_terms_days", "vat_rate", "invoice_number_format", "time_zone",
+        "payment_terms_days", "vat_rate_kind", "invoice_number_format", "time_zone",
+        "contact_name",
     ]  # fmt: skip
     return {**{f: getattr(entity, f) for f in fields}, **changes}
 

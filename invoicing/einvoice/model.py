@@ -1,0 +1,220 @@
+"""The EN 16931 semantic model of a finalized invoice, built from what the invoice stores.
+
+The business terms (BT-n, BG-n) are those of EN 16931-1. The serializers in `cii` and `ubl`
+write this model and nothing else, so both syntaxes say the same thing. Amounts are the ones
+stored on the invoice and its lines at finalize; nothing is recomputed here.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from ..models import Invoice
+from ..taxes import NOT_SUBJECT, REVERSE_CHARGE
+
+# UNTDID 1001 document type codes (BT-3).
+INVOICE = "380"
+CREDIT_NOTE = "381"
+SELF_BILLED_INVOICE = "389"
+SELF_BILLED_CREDIT_NOTE = "261"
+CREDIT_NOTE_TYPES = {CREDIT_NOTE, SELF_BILLED_CREDIT_NOTE}
+
+# Specification identifiers (BT-24) and the business process (BT-23).
+EN16931 = "urn:cen.eu:en16931:2017"
+XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+# UNCL 4461 payment means (BT-81): SEPA credit transfer, or any other credit transfer.
+SEPA_CREDIT_TRANSFER = "58"
+CREDIT_TRANSFER = "30"
+
+UNIT_ONE = "C62"  # UN/ECE Rec 20: "one", each lead
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    postcode: str
+    city: str
+    country: str  # ISO 3166-1 alpha-2 (GR for Greece, even though its VAT IDs start EL)
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str  # BT-27 / BT-44
+    address: Address
+    vat_id: str = ""  # BT-31 / BT-48
+    tax_number: str = ""  # BT-32 (seller only)
+    identifier: str = ""  # BT-29 / BT-46
+    electronic_address: str = ""  # BT-34 / BT-49, an email address (scheme EM)
+    contact_name: str = ""  # BT-41
+    contact_phone: str = ""  # BT-42
+    contact_email: str = ""  # BT-43
+
+
+@dataclass(frozen=True)
+class Line:
+    id: str  # BT-126
+    name: str  # BT-153
+    quantity: Decimal  # BT-129, negative on a credit line
+    net_price: Decimal  # BT-146, never negative (BR-27)
+    net_amount: Decimal  # BT-131
+    tax_category: str  # BT-151
+    tax_rate: Decimal | None  # BT-152, absent for category O
+    unit_code: str = UNIT_ONE  # BT-130
+
+
+@dataclass(frozen=True)
+class TaxBreakdown:  # BG-23
+    category: str  # BT-118
+    rate: Decimal | None  # BT-119, absent for category O
+    taxable_amount: Decimal  # BT-116
+    tax_amount: Decimal  # BT-117
+    exemption_reason: str = ""  # BT-120
+    exemption_code: str = ""  # BT-121
+
+
+@dataclass(frozen=True)
+class Payment:  # BG-16
+    means_code: str  # BT-81
+    iban: str  # BT-84
+    account_name: str = ""  # BT-85
+    bic: str = ""  # BT-86
+
+
+@dataclass(frozen=True)
+class Document:
+    specification: str  # BT-24
+    type_code: str  # BT-3
+    number: str  # BT-1
+    issue_date: date  # BT-2
+    currency: str  # BT-5
+    seller: Party  # BG-4
+    buyer: Party  # BG-7
+    lines: list[Line]
+    taxes: list[TaxBreakdown]
+    line_total: Decimal  # BT-106
+    tax_basis_total: Decimal  # BT-109
+    tax_total: Decimal  # BT-110
+    grand_total: Decimal  # BT-112
+    due_payable: Decimal  # BT-115
+    due_date: date | None = None  # BT-9
+    period_start: date | None = None  # BT-73
+    period_end: date | None = None  # BT-74
+    buyer_reference: str = ""  # BT-10
+    business_process: str = ""  # BT-23
+    notes: list[str] = field(default_factory=list)  # BT-22
+    payment: Payment | None = None
+    payment_terms: str = ""  # BT-20
+    preceding_invoice: tuple[str, date] | None = None  # BG-3: BT-25, BT-26
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.type_code in CREDIT_NOTE_TYPES
+
+    @property
+    def is_xrechnung(self) -> bool:
+        return self.specification == XRECHNUNG
+
+
+def type_code(invoice: Invoice) -> str:
+    return INVOICE
+
+
+def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
+    """The EN 16931 model of a finalized invoice, as a Factur-X (EN 16931 profile) or an
+    XRechnung 3.0 document."""
+    if not invoice.is_final:
+        raise ValueError("Only a finalized invoice is an e-invoice.")
+    seller, buyer = invoice.seller, invoice.buyer
+    category = invoice.tax_category
+    rate = None if category == NOT_SUBJECT else invoice.tax_rate
+    # BR-O-02: an invoice outside the scope of VAT names no VAT IDs; the seller is then
+    # identified by its tax number (BT-32 and, for BR-CO-26, BT-29).
+    vat_ids_allowed = category != NOT_SUBJECT
+    seller_party = Party(
+        name=seller["name"],
+        address=_address(seller),
+        vat_id=seller["vat_id"] if vat_ids_allowed else "",
+        tax_number=seller.get("tax_number", ""),
+        identifier="" if (vat_ids_allowed and seller["vat_id"]) else seller.get("tax_number", ""),
+        electronic_address=seller.get("email", ""),
+        contact_name=seller.get("contact_name", ""),
+        contact_phone=seller.get("phone", ""),
+        contact_email=seller.get("email", ""),
+    )
+    buyer_party = Party(
+        name=buyer["name"],
+        address=_address(buyer),
+        vat_id=buyer["vat_id"] if vat_ids_allowed else "",
+        electronic_address=buyer.get("email", ""),
+    )
+    lines = [
+        Line(
+            id=str(number),
+            name=line.description,
+            quantity=Decimal(line.quantity),
+            net_price=line.unit_price,
+            net_amount=line.net_amount,
+            tax_category=category,
+            tax_rate=rate,
+        )
+        for number, line in enumerate(invoice.lines.all(), start=1)
+    ]
+    taxes = [
+        TaxBreakdown(
+            category=category,
+            rate=rate,
+            taxable_amount=invoice.subtotal,
+            tax_amount=invoice.tax_amount,
+            exemption_reason=invoice.tax_exemption_reason,
+            exemption_code=invoice.tax_exemption_code,
+        )
+    ]
+    notes = [n for n in (invoice.tax_note, invoice.notes.strip()) if n]
+    if category == REVERSE_CHARGE and not invoice.tax_note:
+        notes.insert(0, "Reverse charge")
+    payment = None
+    if seller.get("iban"):
+        payment = Payment(
+            means_code=SEPA_CREDIT_TRANSFER if invoice.currency == "EUR" else CREDIT_TRANSFER,
+            iban=seller["iban"],
+            account_name=seller["name"],
+            bic=seller.get("bic", ""),
+        )
+    days = buyer.get("payment_terms_days")
+    return Document(
+        specification=XRECHNUNG if xrechnung else EN16931,
+        business_process=PEPPOL_BILLING if xrechnung else "",
+        type_code=type_code(invoice),
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        buyer_reference=buyer.get("buyer_reference", ""),
+        seller=seller_party,
+        buyer=buyer_party,
+        lines=lines,
+        taxes=taxes,
+        line_total=invoice.subtotal,
+        tax_basis_total=invoice.subtotal,
+        tax_total=invoice.tax_amount,
+        grand_total=invoice.total,
+        due_payable=invoice.total,
+        notes=notes,
+        payment=payment,
+        payment_terms=f"Payable within {days} days, by {invoice.due_date:%Y-%m-%d}."
+        if days is not None and invoice.due_date
+        else "",
+    )
+
+
+def _address(details: dict) -> Address:
+    return Address(
+        street=details.get("street", ""),
+        postcode=details.get("postcode", ""),
+        city=details.get("city", ""),
+        country=details["country"],
+    )

@@ -1,0 +1,171 @@
+"""Write one finalized sample invoice (PDF and XML) for each tax and e-invoice case, to check
+them with the official validators. Everything is created inside a transaction that is rolled
+back at the end, so no sample ever stays in the database."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from distribution.models import Assignment, DistributionProfile
+from distribution.services import record_delivery
+from entities.models import Account, Entity
+from invoicing.billing import add_credit, finalize_invoice, generate_drafts
+from invoicing.models import Invoice, InvoiceDocument
+from partners.models import Partner
+
+PERIOD = (date(2026, 10, 1), date(2026, 10, 31))
+
+GERMAN_SELLER = {
+    "name": "Sample DE",
+    "legal_name": "Leadflip Sample GmbH",
+    "street": "Friedrichstraße 10",
+    "postcode": "10117",
+    "city": "Berlin",
+    "country": "DE",
+    "vat_id": "DE136695976",
+    "tax_number": "27/123/45678",
+    "tax_office": "Finanzamt Berlin Mitte/Tiergarten",
+    "contact_name": "Anna Becker",
+    "email": "billing@sample-de.example.com",
+    "phone": "+49 30 1234567",
+    "bank_name": "Berliner Bank",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "default_currency": "EUR",
+    "time_zone": "Europe/Berlin",
+}
+US_SELLER = {
+    "name": "Sample US",
+    "legal_name": "Leadflip Sample Inc.",
+    "street": "350 Fifth Avenue",
+    "postcode": "10118",
+    "city": "New York",
+    "country": "US",
+    "tax_number": "12-3456789",
+    "contact_name": "Sam Miller",
+    "email": "billing@sample-us.example.com",
+    "phone": "+1 212 555 0100",
+    "default_currency": "USD",
+    "time_zone": "America/New_York",
+}
+
+
+def buyer(name, country, city, postcode, street, vat_id="", **fields) -> dict:
+    return {
+        "name": name,
+        "legal_name": name,
+        "country": country,
+        "city": city,
+        "postcode": postcode,
+        "street": street,
+        "vat_id": vat_id,
+        "email": f"invoices@{name.split()[0].lower()}.example.com",
+        "payment_terms_days": 14,
+        **fields,
+    }
+
+
+VIES_VALID = {"vies_status": Partner.VIES_VALID, "vies_request_identifier": "WAPIAAAAX1S2ABC3"}
+LEITWEG_ID = "991-01234-56"
+
+# case -> (seller, buyer, options)
+CASES = {
+    "domestic-de": (GERMAN_SELLER, buyer("Solar Leads München GmbH", "DE", "München", "80331",
+                                         "Hauptstraße 1", "DE129273398"), {}),
+    "domestic-de-reduced-rate": (
+        {**GERMAN_SELLER, "vat_rate_kind": Entity.REDUCED_RATE},
+        buyer("Buchverlag Hamburg GmbH", "DE", "Hamburg", "20095", "Mönckebergstraße 7"), {},
+    ),
+    "reverse-charge-at": (GERMAN_SELLER, buyer("Wiener Leads GmbH", "AT", "Wien", "1010",
+                                               "Ringstraße 1", "ATU13585627", **VIES_VALID), {}),
+    "reverse-charge-fr": (GERMAN_SELLER, buyer("Leads de Paris SAS", "FR", "Paris", "75002",
+                                               "12 rue de la Paix", "FR40303265045",
+                                               **VIES_VALID), {}),
+    "greek-el-buyer": (GERMAN_SELLER, buyer("Athens Leads AE", "GR", "Athina", "10557",
+                                            "Ermou 5", "EL094259216", **VIES_VALID), {}),
+    "eu-buyer-without-vat-id": (GERMAN_SELLER, buyer("Amsterdam Leads BV", "NL", "Amsterdam",
+                                                     "1012 AB", "Damrak 1"), {}),
+    "us-buyer": (GERMAN_SELLER, buyer("Austin Leads LLC", "US", "Austin", "78701",
+                                      "100 Congress Ave",
+                                      einvoice_format=Partner.EINVOICE_FACTURX), {}),
+    "us-seller": (US_SELLER, buyer("Boston Leads Corp", "US", "Boston", "02108",
+                                   "1 Beacon St", einvoice_format=Partner.EINVOICE_FACTURX), {}),
+    "xrechnung-cii": (GERMAN_SELLER, buyer("Stadt Musterhausen", "DE", "Musterhausen", "12345",
+                                           "Rathausplatz 1", buyer_reference=LEITWEG_ID,
+                                           einvoice_format=Partner.EINVOICE_XRECHNUNG_CII), {}),
+    "xrechnung-ubl": (GERMAN_SELLER, buyer("Stadt Beispielstadt", "DE", "Beispielstadt", "54321",
+                                           "Marktplatz 2", buyer_reference=LEITWEG_ID,
+                                           einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL), {}),
+    "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
+                                                    "Hohe Straße 3", "DE129273398"),
+                               {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
+}  # fmt: skip
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Write a finalized sample invoice (PDF + XML) for each tax and e-invoice case."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", required=True, help="Directory to write the files to.")
+
+    def handle(self, *args, out, **options):
+        out_dir = Path(out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        try:
+            with scopes_disabled(), transaction.atomic():
+                account = Account.objects.create(name="Leadflip e-invoice samples")
+                for case, (seller, buyer_fields, options) in CASES.items():
+                    invoice = make_sample(account, case, seller, buyer_fields, **options)
+                    documents = InvoiceDocument.objects.filter(invoice=invoice)
+                    has_xml = any(d.kind == InvoiceDocument.XML for d in documents)
+                    for document in documents:
+                        # Beside an XRechnung XML the PDF is only a visual copy.
+                        visual = has_xml and invoice.einvoice_format.startswith("xrechnung")
+                        suffix = "-visual" if visual and document.kind == "pdf" else ""
+                        path = out_dir / f"{case}{suffix}.{document.kind}"
+                        path.write_bytes(bytes(document.content))
+                        written.append(path)
+                    self.stdout.write(
+                        f"{case}: {invoice.number}, {invoice.tax_category} "
+                        f"{invoice.tax_rate} %, total {invoice.total} {invoice.currency}"
+                    )
+                raise Rollback
+        except Rollback:
+            pass
+        self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} files to {out_dir}."))
+
+
+def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None):
+    entity = Entity.objects.create(account=account, **{**seller, "name": f"{case}"})
+    partner = Partner.objects.create(entity=entity, **buyer_fields)
+    if partner.vies_status == Partner.VIES_VALID:
+        partner.vies_checked_at = timezone.now()
+        partner.save(update_fields=["vies_checked_at"])
+    profile = DistributionProfile.objects.create(
+        entity=entity, name="Solar leads", base_price=Decimal("10.00"),
+        currency=entity.default_currency,
+    )  # fmt: skip
+    delivered_at = datetime.combine(date(2026, 10, 15), time(12), ZoneInfo(entity.time_zone))
+    for number, price in enumerate(assignments, start=1):
+        assignment = Assignment.objects.create(
+            profile=profile, partner=partner, name=f"Segment {number}",
+            price_override=Decimal(price),
+        )  # fmt: skip
+        for lead in range(2 + number):
+            record_delivery(assignment, f"{case}-{number}-{lead}", delivered_at)
+    generate_drafts(entity, *PERIOD)
+    draft = Invoice.objects.get(entity=entity, status=Invoice.DRAFT)
+    if credit:
+        add_credit(draft, "Credit: disputed lead", 1, Decimal(credit))
+    return finalize_invoice(draft)

@@ -1,0 +1,13 @@
+from django.core.management import call_command
+
+from entities.models import Account
+from invoicing.models import Invoice
+
+
+def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path):
+    call_command("export_einvoice_samples", out=str(tmp_path))
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"domestic-de.pdf", "domestic-de.xml", "reverse-charge-at.xml"} <= names
+    assert {"xrechnung-ubl.xml", "xrechnung-ubl-visual.pdf", "greek-el-buyer.xml"} <= names
+    assert not Account.objects.exists()
+    assert not Invoice.objects.exists()

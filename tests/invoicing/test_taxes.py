@@ -1,0 +1,115 @@
+"""One test per row of the tax table in DESIGN.md, and the dated rate changes."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from entities.models import Entity
+from invoicing.taxes import decide_tax_treatment
+from partners.models import Partner
+
+from ..factories import make_entity, make_partner
+
+OCTOBER = date(2026, 10, 31)
+
+
+@pytest.fixture
+def german(entity):
+    return entity  # Acme Leads GmbH, Berlin, DE136695976
+
+
+def vies_valid(**fields) -> dict:
+    return {"vies_status": Partner.VIES_VALID, "vies_request_identifier": "WAPI1", **fields}
+
+
+def test_a_buyer_in_the_same_country_pays_the_sellers_standard_rate(german):
+    treatment = decide_tax_treatment(german, make_partner(german, country="DE"), OCTOBER)
+    assert (treatment.category, treatment.rate) == ("S", Decimal("19"))
+
+
+def test_a_seller_configured_for_the_reduced_rate_charges_it(german):
+    german.vat_rate_kind = Entity.REDUCED_RATE
+    treatment = decide_tax_treatment(german, make_partner(german, country="DE"), OCTOBER)
+    assert (treatment.category, treatment.rate) == ("S", Decimal("7"))
+
+
+def test_an_eu_company_with_a_vies_valid_vat_id_gets_reverse_charge(german):
+    partner = make_partner(german, country="AT", vat_id="ATU13585627", **vies_valid())
+    treatment = decide_tax_treatment(german, partner, OCTOBER)
+    assert (treatment.category, treatment.rate) == ("AE", Decimal("0"))
+    assert treatment.exemption_code == "VATEX-EU-AE"
+    assert treatment.note == "Reverse charge, VAT to be accounted for by the recipient."
+
+
+def test_a_greek_company_with_an_el_vat_id_gets_reverse_charge(german):
+    partner = make_partner(german, country="GR", vat_id="EL094259216", **vies_valid())
+    assert decide_tax_treatment(german, partner, OCTOBER).category == "AE"
+
+
+def test_an_eu_company_without_a_vat_id_pays_the_sellers_vat(german):
+    partner = make_partner(german, country="FR", vat_id="")
+    treatment = decide_tax_treatment(german, partner, OCTOBER)
+    assert (treatment.category, treatment.rate) == ("S", Decimal("19"))
+
+
+def test_an_eu_individual_pays_the_sellers_vat(german):
+    partner = make_partner(
+        german, country="FR", kind=Partner.INDIVIDUAL, vat_id="FR40303265045", **vies_valid()
+    )
+    assert decide_tax_treatment(german, partner, OCTOBER).category == "S"
+
+
+def test_a_vat_id_that_vies_rejected_pays_the_sellers_vat(german):
+    partner = make_partner(
+        german, country="FR", vat_id="FR40303265045", vies_status=Partner.VIES_INVALID
+    )
+    treatment = decide_tax_treatment(german, partner, OCTOBER)
+    assert (treatment.category, treatment.blocker) == ("S", "")
+
+
+def test_a_syntactically_invalid_vat_id_pays_the_sellers_vat(german):
+    partner = make_partner(german, country="FR", vat_id="FR00000000000", **vies_valid())
+    assert decide_tax_treatment(german, partner, OCTOBER).category == "S"
+
+
+def test_a_vat_id_without_a_vies_check_holds_the_invoice(german):
+    partner = make_partner(german, country="NL", vat_id="NL004495445B01")
+    treatment = decide_tax_treatment(german, partner, OCTOBER)
+    assert "no successful VIES check" in treatment.blocker
+
+
+def test_a_buyer_outside_the_eu_pays_no_vat(german):
+    treatment = decide_tax_treatment(german, make_partner(german, country="US"), OCTOBER)
+    assert (treatment.category, treatment.rate) == ("O", Decimal("0"))
+    assert treatment.exemption_code == "VATEX-EU-O"
+    assert "VAT does not apply" in treatment.note
+
+
+def test_a_uk_buyer_is_outside_the_eu(german):
+    partner = make_partner(german, country="GB", vat_id="GB980780684")
+    assert decide_tax_treatment(german, partner, OCTOBER).category == "O"
+
+
+def test_a_seller_outside_the_eu_charges_no_vat(account):
+    us = make_entity(account, name="Acme US", country="US", vat_id="", time_zone="America/New_York")
+    treatment = decide_tax_treatment(us, make_partner(us, country="DE"), OCTOBER)
+    assert (treatment.category, treatment.rate) == ("O", Decimal("0"))
+
+
+@pytest.mark.parametrize(
+    "country, day_before, rate_before, day_of, rate_after",
+    [
+        ("FI", date(2024, 8, 31), "24", date(2024, 9, 1), "25.5"),
+        ("EE", date(2025, 6, 30), "22", date(2025, 7, 1), "24"),
+        ("SK", date(2024, 12, 31), "20", date(2025, 1, 1), "23"),
+        ("RO", date(2025, 7, 31), "19", date(2025, 8, 1), "21"),
+    ],
+)
+def test_the_rate_follows_the_supply_date_across_a_rate_change(
+    account, country, day_before, rate_before, day_of, rate_after
+):
+    seller = make_entity(account, name=country, country=country, vat_id="")
+    buyer = make_partner(seller, country=country)
+    assert decide_tax_treatment(seller, buyer, day_before).rate == Decimal(rate_before)
+    assert decide_tax_treatment(seller, buyer, day_of).rate == Decimal(rate_after)

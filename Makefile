@@ -4,10 +4,24 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadflip
+# WeasyPrint's text libraries, a font, and HarfBuzz's subsetter (twice as fast PDFs).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+DEMO_LOGIN := operator@demo.leadflip.test / leadflip-demo
 
-.PHONY: install run demo test lint format migrate worker
+.PHONY: install system-deps run demo test lint format migrate worker beat samples
 
-install: $(VENV)/.installed
+install: system-deps $(VENV)/.installed
+
+# Installs the Debian packages WeasyPrint needs when they are missing (as root), or says how.
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "Missing system packages: sudo apt-get install $$missing"; exit 1; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +36,22 @@ demo: migrate
 	DEBUG=true $(PY) manage.py load_demo
 
 run: demo
+	@echo "Leadflip Invoicing: http://127.0.0.1:8000/  login: $(DEMO_LOGIN)"
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+# Celery against Redis (REDIS_URL, default redis://127.0.0.1:6379/0), with the same database.
+worker: install
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DEBUG=true $(VENV)/bin/celery -A leadflip worker -l info
+
+beat: install
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DEBUG=true $(VENV)/bin/celery -A leadflip beat -l info
+
+# One finalized sample per tax and e-invoice case, for the official validators.
+samples: migrate
+	DEBUG=true $(PY) manage.py export_einvoice_samples --out out/einvoice-samples
 
 lint: install
 	$(VENV)/bin/ruff check .

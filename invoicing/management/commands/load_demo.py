@@ -1,0 +1,259 @@
+"""Demo data for `make run`: one operator Account with a German GmbH and a US Inc, their
+partners and profiles, and about three months of deliveries. Idempotent: a second run only
+makes sure the login works."""
+
+import random
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
+from entities.models import Account, Entity, Membership, User
+from partners.models import Partner
+
+ACCOUNT_NAME = "Demo Leads"
+EMAIL = "operator@demo.leadflip.test"
+PASSWORD = "leadflip-demo"
+BATCH = 5000
+
+GMBH = {
+    "name": "Demo Leads DE",
+    "legal_name": "Demo Leads GmbH",
+    "street": "Friedrichstraße 68",
+    "postcode": "10117",
+    "city": "Berlin",
+    "country": "DE",
+    "vat_id": "DE136695976",
+    "tax_number": "30/123/45678",
+    "tax_office": "Finanzamt Berlin Mitte/Tiergarten",
+    "contact_name": "Anna Becker",
+    "email": "billing@demo-leads.example.com",
+    "phone": "+49 30 2025 1400",
+    "bank_name": "Berliner Sparkasse",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "default_currency": "EUR",
+    "payment_terms_days": 14,
+    "time_zone": "Europe/Berlin",
+}
+INC = {
+    "name": "Demo Leads US",
+    "legal_name": "Demo Leads Inc.",
+    "street": "350 Fifth Avenue, Suite 4100",
+    "postcode": "10118",
+    "city": "New York",
+    "country": "US",
+    "tax_number": "84-1234567",
+    "contact_name": "Sam Miller",
+    "email": "billing@demo-leads-us.example.com",
+    "phone": "+1 212 555 0147",
+    "bank_name": "Chase Bank",
+    "default_currency": "USD",
+    "payment_terms_days": 30,
+    "time_zone": "America/New_York",
+}
+
+VIES = {"vies_status": Partner.VIES_VALID, "vies_request_identifier": "WAPIAAAAZ0DEMO1"}
+# (entity, name, legal name, street, postcode, city, country, VAT ID, terms, extra)
+PARTNERS = [
+    ("de", "Solar Leads München", "Solar Leads München GmbH", "Leopoldstraße 12", "80802", "München", "DE", "DE129273398", 14, {}),
+    ("de", "Energiewerk Nord", "Energiewerk Nord GmbH", "Spitalerstraße 4", "20095", "Hamburg", "DE", "", 30, {}),
+    ("de", "Versicherungsbüro Köln", "Versicherungsbüro Köln GmbH & Co. KG", "Hohe Straße 3", "50667", "Köln", "DE", "", 14, {}),
+    ("de", "Dachprofi Stuttgart", "Dachprofi Stuttgart GmbH", "Königstraße 20", "70173", "Stuttgart", "DE", "", 7, {}),
+    ("de", "Wärmepumpen Leipzig", "Wärmepumpen Leipzig GmbH", "Petersstraße 8", "04109", "Leipzig", "DE", "", 14, {}),
+    ("de", "Stadtwerke Musterhausen", "Stadtwerke Musterhausen", "Rathausplatz 1", "12345", "Musterhausen", "DE", "", 30, {"einvoice_format": Partner.EINVOICE_XRECHNUNG_CII, "buyer_reference": "991-01234-56"}),
+    ("de", "Wiener Energie Leads", "Wiener Energie Leads GmbH", "Ringstraße 1", "1010", "Wien", "AT", "ATU13585627", 14, VIES),
+    ("de", "Alpen Solar", "Alpen Solar GmbH", "Maria-Theresien-Straße 9", "6020", "Innsbruck", "AT", "", 14, {}),
+    ("de", "Leads de Paris", "Leads de Paris SAS", "12 rue de la Paix", "75002", "Paris", "FR", "FR40303265045", 30, VIES),
+    ("de", "Lyon Assurances", "Lyon Assurances SARL", "5 place Bellecour", "69002", "Lyon", "FR", "", 30, {}),
+    ("de", "Amsterdam Energy Leads", "Amsterdam Energy Leads B.V.", "Damrak 1", "1012 LG", "Amsterdam", "NL", "NL004495445B01", 14, VIES),
+    ("de", "Rotterdam Zon", "Rotterdam Zon B.V.", "Coolsingel 40", "3011 AD", "Rotterdam", "NL", "", 14, {}),
+    ("de", "Athens Solar", "Athens Solar A.E.", "Ermou 5", "10557", "Athina", "GR", "EL094259216", 30, VIES),
+    ("de", "Thessaloniki Leads", "Thessaloniki Leads I.K.E.", "Tsimiski 20", "54624", "Thessaloniki", "GR", "", 30, {}),
+    ("de", "London Lead Exchange", "London Lead Exchange Ltd", "1 Poultry", "EC2R 8EJ", "London", "GB", "GB980780684", 30, {}),
+    ("de", "Manchester Mortgages", "Manchester Mortgages Ltd", "2 Piccadilly Place", "M1 3BG", "Manchester", "GB", "", 30, {}),
+    ("de", "Chicago Insurance Partners", "Chicago Insurance Partners LLC", "233 S Wacker Dr", "60606", "Chicago", "US", "", 30, {}),
+    ("de", "Jonas Weber", "Jonas Weber", "Bergmannstraße 5", "10961", "Berlin", "DE", "", 7, {"kind": Partner.INDIVIDUAL}),
+    ("de", "Claire Martin", "Claire Martin", "8 rue Sainte-Catherine", "33000", "Bordeaux", "FR", "", 14, {"kind": Partner.INDIVIDUAL}),
+    ("us", "Brooklyn Home Loans", "Brooklyn Home Loans LLC", "1 Main St", "11201", "Brooklyn", "US", "", 30, {}),
+    ("us", "Austin Mortgage Co", "Austin Mortgage Company", "100 Congress Ave", "78701", "Austin", "US", "", 30, {}),
+    ("us", "Denver Lending", "Denver Lending Inc.", "1801 California St", "80202", "Denver", "US", "", 14, {}),
+    ("us", "Miami Refinance", "Miami Refinance LLC", "200 S Biscayne Blvd", "33131", "Miami", "US", "", 30, {}),
+    ("us", "Seattle Homes Finance", "Seattle Homes Finance Corp.", "1201 3rd Ave", "98101", "Seattle", "US", "", 30, {}),
+    ("us", "Toronto Mortgage Leads", "Toronto Mortgage Leads Inc.", "100 King St W", "M5X 1A9", "Toronto", "CA", "", 30, {}),
+]  # fmt: skip
+
+# (entity, profile, base price, currency, [(partner, assignment, price override or None)])
+PROFILES = [
+    ("de", "Solar DE", "18.00", "EUR", [
+        ("Solar Leads München", "Bayern", None),
+        ("Energiewerk Nord", "Nord", "16.50"),
+        ("Dachprofi Stuttgart", "Baden-Württemberg", None),
+        ("Wärmepumpen Leipzig", "Sachsen", "15.00"),
+        ("Stadtwerke Musterhausen", "Kommunal", "12.00"),
+        ("Jonas Weber", "Berlin Freelance", "9.50"),
+        ("Wiener Energie Leads", "Österreich", "19.50"),
+        ("Alpen Solar", "Tirol", None),
+        ("Amsterdam Energy Leads", "Nederland", "17.25"),
+        ("Rotterdam Zon", "Zuid-Holland", None),
+        ("Athens Solar", "Ellada", "11.00"),
+        ("Thessaloniki Leads", "Makedonia", "10.50"),
+    ]),
+    ("de", "Insurance DACH", "24.00", "EUR", [
+        ("Versicherungsbüro Köln", "Kfz", None),
+        ("Versicherungsbüro Köln", "Haftpflicht", "21.00"),
+        ("Leads de Paris", "France B2B", "26.00"),
+        ("Lyon Assurances", "Auvergne-Rhône-Alpes", None),
+        ("Claire Martin", "Freelance FR", "14.00"),
+        ("London Lead Exchange", "UK resale", "22.50"),
+        ("Manchester Mortgages", "UK North", "20.00"),
+        ("Chicago Insurance Partners", "US resale", "27.00"),
+    ]),
+    ("us", "Mortgage US", "32.00", "USD", [
+        ("Brooklyn Home Loans", "New York", None),
+        ("Austin Mortgage Co", "Texas", "29.50"),
+        ("Denver Lending", "Colorado", None),
+        ("Miami Refinance", "Florida refinance", "35.00"),
+        ("Seattle Homes Finance", "Washington", "31.00"),
+        ("Toronto Mortgage Leads", "Canada", "28.00"),
+    ]),
+]  # fmt: skip
+
+CANCEL_RATE = 0.02
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print the demo login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--deliveries", type=int, default=20_000)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, deliveries, seed, **options):
+        with scopes_disabled():
+            user = ensure_login()
+            account = Account.objects.filter(name=ACCOUNT_NAME).first()
+            if account is None:
+                with transaction.atomic():
+                    account = Account.objects.create(name=ACCOUNT_NAME)
+                    counts = load(account, deliveries, random.Random(seed))
+                self.stdout.write(
+                    f"Demo data loaded: {counts['partners']} partners, {counts['profiles']} "
+                    f"profiles, {counts['deliveries']} deliveries "
+                    f"({counts['cancelled']} cancelled)."
+                )
+            else:
+                self.stdout.write("Demo data already loaded.")
+            Membership.objects.get_or_create(
+                user=user, account=account, defaults={"role": Membership.OWNER}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as {EMAIL} / {PASSWORD}")
+        )
+
+
+def ensure_login() -> User:
+    user = User.objects.filter(email=EMAIL).first()
+    if user is None:
+        return User.objects.create_user(EMAIL, PASSWORD, first_name="Demo", last_name="Operator")
+    if not user.check_password(PASSWORD):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def load(account: Account, deliveries: int, rng: random.Random) -> dict:
+    entities = {
+        "de": Entity.objects.create(account=account, **GMBH),
+        "us": Entity.objects.create(account=account, **INC),
+    }
+    partners = {}
+    now = timezone.now()
+    for key, name, legal, street, postcode, city, country, vat_id, terms, extra in PARTNERS:
+        fields = dict(extra)
+        if fields.get("vies_status"):
+            fields["vies_checked_at"] = now - timedelta(days=3)
+        partners[name] = Partner.objects.create(
+            entity=entities[key],
+            name=name,
+            legal_name=legal,
+            street=street,
+            postcode=postcode,
+            city=city,
+            country=country,
+            vat_id=vat_id,
+            email=f"billing@{name.split()[0].lower()}.example.com",
+            payment_terms_days=terms,
+            **fields,
+        )
+    assignments = []
+    for key, profile_name, base_price, currency, rows in PROFILES:
+        profile = DistributionProfile.objects.create(
+            entity=entities[key], name=profile_name, base_price=Decimal(base_price),
+            currency=currency,
+        )  # fmt: skip
+        for partner_name, name, override in rows:
+            assignments.append(
+                Assignment.objects.create(
+                    profile=profile,
+                    partner=partners[partner_name],
+                    name=name,
+                    price_override=Decimal(override) if override else None,
+                )
+            )
+    cancelled = create_deliveries(assignments, deliveries, rng)
+    return {
+        "partners": len(partners),
+        "profiles": len(PROFILES),
+        "deliveries": deliveries,
+        "cancelled": cancelled,
+    }
+
+
+def create_deliveries(assignments: list[Assignment], count: int, rng: random.Random) -> int:
+    """`count` deliveries from the first day of the month three months ago until now, at
+    office hours in each Entity's time zone, about 2 % of them cancelled."""
+    now = timezone.now()
+    first = (now.replace(day=1) - timedelta(days=62)).replace(day=1).date()
+    days = (now.date() - first).days
+    weights = [rng.uniform(0.5, 3.0) for _ in assignments]
+    cancelled = 0
+    reasons = [r for r, _ in DistributionTransaction.CANCEL_REASON_CHOICES]
+    for batch_start in range(0, count, BATCH):
+        size = min(BATCH, count - batch_start)
+        picks = rng.choices(assignments, weights, k=size)
+        leads, rows = [], []
+        for n, assignment in enumerate(picks, start=batch_start):
+            entity = assignment.profile.entity
+            moment = datetime.combine(
+                first + timedelta(days=rng.randrange(days + 1)),
+                time(rng.randrange(8, 20), rng.randrange(60), rng.randrange(60)),
+                ZoneInfo(entity.time_zone),
+            )
+            moment = min(moment, now - timedelta(minutes=1))
+            lead = Lead(entity=entity, external_id=f"L-{n + 1:07d}", created_at=moment)
+            is_cancelled = rng.random() < CANCEL_RATE
+            cancelled += is_cancelled
+            leads.append(lead)
+            rows.append(
+                DistributionTransaction(
+                    entity=entity,
+                    partner_id=assignment.partner_id,
+                    assignment=assignment,
+                    lead=lead,
+                    price=assignment.price,
+                    currency=assignment.profile.currency,
+                    delivered_at=moment,
+                    status="cancelled" if is_cancelled else "delivered",
+                    cancelled_at=moment + timedelta(days=1) if is_cancelled else None,
+                    cancel_reason=rng.choice(reasons) if is_cancelled else "",
+                )
+            )
+        Lead.objects.bulk_create(leads)
+        DistributionTransaction.objects.bulk_create(rows)
+    return cancelled

@@ -104,12 +104,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        envstr("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'leadflip.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
-    )
-}
+if envstr("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            envstr("DATABASE_URL"), conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+        )
+    }
+else:  # the embedded default for `make run`
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "var" / "leadflip.sqlite3",
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "entities.User"

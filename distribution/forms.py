@@ -51,8 +51,12 @@ class AssignmentForm(forms.ModelForm):
 
 class LogFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Lead id")
-    partner = SafeModelChoiceField(queryset=Partner.objects.none(), required=False)
-    profile = SafeModelChoiceField(queryset=DistributionProfile.objects.none(), required=False)
+    partner = SafeModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
+    profile = SafeModelChoiceField(
+        queryset=DistributionProfile.objects.none(), required=False, empty_label="All profiles"
+    )
     status = forms.ChoiceField(
         required=False, choices=[("", "All"), *DistributionTransaction.STATUS_CHOICES]
     )

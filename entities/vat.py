@@ -3,8 +3,8 @@
 Whether a syntactically valid VAT ID is also registered is VIES's answer, not ours.
 """
 
-from stdnum import gb
 from stdnum.eu import vat as eu_vat
+from stdnum.gb import vat as gb_vat
 
 from .models import EU_COUNTRIES
 
@@ -29,7 +29,7 @@ def vat_id_problem(vat_id: str, country: str) -> str | None:
             return "This is not a valid VAT ID: check the digits."
     elif country == "GB":
         # Great Britain (GB…) or Northern Ireland, which keeps EU VAT rules for goods (XI…).
-        is_valid = eu_vat.is_valid if vat_id.startswith("XI") else gb.vat.is_valid
+        is_valid = eu_vat.is_valid if vat_id.startswith("XI") else gb_vat.is_valid
         if not is_valid(vat_id):
             return "This is not a valid UK VAT number: check the digits."
     return None

@@ -123,3 +123,9 @@ def test_the_partner_page_shows_its_assignments(owner_client, entity):
 @pytest.mark.parametrize("name", ["partners:create"])
 def test_a_viewer_cannot_open_the_create_form(viewer_client, name):
     assert viewer_client.get(reverse(name)).status_code == 403
+
+
+def test_a_uk_vat_number_is_checked(finance_client, entity):
+    data = {**FORM, "country": "GB", "postcode": "EC2R 8EJ", "vat_id": "GB980780685"}
+    response = finance_client.post(reverse("partners:create"), data)
+    assert "not a valid UK VAT number" in response.content.decode()

@@ -5,6 +5,7 @@ Whether a syntactically valid VAT ID is also registered is VIES's answer, not ou
 
 from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
+from stdnum.util import clean
 
 from .models import EU_COUNTRIES
 
@@ -14,7 +15,7 @@ VAT_PREFIX = {"GR": "EL"}
 
 def normalize_vat_id(value: str) -> str:
     """`de 136 695-976` → `DE136695976`."""
-    return eu_vat.compact(value) if value else ""
+    return clean(value, " -./,").upper().strip() if value else ""
 
 
 def vat_id_problem(vat_id: str, country: str) -> str | None:

@@ -209,3 +209,24 @@ def test_cancelling_another_entitys_delivery_gets_404(other_entity, assignment):
     assert post(url, {"reason": "rejected"}, foreign_key).status_code == 404
     txn.refresh_from_db()
     assert txn.status == "delivered"
+
+
+def test_a_finalized_invoices_pdf_and_xml_can_be_downloaded(api_key, entity):
+    invoice = make_final(entity, leads=1)
+    pdf = Client().get(f"/api/v1/invoices/{invoice.pk}/pdf", HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    xml = Client().get(f"/api/v1/invoices/{invoice.pk}/xml", HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert invoice.number.encode() in xml.content
+
+
+def test_a_draft_has_no_documents_in_the_api(api_key, entity):
+    draft = make_draft(entity)
+    url = f"/api/v1/invoices/{draft.pk}/pdf"
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {api_key}").status_code == 404
+
+
+def test_another_entitys_invoice_is_not_found_in_the_api(other_entity, entity):
+    invoice = make_final(entity, leads=1)
+    foreign_key = ApiKey.issue(other_entity, "router")[1]
+    url = f"/api/v1/invoices/{invoice.pk}/xml"
+    assert Client().get(url, HTTP_AUTHORIZATION=f"Bearer {foreign_key}").status_code == 404

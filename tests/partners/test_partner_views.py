@@ -129,3 +129,21 @@ def test_a_uk_vat_number_is_checked(finance_client, entity):
     data = {**FORM, "country": "GB", "postcode": "EC2R 8EJ", "vat_id": "GB980780685"}
     response = finance_client.post(reverse("partners:create"), data)
     assert "not a valid UK VAT number" in response.content.decode()
+
+
+def test_xrechnung_needs_a_leitweg_id_an_email_and_a_postcode(finance_client, entity):
+    data = {**FORM, "einvoice_format": "xrechnung_ubl", "email": "", "postcode": ""}
+    response = finance_client.post(reverse("partners:create"), data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"buyer_reference", "email", "postcode"}
+
+
+def test_changing_the_vat_id_forgets_the_last_vies_answer(owner_client, entity):
+    partner = make_partner(
+        entity, country="AT", vat_id="ATU13585627", vies_status="valid", vies_request_identifier="X"
+    )
+    data = {**FORM, "vat_id": "ATU10223006"}
+    owner_client.post(reverse("partners:edit", args=[partner.pk]), data)
+    partner.refresh_from_db()
+    assert (partner.vies_status, partner.vies_request_identifier) == ("unchecked", "")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -158,6 +159,18 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "recheck-vat-ids": {
+        "task": "partners.tasks.recheck_vat_ids",
+        "schedule": crontab(minute=30, hour=3, day_of_week="monday"),
+    },
+}
+
+# VIES, the EU's VAT ID check (SOAP). The WSDL ships with the partners app.
+VIES_URL = (
+    envstr("VIES_URL") or "https://ec.europa.eu/taxation_customs/vies/services/checkVatService"
+)
+VIES_TIMEOUT = envint("VIES_TIMEOUT", 15)
 
 LOGGING = {
     "version": 1,

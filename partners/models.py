@@ -50,6 +50,9 @@ class Partner(models.Model):
     vies_request_identifier = models.CharField(
         "VIES consultation number", max_length=40, blank=True
     )
+    vies_last_error = models.CharField(
+        "last VIES problem", max_length=200, blank=True, help_text="Cleared by the next answer."
+    )
 
     EINVOICE_PDF = "pdf"
     EINVOICE_FACTURX = "facturx"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("new/", views.partner_create, name="create"),
     path("<int:pk>/", views.partner_detail, name="detail"),
     path("<int:pk>/edit/", views.partner_edit, name="edit"),
+    path("<int:pk>/check-vat-id/", views.check_vat_id_now, name="check_vat_id"),
 ]

@@ -5,6 +5,7 @@ from django_scopes import scopes_disabled
 from entities.models import Membership
 
 from .factories import make_account, make_entity, make_partner, make_user
+from .vies_stub import ViesStub
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +14,21 @@ def _no_scope():
     the middleware enters for the logged-in user."""
     with scopes_disabled():
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_real_vies(settings):
+    """Nothing leaves the machine: VIES is a closed port unless a test starts the stub."""
+    settings.VIES_URL = "http://127.0.0.1:9/vies"
+
+
+@pytest.fixture
+def vies(settings):
+    """A local VIES speaking the real WSDL; set `vies.answers[vat_id]`."""
+    stub = ViesStub()
+    settings.VIES_URL = stub.url
+    yield stub
+    stub.stop()
 
 
 @pytest.fixture

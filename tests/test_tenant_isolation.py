@@ -60,6 +60,7 @@ OBJECT_URLS = {
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
     "partners:detail": ("get", "partner", None),
     "partners:edit": ("post", "partner", PARTNER_FORM),
+    "partners:check_vat_id": ("post", "partner", {}),
     "distribution:profile_detail": ("get", "profile", None),
     "distribution:profile_edit": (
         "post",

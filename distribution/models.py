@@ -111,6 +111,8 @@ class DistributionTransaction(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=10, choices=CANCEL_REASON_CHOICES, blank=True)
     invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The credit note that credits this delivery after its invoice was finalized.
+    credit_note_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(entity="entity")
 
@@ -129,6 +131,11 @@ class DistributionTransaction(models.Model):
             ),
             models.Index(
                 fields=["invoice_id"], name="txn_by_invoice", condition=Q(invoice_id__isnull=False)
+            ),
+            models.Index(
+                fields=["credit_note_id"],
+                name="txn_by_credit_note",
+                condition=Q(credit_note_id__isnull=False),
             ),
             models.Index(fields=["entity", "-delivered_at"], name="txn_log_by_entity_date"),
         ]

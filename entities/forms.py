@@ -40,6 +40,7 @@ class EntityForm(forms.ModelForm):
             "payment_terms_days",
             "vat_rate_kind",
             "invoice_number_format",
+            "credit_note_number_format",
             "time_zone",
         ]
         help_texts = {

@@ -189,6 +189,12 @@ class Entity(models.Model):
         default="RE-{YYYY}-{seq:05}",
         help_text="Tokens: {YYYY} year of issue, {seq} counter, {seq:05} counter with 5 digits.",
     )
+    credit_note_number_format = models.CharField(
+        max_length=60,
+        validators=[validate_number_pattern],
+        default="CN-{YYYY}-{seq:05}",
+        help_text="Credit notes have their own gap-free sequence. Same tokens as invoices.",
+    )
     time_zone = models.CharField(max_length=60, default="Europe/Berlin")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,14 +15,14 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from distribution.models import Assignment, DistributionTransaction
-from distribution.services import mark_delivery_cancelled
 from entities.models import Entity
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
 from .amounts import Totals, invoice_totals, line_net_amount
 from .documents import store_documents
-from .models import Invoice, InvoiceLine, InvoicingError
+from .events import record_event, record_events
+from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .numbering import take_next_number
 from .taxes import NOT_SUBJECT, REVERSE_CHARGE, TaxTreatment, decide_tax_treatment
 
@@ -127,7 +127,7 @@ class GenerationResult:
     transactions_billed: int
 
 
-def generate_drafts(entity: Entity, start: date, end: date) -> GenerationResult:
+def generate_drafts(entity: Entity, start: date, end: date, by=None) -> GenerationResult:
     """Put every unbilled delivery of the period onto a draft: one per partner and currency.
 
     Idempotent and safe to run concurrently: a partial unique constraint allows one draft per
@@ -185,13 +185,26 @@ def generate_drafts(entity: Entity, start: date, end: date) -> GenerationResult:
             )
         )
         rebuild_delivery_lines(drafts)
-        created = len({(d.partner_id, d.currency) for d in drafts} - existing)
+        new_drafts = [d for d in drafts if (d.partner_id, d.currency) not in existing]
+        created = len(new_drafts)
+        period = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+        record_events(new_drafts, InvoiceEvent.GENERATED, by, period)
+        record_events(
+            [d for d in drafts if (d.partner_id, d.currency) in existing],
+            InvoiceEvent.GENERATED,
+            by,
+            f"{period}: late deliveries added",
+        )
     return GenerationResult(created, len(drafts) - created, billed)
 
 
 def _drafts_of_period(entity: Entity, start: date, end: date):
     return Invoice.objects.filter(
-        entity=entity, status=Invoice.DRAFT, period_start=start, period_end=end
+        entity=entity,
+        kind=Invoice.KIND_INVOICE,
+        status=Invoice.DRAFT,
+        period_start=start,
+        period_end=end,
     )
 
 
@@ -234,9 +247,13 @@ def refresh_totals(drafts: list[Invoice]) -> None:
     ).values_list("invoice_id", "net_amount"):
         amounts[invoice_id].append(net_amount)
     partners = Partner.objects.select_related("entity").in_bulk({d.partner_id for d in drafts})
+    originals = Invoice.objects.in_bulk({d.corrects_id for d in drafts if d.corrects_id})
     for draft in drafts:
         partner = partners[draft.partner_id]
-        treatment = decide_tax_treatment(partner.entity, partner, draft.period_end)
+        if draft.corrects_id:  # a credit note keeps the tax treatment of what it corrects
+            treatment = tax_treatment_of(originals[draft.corrects_id])
+        else:
+            treatment = decide_tax_treatment(partner.entity, partner, draft.period_end)
         totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
         draft.tax_category, draft.tax_rate, draft.tax_note = (
             treatment.category,
@@ -265,6 +282,17 @@ def refresh_totals(drafts: list[Invoice]) -> None:
     )
 
 
+def tax_treatment_of(invoice: Invoice) -> TaxTreatment:
+    """The treatment stored on a finalized invoice."""
+    return TaxTreatment(
+        invoice.tax_category,
+        invoice.tax_rate,
+        note=invoice.tax_note,
+        exemption_reason=invoice.tax_exemption_reason,
+        exemption_code=invoice.tax_exemption_code,
+    )
+
+
 def _lock_draft(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if not locked.is_draft:
@@ -272,7 +300,9 @@ def _lock_draft(invoice: Invoice) -> Invoice:
     return locked
 
 
-def add_credit(invoice: Invoice, description: str, leads: int, unit_price: Decimal) -> InvoiceLine:
+def add_credit(
+    invoice: Invoice, description: str, leads: int, unit_price: Decimal, by=None
+) -> InvoiceLine:
     """Credit `leads` leads at `unit_price` on a draft (e.g. a disputed lead).
 
     EN 16931 keeps net prices positive (BR-27): a credit is a line with a negative quantity.
@@ -301,23 +331,26 @@ def add_credit(invoice: Invoice, description: str, leads: int, unit_price: Decim
                 f"This credit ({-line.net_amount} {draft.currency}) is more than the invoice's "
                 f"total; an invoice cannot be negative."
             )
+        record_event(draft, InvoiceEvent.CREDIT_ADDED, by, f"{description}: {leads} × {unit_price}")
     return line
 
 
-def remove_credit(line: InvoiceLine) -> None:
+def remove_credit(line: InvoiceLine, by=None) -> None:
     if line.kind != InvoiceLine.CREDIT:
         raise InvoicingError("Only manual credits can be removed; delivery lines follow the leads.")
     with transaction.atomic():
         draft = _lock_draft(line.invoice)
         line.delete()
         refresh_totals([draft])
+        record_event(draft, InvoiceEvent.CREDIT_REMOVED, by, line.description)
 
 
-def update_notes(invoice: Invoice, notes: str) -> None:
+def update_notes(invoice: Invoice, notes: str, by=None) -> None:
     with transaction.atomic():
         draft = _lock_draft(invoice)
         draft.notes = notes.strip()
         draft.save(update_fields=["notes"])
+        record_event(draft, InvoiceEvent.NOTES_CHANGED, by)
 
 
 def delete_draft(invoice: Invoice) -> int:
@@ -325,38 +358,17 @@ def delete_draft(invoice: Invoice) -> int:
     Returns how many deliveries were released."""
     with transaction.atomic():
         draft = _lock_draft(invoice)
+        if draft.is_credit_note:
+            raise InvoicingError(
+                "A credit note for cancelled leads cannot be deleted: the leads are cancelled. "
+                "Finalize it to credit them."
+            )
         released = DistributionTransaction.objects.filter(invoice_id=draft.pk).update(
             invoice_id=None
         )
         draft.lines.all().delete()
         draft.delete()
     return released
-
-
-def cancel_delivery(txn: DistributionTransaction, reason: str) -> None:
-    """Cancel a delivery. Not yet invoiced: it is excluded from billing. On a draft: it leaves
-    the draft, which is recomputed (and deleted if nothing is left on it). On a finalized
-    invoice: refused for now, because only a credit note can correct a finalized invoice."""
-    with transaction.atomic():
-        if txn.invoice_id is not None:
-            # Lock the invoice before the transaction: the order generate_drafts uses.
-            invoice = Invoice.objects.select_for_update().get(pk=txn.invoice_id)
-            if not invoice.is_draft:
-                raise InvoicingError(
-                    f"This lead is billed on finalized invoice {invoice.number}; "
-                    "a finalized invoice can only be corrected by a credit note."
-                )
-        else:
-            invoice = None
-        txn = DistributionTransaction.objects.select_for_update().get(pk=txn.pk)
-        if txn.invoice_id != (invoice.pk if invoice else None):
-            raise InvoicingError("This delivery was just billed or released; please try again.")
-        mark_delivery_cancelled(txn, reason)
-        if invoice is not None:
-            DistributionTransaction.objects.filter(pk=txn.pk).update(invoice_id=None)
-            rebuild_delivery_lines([invoice])
-            if not invoice.lines.exists():
-                invoice.delete()
 
 
 # Finalize
@@ -404,6 +416,8 @@ def buyer_details(partner: Partner) -> dict:
 
 def missing_invoicing_details(invoice: Invoice) -> list[str]:
     """What stops this invoice from being finalized, in words for the operator."""
+    if invoice.is_credit_note:  # it copies the finalized invoice's details
+        return [] if invoice.lines.exists() else ["The draft has no lines."]
     problems = []
     entity, partner = invoice.entity, invoice.partner
     for label, value in [
@@ -452,6 +466,12 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
 
 
 def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
+    """Give a draft invoice or credit note its permanent number and freeze it; see
+    `_finalize`. `user` is who finalizes it (a user, a description, or None)."""
+    return _finalize(invoice, user)
+
+
+def _finalize(invoice: Invoice, user=None) -> Invoice:
     """Give a draft its permanent number and freeze it.
 
     In one transaction: lock the draft, decide the tax, recompute the totals, take the next
@@ -472,31 +492,23 @@ def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
         draft.number = take_next_number(entity, draft.kind, issued_on)
         draft.status = Invoice.FINAL
         draft.issue_date = issued_on
-        draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
-        draft.seller = seller_details(entity)
-        draft.buyer = buyer_details(draft.partner)
-        draft.einvoice_format = draft.partner.effective_einvoice_format
+        if draft.is_credit_note:
+            # Same parties and format as the invoice it corrects; settled at once.
+            original = draft.corrects
+            draft.due_date = issued_on
+            draft.seller, draft.buyer = original.seller, original.buyer
+            draft.einvoice_format = original.einvoice_format
+        else:
+            draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
+            draft.seller = seller_details(entity)
+            draft.buyer = buyer_details(draft.partner)
+            draft.einvoice_format = draft.partner.effective_einvoice_format
         draft.finalized_at = timezone.now()
-        draft.finalized_by = user
+        draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()
+        record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
     store_documents(draft)
     return draft
-
-
-def mark_paid(invoice: Invoice, paid_on: date) -> None:
-    if not invoice.is_final:
-        raise InvoicingError("Only a finalized invoice can be paid.")
-    if paid_on < invoice.issue_date:
-        raise InvoicingError("The payment date cannot be before the invoice's issue date.")
-    Invoice.objects.filter(pk=invoice.pk).update(paid_at=paid_on)
-    invoice.paid_at = paid_on
-
-
-def mark_unpaid(invoice: Invoice) -> None:
-    if not invoice.is_final:
-        raise InvoicingError("Only a finalized invoice has a payment status.")
-    Invoice.objects.filter(pk=invoice.pk).update(paid_at=None)
-    invoice.paid_at = None
 
 
 def period_summary(entity: Entity, start: date, end: date) -> dict:

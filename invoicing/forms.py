@@ -2,8 +2,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django_scopes.forms import SafeModelChoiceField
 
 from distribution.models import DistributionTransaction
+from partners.models import Partner
+
+from .models import Invoice
 
 MAX_PERIOD_DAYS = 366
 
@@ -52,6 +56,17 @@ class CancelDeliveryForm(forms.Form):
     reason = forms.ChoiceField(choices=DistributionTransaction.CANCEL_REASON_CHOICES)
 
 
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Paid on")
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, help_text="Printed on the credit note, e.g. “Billed to the wrong entity”."
+    )
+
+
 class InvoiceFilterForm(forms.Form):
     STATUS_CHOICES = [
         ("", "All"),
@@ -59,6 +74,50 @@ class InvoiceFilterForm(forms.Form):
         ("open", "Open"),
         ("overdue", "Overdue"),
         ("paid", "Paid"),
+        ("void", "Void"),
     ]
+    TYPE_CHOICES = [("", "All"), *Invoice.KIND_CHOICES]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    q = forms.CharField(required=False, label="Number or partner")
+    type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
+    partner = SafeModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
+    start = forms.DateField(
+        required=False, label="Period from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="Period to", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = forms.CharField(required=False, label="Number")
+
+    def __init__(self, *args, entity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.filter(entity=entity)
+
+    def filter(self, invoices):
+        """The invoices that match the valid filters."""
+        if not self.is_valid():
+            return invoices
+        data = self.cleaned_data
+        status = data["status"]
+        if status == "draft":
+            invoices = invoices.filter(status=Invoice.DRAFT)
+        elif status == "open":
+            invoices = invoices.open()
+        elif status == "overdue":
+            invoices = invoices.overdue()
+        elif status == "paid":
+            invoices = invoices.paid()
+        elif status == "void":
+            invoices = invoices.filter(status=Invoice.VOID)
+        if data["type"]:
+            invoices = invoices.filter(kind=data["type"])
+        if data["partner"]:
+            invoices = invoices.filter(partner=data["partner"])
+        if data["start"]:  # periods that overlap the range
+            invoices = invoices.filter(period_end__gte=data["start"])
+        if data["end"]:
+            invoices = invoices.filter(period_start__lte=data["end"])
+        if query := data["q"].strip():
+            invoices = invoices.filter(number__icontains=query)
+        return invoices

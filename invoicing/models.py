@@ -39,11 +39,17 @@ class NumberSequence(models.Model):
 
 
 class InvoiceQuerySet(models.QuerySet):
-    def overdue(self, today: date):
-        return self.filter(status=Invoice.FINAL, paid_at__isnull=True, due_date__lt=today)
+    """Payment states for lists and filters. `is_overdue` is recorded by a daily task (and
+    on every payment change), so these filters use a stored column."""
 
-    def open(self, today: date):
-        return self.filter(status=Invoice.FINAL, paid_at__isnull=True, due_date__gte=today)
+    def overdue(self):
+        return self.filter(status=Invoice.FINAL, paid_at__isnull=True, is_overdue=True)
+
+    def open(self):
+        return self.filter(status=Invoice.FINAL, paid_at__isnull=True, is_overdue=False)
+
+    def paid(self):
+        return self.filter(status=Invoice.FINAL, paid_at__isnull=False)
 
 
 class Invoice(models.Model):
@@ -56,10 +62,12 @@ class Invoice(models.Model):
 
     DRAFT = "draft"
     FINAL = "final"
-    STATUS_CHOICES = [(DRAFT, "Draft"), (FINAL, "Final")]
+    VOID = "void"
+    STATUS_CHOICES = [(DRAFT, "Draft"), (FINAL, "Final"), (VOID, "Void")]
 
     KIND_INVOICE = "invoice"
-    KIND_CHOICES = [(KIND_INVOICE, "Invoice")]
+    KIND_CREDIT_NOTE = "credit_note"
+    KIND_CHOICES = [(KIND_INVOICE, "Invoice"), (KIND_CREDIT_NOTE, "Credit note")]
 
     entity = models.ForeignKey(Entity, models.PROTECT, related_name="invoices")
     partner = models.ForeignKey(Partner, models.PROTECT, related_name="invoices")
@@ -68,6 +76,15 @@ class Invoice(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     currency = models.CharField(max_length=3)
+
+    corrects = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        help_text="The invoice a credit note corrects.",
+    )
 
     number = models.CharField(max_length=60, blank=True)
     issue_date = models.DateField(null=True, blank=True)
@@ -88,7 +105,11 @@ class Invoice(models.Model):
     total = models.DecimalField(default=0, **MONEY)
 
     notes = models.TextField(blank=True, help_text="Printed on the invoice.")
-    paid_at = models.DateField(null=True, blank=True)
+    amount_paid = models.DecimalField(default=0, **MONEY)
+    paid_at = models.DateField(null=True, blank=True, help_text="When it was paid in full.")
+    is_overdue = models.BooleanField(default=False, help_text="Recorded daily from the due date.")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=200, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
@@ -110,12 +131,24 @@ class Invoice(models.Model):
             # same draft, also when two runs race.
             models.UniqueConstraint(
                 fields=["entity", "partner", "currency", "period_start", "period_end"],
-                condition=Q(status="draft"),
+                condition=Q(status="draft", kind="invoice"),
                 name="one_draft_per_partner_period_currency",
             ),
+            # Late cancellations collect on one open credit note per invoice.
+            models.UniqueConstraint(
+                fields=["corrects"],
+                condition=Q(status="draft"),
+                name="one_open_credit_note_per_invoice",
+            ),
             models.CheckConstraint(
-                condition=Q(status="draft", number="") | (Q(status="final") & ~Q(number="")),
+                condition=Q(status="draft", number="")
+                | (Q(status__in=["final", "void"]) & ~Q(number="")),
                 name="number_only_when_final",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", corrects__isnull=True)
+                | Q(kind="credit_note", corrects__isnull=False),
+                name="a_credit_note_corrects_an_invoice",
             ),
         ]
         indexes = [
@@ -123,7 +156,9 @@ class Invoice(models.Model):
         ]
 
     def __str__(self):
-        return self.number or f"Draft #{self.pk}"
+        if self.number:
+            return self.number
+        return f"Draft {'credit note' if self.is_credit_note else 'invoice'} #{self.pk}"
 
     @property
     def is_draft(self) -> bool:
@@ -131,22 +166,114 @@ class Invoice(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status == self.FINAL
+        """Finalized and numbered: a record, whether still valid or voided since."""
+        return self.status in (self.FINAL, self.VOID)
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == self.VOID
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.KIND_CREDIT_NOTE
+
+    @property
+    def open_balance(self):
+        return self.total - self.amount_paid
 
     def payment_status(self, today: date) -> str:
-        """'draft', 'paid', 'overdue' or 'open'."""
+        """'draft', 'void', 'paid', 'overdue', 'partially paid' or 'open'."""
         if self.is_draft:
             return "draft"
+        if self.is_void:
+            return "void"
         if self.paid_at:
             return "paid"
         if self.due_date and self.due_date < today:
             return "overdue"
+        if self.amount_paid:
+            return "partially paid"
         return "open"
 
     def delete(self, *args, **kwargs):
         if not self.is_draft:
             raise InvoicingError("A finalized invoice is a record and cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+
+class Payment(models.Model):
+    """Money received for an invoice (or refunded for a credit note), in full or in part."""
+
+    invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="payments")
+    amount = models.DecimalField(**MONEY)
+    paid_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+
+    def __str__(self):
+        return f"{self.amount} on {self.paid_on}"
+
+
+class InvoiceEvent(models.Model):
+    """The audit trail: every state change, adjustment, download, email and payment of an
+    invoice, with who did it and when."""
+
+    GENERATED = "generated"
+    CREDIT_ADDED = "credit_added"
+    CREDIT_REMOVED = "credit_removed"
+    NOTES_CHANGED = "notes_changed"
+    FINALIZED = "finalized"
+    DOWNLOADED = "downloaded"
+    EMAILED = "emailed"
+    PAYMENT_RECORDED = "payment_recorded"
+    MARKED_PAID = "marked_paid"
+    MARKED_UNPAID = "marked_unpaid"
+    BECAME_OVERDUE = "became_overdue"
+    DELIVERY_CANCELLED = "delivery_cancelled"
+    CREDIT_NOTE_ISSUED = "credit_note_issued"
+    VOIDED = "voided"
+    KIND_CHOICES = [
+        (GENERATED, "Generated"),
+        (CREDIT_ADDED, "Credit added"),
+        (CREDIT_REMOVED, "Credit removed"),
+        (NOTES_CHANGED, "Notes changed"),
+        (FINALIZED, "Finalized"),
+        (DOWNLOADED, "Downloaded"),
+        (EMAILED, "Emailed"),
+        (PAYMENT_RECORDED, "Payment recorded"),
+        (MARKED_PAID, "Marked paid"),
+        (MARKED_UNPAID, "Marked unpaid"),
+        (BECAME_OVERDUE, "Became overdue"),
+        (DELIVERY_CANCELLED, "Delivery cancelled"),
+        (CREDIT_NOTE_ISSUED, "Credit note issued"),
+        (VOIDED, "Voided"),
+    ]
+
+    invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.CharField(
+        max_length=200, help_text="Who, in words: the user's email, an API key, the scheduler."
+    )
+    detail = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.actor}"
 
 
 class InvoiceLine(models.Model):

@@ -18,4 +18,10 @@ def take_next_number(entity: Entity, kind: str, issued_on: date) -> str:
     sequence = NumberSequence.objects.select_for_update().get(entity=entity, kind=kind)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
-    return format_document_number(entity.invoice_number_format, sequence.last_number, issued_on)
+    return format_document_number(number_format(entity, kind), sequence.last_number, issued_on)
+
+
+def number_format(entity: Entity, kind: str) -> str:
+    if kind == "credit_note":
+        return entity.credit_note_number_format
+    return entity.invoice_number_format

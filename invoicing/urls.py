@@ -5,6 +5,7 @@ from . import views
 app_name = "invoicing"
 urlpatterns = [
     path("", views.invoice_list, name="index"),
+    path("export.csv", views.export_csv, name="export"),
     path("preview/", views.preview, name="preview"),
     path("generate/", views.generate, name="generate"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
@@ -17,5 +18,8 @@ urlpatterns = [
     path("<int:pk>/xml/", views.download_xml, name="xml"),
     path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),
     path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
+    path("<int:pk>/payments/", views.record_payment, name="record_payment"),
+    path("<int:pk>/void/", views.void, name="void"),
+    path("<int:pk>/events.csv", views.events_export, name="events"),
     path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),
 ]

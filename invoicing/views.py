@@ -1,6 +1,8 @@
+import csv
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,24 +14,27 @@ from distribution.services import DeliveryError
 from entities.decorators import entity_required, role_required
 from partners.models import Partner
 
-from . import billing
+from . import billing, corrections, payments
 from .documents import store_pdf, store_xml
+from .events import events_csv, record_event
 from .forms import (
     CancelDeliveryForm,
     CreditForm,
     InvoiceFilterForm,
     NotesForm,
     PaidForm,
+    PaymentForm,
     PeriodForm,
+    VoidForm,
     previous_month,
 )
-from .models import Invoice, InvoiceDocument, InvoiceLine, InvoicingError
+from .models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
 from .taxes import TaxTreatment, decide_tax_treatment
 
 
 def get_invoice_for_user(request, pk: int) -> Invoice:
     """The current Entity's invoice, or 404: another tenant's invoice does not exist here."""
-    return get_object_or_404(Invoice.objects.select_related("partner", "entity"), pk=pk)
+    return get_object_or_404(Invoice.objects.select_related("partner", "entity", "corrects"), pk=pk)
 
 
 def _default_period(request) -> dict:
@@ -37,25 +42,16 @@ def _default_period(request) -> dict:
     return {"start": start, "end": end}
 
 
+def _filtered_invoices(request) -> tuple[InvoiceFilterForm, object]:
+    filters = InvoiceFilterForm(request.GET, entity=request.entity)
+    invoices = Invoice.objects.select_related("partner").order_by("-period_start", "-pk")
+    return filters, filters.filter(invoices)
+
+
 @entity_required
 def invoice_list(request):
     today = billing.local_today(request.entity)
-    invoices = Invoice.objects.select_related("partner").order_by("-period_start", "-pk")
-    filters = InvoiceFilterForm(request.GET)
-    if filters.is_valid():
-        status = filters.cleaned_data["status"]
-        if status == "draft":
-            invoices = invoices.filter(status=Invoice.DRAFT)
-        elif status == "paid":
-            invoices = invoices.filter(status=Invoice.FINAL, paid_at__isnull=False)
-        elif status == "open":
-            invoices = invoices.open(today)
-        elif status == "overdue":
-            invoices = invoices.overdue(today)
-        if query := filters.cleaned_data["q"].strip():
-            invoices = invoices.filter(
-                Q(number__icontains=query) | Q(partner__name__icontains=query)
-            )
+    filters, invoices = _filtered_invoices(request)
     page = Paginator(invoices, 50).get_page(request.GET.get("page"))
     for invoice in page:
         invoice.state = invoice.payment_status(today)
@@ -67,10 +63,71 @@ def invoice_list(request):
         {
             "page": page,
             "filters": filters,
+            "totals": _open_totals(invoices),
             "period_form": PeriodForm(initial=_default_period(request)),
             "query": query.urlencode(),
         },
     )
+
+
+def _open_totals(invoices) -> list[dict]:
+    """Per currency: how many documents, their total with credit notes counted negative, and
+    what is still open on the finalized ones (an open credit note is money owed back)."""
+    signed = Case(When(kind=Invoice.KIND_CREDIT_NOTE, then=-F("total")), default=F("total"))
+    signed_open = Case(
+        When(kind=Invoice.KIND_CREDIT_NOTE, then=F("amount_paid") - F("total")),
+        default=F("total") - F("amount_paid"),
+    )
+    unpaid = Q(status=Invoice.FINAL, paid_at__isnull=True)
+    return list(
+        invoices.order_by()
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            net_total=Sum(signed, default=0),
+            open_amount=Sum(signed_open, filter=unpaid, default=0),
+        )
+        .order_by("currency")
+    )
+
+
+@entity_required
+def export_csv(request):
+    """The filtered invoices as CSV, for the accountant."""
+    _, invoices = _filtered_invoices(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        ["type", "number", "status", "partner", "partner VAT ID", "period start", "period end",
+         "issue date", "due date", "currency", "net", "VAT category", "VAT rate", "VAT", "total",
+         "paid", "open", "paid on", "corrects"]
+    )  # fmt: skip
+    for invoice in invoices.select_related("corrects").iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                invoice.get_kind_display(),
+                invoice.number,
+                invoice.get_status_display(),
+                invoice.partner.name,
+                invoice.buyer.get("vat_id", invoice.partner.vat_id),
+                invoice.period_start,
+                invoice.period_end,
+                invoice.issue_date or "",
+                invoice.due_date or "",
+                invoice.currency,
+                invoice.subtotal,
+                invoice.tax_category,
+                invoice.tax_rate,
+                invoice.tax_amount,
+                invoice.total,
+                invoice.amount_paid,
+                invoice.open_balance if invoice.status == Invoice.FINAL else 0,
+                invoice.paid_at or "",
+                invoice.corrects.number if invoice.corrects else "",
+            ]
+        )
+    return response
 
 
 @entity_required
@@ -98,7 +155,7 @@ def generate(request):
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("invoicing:preview")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    result = billing.generate_drafts(request.entity, start, end)
+    result = billing.generate_drafts(request.entity, start, end, by=request.user)
     if result.transactions_billed == 0:
         messages.info(
             request, "Nothing new to bill in this period: every delivery is on an invoice."
@@ -121,6 +178,12 @@ def _render_detail(request, invoice, status=200, **forms):
         "credit_form": forms.get("credit_form") or CreditForm(),
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": invoice.notes}),
         "paid_form": forms.get("paid_form") or PaidForm(initial={"paid_on": today}),
+        "payment_form": forms.get("payment_form")
+        or PaymentForm(initial={"paid_on": today, "amount": invoice.open_balance}),
+        "void_form": forms.get("void_form") or VoidForm(),
+        "payments": list(invoice.payments.all()),
+        "events": list(invoice.events.all()),
+        "credit_notes": list(invoice.credit_notes.order_by("pk")),
     }
     documents = {d.kind: d for d in invoice.documents.defer("content")}
     context["document"] = documents.get(InvoiceDocument.PDF)
@@ -131,13 +194,14 @@ def _render_detail(request, invoice, status=200, **forms):
         context["treatment_label"] = TaxTreatment(invoice.tax_category, invoice.tax_rate).label
     else:
         context["einvoice_format_label"] = formats[invoice.partner.effective_einvoice_format]
-        context["treatment_label"] = decide_tax_treatment(
-            invoice.entity, invoice.partner, invoice.period_end
-        ).label
-    if invoice.is_draft:
+        context["treatment_label"] = (
+            billing.tax_treatment_of(invoice.corrects).label
+            if invoice.is_credit_note
+            else decide_tax_treatment(invoice.entity, invoice.partner, invoice.period_end).label
+        )
         context["problems"] = billing.missing_invoicing_details(invoice)
         context["deliveries"] = DistributionTransaction.objects.filter(
-            invoice_id=invoice.pk
+            **{"credit_note_id" if invoice.is_credit_note else "invoice_id": invoice.pk}
         ).count()
     return render(request, "invoicing/invoice_detail.html", context, status=status)
 
@@ -160,7 +224,7 @@ def add_credit(request, pk):
     if not form.is_valid():
         return _render_detail(request, invoice, status=400, credit_form=form)
     try:
-        billing.add_credit(invoice, **form.cleaned_data)
+        billing.add_credit(invoice, **form.cleaned_data, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(request, "Credit added.")
@@ -173,7 +237,7 @@ def remove_credit(request, pk, line_pk):
     invoice = get_invoice_for_user(request, pk)
     line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
     try:
-        billing.remove_credit(line)
+        billing.remove_credit(line, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(request, "Credit removed.")
@@ -188,7 +252,7 @@ def update_notes(request, pk):
     if not form.is_valid():
         return _render_detail(request, invoice, status=400, notes_form=form)
     try:
-        billing.update_notes(invoice, form.cleaned_data["notes"])
+        billing.update_notes(invoice, form.cleaned_data["notes"], by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(request, "Notes saved.")
@@ -215,8 +279,29 @@ def finalize(request, pk):
         invoice = billing.finalize_invoice(invoice, request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"Invoice {invoice.number} finalized. Its PDF is locked.")
+    messages.success(
+        request, f"{invoice.get_kind_display()} {invoice.number} finalized. Its PDF is locked."
+    )
     return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def void(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, void_form=form)
+    try:
+        credit_note = corrections.void_invoice(invoice, form.cleaned_data["reason"], request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(
+        request,
+        f"Invoice {invoice.number} is void; credit note {credit_note.number} issued. "
+        "Its deliveries can be billed again.",
+    )
+    return redirect("invoicing:detail", credit_note.pk)
 
 
 @entity_required
@@ -225,7 +310,7 @@ def download_pdf(request, pk):
     if not invoice.is_final:
         messages.error(request, "A draft has no PDF yet: finalize it first.")
         return redirect("invoicing:detail", invoice.pk)
-    return document_response(store_pdf(invoice))
+    return document_response(store_pdf(invoice), request.user)
 
 
 @entity_required
@@ -237,13 +322,38 @@ def download_xml(request, pk):
     document = store_xml(invoice)
     if document is None:
         raise Http404("This invoice's format is PDF only.")
-    return document_response(document)
+    return document_response(document, request.user)
 
 
-def document_response(document: InvoiceDocument) -> HttpResponse:
+def document_response(document: InvoiceDocument, by) -> HttpResponse:
+    """The document as a download; the download is recorded in the audit trail."""
+    record_event(document.invoice, InvoiceEvent.DOWNLOADED, by, document.filename)
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response
+
+
+@entity_required
+def events_export(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    response = HttpResponse(events_csv(invoice), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="events-{invoice.pk}.csv"'
+    return response
+
+
+@require_POST
+@role_required("finance")
+def record_payment(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, payment_form=form)
+    try:
+        payments.record_payment(invoice, **form.cleaned_data, by=request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Payment recorded.")
+    return redirect("invoicing:detail", invoice.pk)
 
 
 @require_POST
@@ -254,10 +364,10 @@ def mark_paid(request, pk):
     if not form.is_valid():
         return _render_detail(request, invoice, status=400, paid_form=form)
     try:
-        billing.mark_paid(invoice, form.cleaned_data["paid_on"])
+        payments.mark_paid(invoice, form.cleaned_data["paid_on"], by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"Invoice {invoice.number} marked paid.")
+    messages.success(request, f"{invoice} marked paid.")
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -266,10 +376,10 @@ def mark_paid(request, pk):
 def mark_unpaid(request, pk):
     invoice = get_invoice_for_user(request, pk)
     try:
-        billing.mark_unpaid(invoice)
+        payments.mark_unpaid(invoice, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"Invoice {invoice.number} marked unpaid.")
+    messages.success(request, f"{invoice} marked unpaid.")
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -277,17 +387,20 @@ def mark_unpaid(request, pk):
 @role_required("finance")
 def cancel_delivery(request, pk):
     """Cancel a delivery from the Distribution Logs page."""
-    txn = get_object_or_404(DistributionTransaction, pk=pk)
+    txn = get_object_or_404(DistributionTransaction.objects.select_related("lead"), pk=pk)
     form = CancelDeliveryForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a reason for the cancellation.")
     else:
         try:
-            billing.cancel_delivery(txn, form.cleaned_data["reason"])
+            changed = corrections.cancel_delivery(txn, form.cleaned_data["reason"], by=request.user)
         except (InvoicingError, DeliveryError) as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Delivery of lead {txn.lead.external_id} cancelled.")
+            done = f"Delivery of lead {txn.lead.external_id} cancelled"
+            if changed is not None and changed.is_credit_note:
+                done += f"; it is on credit note draft #{changed.pk} for {changed.corrects}"
+            messages.success(request, done + ".")
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("distribution:logs")

@@ -18,7 +18,7 @@ from django_scopes import scope, scopes_disabled
 from distribution.models import Assignment, DistributionTransaction
 from distribution.services import DeliveryError, record_delivery
 from entities.models import ApiKey, hash_api_key
-from invoicing.billing import cancel_delivery
+from invoicing.corrections import cancel_delivery
 from invoicing.documents import store_pdf, store_xml
 from invoicing.models import Invoice, InvoicingError
 from invoicing.views import document_response
@@ -58,6 +58,7 @@ def api_view(method: str):
                     "Missing or invalid API key. Send the header 'Authorization: Bearer <key>'.",
                     WWW_Authenticate='Bearer realm="api"',
                 )
+            request.api_key = key
             if method == "GET":
                 with scope(entity=key.entity):
                     return view(request, key.entity, *args, **kwargs)
@@ -94,6 +95,11 @@ def authenticate(request) -> ApiKey | None:
         if key and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+def api_actor(request) -> str:
+    """Who did it, for the audit trail."""
+    return f"API key '{request.api_key.name}' ({request.api_key.prefix}…)"
 
 
 def delivery_json(txn: DistributionTransaction) -> dict:
@@ -184,7 +190,7 @@ def cancel(request, entity, body, pk):
     if txn.is_cancelled:
         return error(409, "This delivery is already cancelled.")
     try:
-        cancel_delivery(txn, body["reason"])
+        cancel_delivery(txn, body["reason"], by=api_actor(request))
     except (InvoicingError, DeliveryError) as exc:
         return error(409, str(exc))
     txn.refresh_from_db()
@@ -200,4 +206,4 @@ def invoice_document(request, entity, pk, kind):
     document = store_pdf(invoice) if kind == "pdf" else store_xml(invoice)
     if document is None:
         return error(404, f"Invoice {invoice.number} has no XML: its format is PDF only.")
-    return document_response(document)
+    return document_response(document, api_actor(request))

@@ -160,6 +160,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "mark-overdue-invoices": {
+        "task": "invoicing.tasks.mark_overdue",
+        "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own
+    },
     "recheck-vat-ids": {
         "task": "partners.tasks.recheck_vat_ids",
         "schedule": crontab(minute=30, hour=3, day_of_week="monday"),

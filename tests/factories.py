@@ -107,3 +107,26 @@ def make_final(entity, partner=None, **kwargs):
     from invoicing.billing import finalize_invoice
 
     return finalize_invoice(make_draft(entity, partner, **kwargs))
+
+
+def backdate(invoice, days: int):
+    """Let `days` pass for a finalized invoice: move its issue and due dates back.
+
+    A finalized invoice is protected by a database trigger; time travel in tests switches
+    triggers off for this one statement (replica mode, as PostgreSQL's own replication does).
+    """
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from invoicing.models import Invoice
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        Invoice.objects.filter(pk=invoice.pk).update(
+            issue_date=invoice.issue_date - timedelta(days=days),
+            due_date=invoice.due_date - timedelta(days=days),
+        )
+        cursor.execute("SET session_replication_role = origin")
+    invoice.refresh_from_db()
+    return invoice

@@ -13,7 +13,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction
 from entities.models import ApiKey, Entity
 from invoicing.billing import add_credit
-from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, Payment
+from invoicing.payments import mark_paid
 from partners.models import Partner
 
 from .factories import (
@@ -57,6 +58,9 @@ OBJECT_URLS = {
     "invoicing:xml": ("get", "final", None),
     "invoicing:mark_paid": ("post", "final", {"paid_on": "2030-01-01"}),
     "invoicing:mark_unpaid": ("post", "paid", {}),
+    "invoicing:record_payment": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
+    "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
+    "invoicing:events": ("get", "final", None),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
     "partners:detail": ("get", "partner", None),
     "partners:edit": ("post", "partner", PARTNER_FORM),
@@ -98,6 +102,7 @@ READS = {
     "entities:switch_entity",
     "invoicing:index",
     "invoicing:preview",
+    "invoicing:export",
     "partners:list",
     "distribution:logs",
     "distribution:profiles",
@@ -132,7 +137,7 @@ def world(entity):
     credit = add_credit(draft, "Disputed", 1, Decimal("1.00"))
     final = make_final(entity, leads=2)
     paid = make_final(entity, leads=1)
-    Invoice.objects.filter(pk=paid.pk).update(paid_at=paid.issue_date)
+    mark_paid(paid, paid.issue_date)
     profile = make_profile(entity)
     [unbilled] = deliver(make_assignment(profile, partner), 1)
     api_key, _ = ApiKey.issue(entity, "integration")
@@ -161,6 +166,8 @@ def snapshot() -> dict:
         Invoice,
         InvoiceLine,
         ApiKey,
+        Payment,
+        InvoiceEvent,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

@@ -118,7 +118,7 @@ class Document:
 
 
 def type_code(invoice: Invoice) -> str:
-    return INVOICE
+    return CREDIT_NOTE if invoice.is_credit_note else INVOICE
 
 
 def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
@@ -205,10 +205,19 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         due_payable=invoice.total,
         notes=notes,
         payment=payment,
-        payment_terms=f"Payable within {days} days, by {invoice.due_date:%Y-%m-%d}."
-        if days is not None and invoice.due_date
-        else "",
+        payment_terms=payment_terms(invoice, days),
+        preceding_invoice=(invoice.corrects.number, invoice.corrects.issue_date)
+        if invoice.is_credit_note
+        else None,
     )
+
+
+def payment_terms(invoice: Invoice, days) -> str:
+    if invoice.is_credit_note:
+        return f"Credited on {invoice.issue_date:%Y-%m-%d}: set off or refunded."
+    if days is not None and invoice.due_date:
+        return f"Payable within {days} days, by {invoice.due_date:%Y-%m-%d}."
+    return ""
 
 
 def _address(details: dict) -> Address:

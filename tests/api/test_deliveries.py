@@ -176,14 +176,15 @@ def test_cancelling_a_delivery_on_a_draft_recomputes_it(api_key, entity):
     assert draft.subtotal == Decimal("10.00")
 
 
-def test_cancelling_a_delivery_on_a_finalized_invoice_gets_409(api_key, entity):
+def test_cancelling_a_delivery_on_a_finalized_invoice_credits_it(api_key, entity):
     invoice = make_final(entity, leads=1)
     txn = DistributionTransaction.objects.get(invoice_id=invoice.pk)
     response = post(reverse("api:cancel_delivery", args=[txn.pk]), {"reason": "rejected"}, api_key)
-    assert response.status_code == 409
-    assert invoice.number in response.json()["error"]
+    assert response.status_code == 200
     txn.refresh_from_db()
-    assert txn.status == "delivered"
+    assert txn.credit_note_id is not None
+    event = invoice.events.get(kind="delivery_cancelled")
+    assert event.actor.startswith("API key 'router'")
 
 
 def test_cancelling_twice_gets_409(api_key, assignment):

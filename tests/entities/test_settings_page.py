@@ -10,6 +10,7 @@ def settings_form(entity, **changes) -> dict:
         "name", "legal_name", "street", "postcode", "city", "country", "vat_id", "tax_number",
         "tax_office", "email", "phone", "bank_name", "iban", "bic", "default_currency",
         "payment_terms_days", "vat_rate_kind", "invoice_number_format", "time_zone",
+        "credit_note_number_format",
         "contact_name",
     ]  # fmt: skip
     return {**{f: getattr(entity, f) for f in fields}, **changes}

@@ -8,12 +8,12 @@ import pytest
 from distribution.models import DistributionTransaction
 from invoicing.billing import (
     add_credit,
-    cancel_delivery,
     delete_draft,
     finalize_invoice,
     generate_drafts,
     preview_period,
 )
+from invoicing.corrections import cancel_delivery
 from invoicing.models import Invoice, InvoiceLine, InvoicingError
 
 from ..factories import (

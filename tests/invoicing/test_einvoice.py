@@ -10,7 +10,9 @@ import facturx
 import pytest
 from lxml import etree
 
+from distribution.models import DistributionTransaction
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts
+from invoicing.corrections import cancel_delivery, void_invoice
 from invoicing.documents import store_xml
 from invoicing.models import Invoice, InvoiceDocument
 from partners.models import Partner
@@ -207,3 +209,30 @@ def test_each_assignment_and_price_is_its_own_line(entity, partner):
     root = xml_of(finalize_invoice(Invoice.objects.get(partner=partner)))
     assert len(cii_values(root, LINE_TOTALS)) == 3
     assert_cii_arithmetic(root)
+
+
+def test_a_credit_note_is_type_381_and_names_the_invoice_it_corrects(entity, partner):
+    invoice = make_final(entity, partner, leads=2)
+    txn = DistributionTransaction.objects.filter(invoice_id=invoice.pk).first()
+    credit_note = finalize_invoice(cancel_delivery(txn, "rejected"))
+    xml = bytes(store_xml(credit_note).content)
+    assert facturx.xml_check_xsd(xml, "factur-x", "en16931")
+    root = etree.fromstring(xml)
+    assert cii_values(root, "//rsm:ExchangedDocument/ram:TypeCode") == ["381"]
+    assert cii_values(root, "//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == [
+        invoice.number
+    ]
+    assert_cii_arithmetic(root)
+
+
+def test_an_xrechnung_ubl_credit_note_passes_the_credit_note_xsd(entity):
+    partner = make_partner(entity, einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL, **XRECHNUNG)
+    invoice = make_final(entity, partner, leads=2)
+    credit_note = void_invoice(invoice, "Wrong partner")
+    xml = bytes(store_xml(credit_note).content)
+    assert facturx.xml_check_xsd(xml, "ubl-2.1-creditnote")
+    root = etree.fromstring(xml)
+    assert root.tag.endswith("}CreditNote")
+    assert root.xpath("//cbc:CreditNoteTypeCode/text()", namespaces=UBL) == ["381"]
+    reference = "//cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID/text()"
+    assert root.xpath(reference, namespaces=UBL) == [invoice.number]

@@ -9,5 +9,6 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
     assert {"domestic-de.pdf", "domestic-de.xml", "reverse-charge-at.xml"} <= names
     assert {"xrechnung-ubl.xml", "xrechnung-ubl-visual.pdf", "greek-el-buyer.xml"} <= names
+    assert {"credit-note-cancelled-lead.xml", "credit-note-xrechnung-ubl.xml"} <= names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

@@ -1,5 +1,5 @@
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,8 +8,17 @@ from pypdf import PdfReader
 
 from distribution.models import DistributionTransaction
 from invoicing.models import Invoice, InvoiceLine
+from invoicing.payments import mark_overdue_invoices
 
-from ..factories import deliver, make_assignment, make_draft, make_final, make_partner, make_profile
+from ..factories import (
+    backdate,
+    deliver,
+    make_assignment,
+    make_draft,
+    make_final,
+    make_partner,
+    make_profile,
+)
 
 
 def pdf_text(content: bytes) -> str:
@@ -166,10 +175,14 @@ def test_marking_paid_and_unpaid(owner_client, entity):
 
 
 def test_an_invoice_past_its_due_date_shows_overdue(owner_client, entity):
-    invoice = make_final(entity)
-    Invoice.objects.filter(pk=invoice.pk).update(due_date=date.today() - timedelta(days=1))
+    invoice = backdate(make_final(entity), days=15)
     response = owner_client.get(reverse("invoicing:detail", args=[invoice.pk]))
     assert response.context["state"] == "overdue"
+
+
+def test_the_overdue_filter_lists_what_the_daily_task_recorded(owner_client, entity):
+    invoice = backdate(make_final(entity), days=15)
+    mark_overdue_invoices(entity)
     response = owner_client.get(reverse("invoicing:index"), {"status": "overdue"})
     assert invoice.number in response.content.decode()
 
@@ -184,15 +197,16 @@ def test_cancelling_from_the_logs_takes_the_lead_off_its_draft(owner_client, ent
     assert str(draft.subtotal) == "10.00"
 
 
-def test_cancelling_a_lead_on_a_finalized_invoice_is_refused(owner_client, entity):
+def test_cancelling_a_lead_on_a_finalized_invoice_puts_it_on_a_credit_note(owner_client, entity):
     invoice = make_final(entity)
     txn = DistributionTransaction.objects.filter(invoice_id=invoice.pk).first()
     response = owner_client.post(
         reverse("invoicing:cancel_delivery", args=[txn.pk]), {"reason": "rejected"}, follow=True
     )
-    assert "credit note" in response.content.decode()
+    assert "credit note draft" in response.content.decode()
     txn.refresh_from_db()
-    assert txn.status == DistributionTransaction.DELIVERED
+    assert txn.status == DistributionTransaction.CANCELLED
+    assert Invoice.objects.get(pk=txn.credit_note_id).corrects == invoice
 
 
 @pytest.mark.parametrize("name", ["invoicing:index", "invoicing:preview"])

@@ -1,4 +1,5 @@
-"""Write one finalized sample invoice (PDF and XML) for each tax and e-invoice case, to check
+"""Write one finalized sample invoice (PDF and XML) for each tax and e-invoice case, and
+credit notes for some of them, to check
 them with the official validators. Everything is created inside a transaction that is rolled
 back at the end, so no sample ever stays in the database."""
 
@@ -12,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from distribution.models import Assignment, DistributionProfile
+from distribution.models import Assignment, DistributionProfile, DistributionTransaction
 from distribution.services import record_delivery
 from entities.models import Account, Entity
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts
+from invoicing.corrections import cancel_delivery, void_invoice
 from invoicing.models import Invoice, InvoiceDocument
 from partners.models import Partner
 
@@ -125,25 +127,53 @@ class Command(BaseCommand):
         try:
             with scopes_disabled(), transaction.atomic():
                 account = Account.objects.create(name="Leadflip e-invoice samples")
+                invoices = {}
                 for case, (seller, buyer_fields, options) in CASES.items():
-                    invoice = make_sample(account, case, seller, buyer_fields, **options)
-                    documents = InvoiceDocument.objects.filter(invoice=invoice)
-                    has_xml = any(d.kind == InvoiceDocument.XML for d in documents)
-                    for document in documents:
-                        # Beside an XRechnung XML the PDF is only a visual copy.
-                        visual = has_xml and invoice.einvoice_format.startswith("xrechnung")
-                        suffix = "-visual" if visual and document.kind == "pdf" else ""
-                        path = out_dir / f"{case}{suffix}.{document.kind}"
-                        path.write_bytes(bytes(document.content))
-                        written.append(path)
-                    self.stdout.write(
-                        f"{case}: {invoice.number}, {invoice.tax_category} "
-                        f"{invoice.tax_rate} %, total {invoice.total} {invoice.currency}"
-                    )
+                    invoices[case] = make_sample(account, case, seller, buyer_fields, **options)
+                    written += self.write(out_dir, case, invoices[case])
+                for case, (original, correction) in CREDIT_NOTE_CASES.items():
+                    written += self.write(out_dir, case, correction(invoices[original]))
                 raise Rollback
         except Rollback:
             pass
         self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} files to {out_dir}."))
+
+    def write(self, out_dir: Path, case: str, invoice: Invoice) -> list[Path]:
+        documents = InvoiceDocument.objects.filter(invoice=invoice)
+        has_xml = any(d.kind == InvoiceDocument.XML for d in documents)
+        # Beside an XRechnung XML the PDF is only a visual copy.
+        visual = has_xml and invoice.einvoice_format.startswith("xrechnung")
+        written = []
+        for document in documents:
+            suffix = "-visual" if visual and document.kind == "pdf" else ""
+            path = out_dir / f"{case}{suffix}.{document.kind}"
+            path.write_bytes(bytes(document.content))
+            written.append(path)
+        self.stdout.write(
+            f"{case}: {invoice.number}, {invoice.tax_category} {invoice.tax_rate} %, "
+            f"total {invoice.total} {invoice.currency}"
+        )
+        return written
+
+
+def credit_one_lead(invoice: Invoice) -> Invoice:
+    """A late cancellation of one lead, credited and finalized."""
+    txn = DistributionTransaction.objects.filter(invoice_id=invoice.pk).first()
+    return finalize_invoice(cancel_delivery(txn, DistributionTransaction.REASON_REJECTED))
+
+
+def void(invoice: Invoice) -> Invoice:
+    return void_invoice(invoice, "Billed to the wrong entity")
+
+
+# case -> (the invoice it corrects, how)
+CREDIT_NOTE_CASES = {
+    "credit-note-cancelled-lead": ("domestic-de", credit_one_lead),
+    "credit-note-reverse-charge-at": ("reverse-charge-at", credit_one_lead),
+    "credit-note-void-multi-line": ("multi-line-with-credit", void),
+    "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
+    "credit-note-xrechnung-ubl": ("xrechnung-ubl", void),
+}
 
 
 def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None):

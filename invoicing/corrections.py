@@ -1,0 +1,168 @@
+"""Corrections after the fact (EU VAT Directive Art. 219, GoBD): cancelling deliveries,
+credit notes, voiding. A finalized invoice is never changed or deleted; it is corrected by a
+credit note that refers to it, numbered in the Entity's own credit-note sequence.
+"""
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from distribution.models import Assignment, DistributionTransaction
+from distribution.services import mark_delivery_cancelled
+
+from .amounts import line_net_amount
+from .billing import finalize_invoice, rebuild_delivery_lines, refresh_totals
+from .events import record_event
+from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
+
+
+def cancel_delivery(txn: DistributionTransaction, reason: str, by=None) -> Invoice | None:
+    """Cancel a delivery and correct whatever it was billed on. Returns the invoice or credit
+    note that changed, if any.
+
+    - not yet invoiced: it is simply excluded from billing;
+    - on a draft: it leaves the draft, which is recomputed (deleted if nothing is left);
+    - on a finalized invoice: it goes onto that invoice's open credit-note draft (created if
+      there is none), which collects late cancellations until it is finalized.
+    """
+    with transaction.atomic():
+        invoice = None
+        if txn.invoice_id is not None:
+            # Lock the invoice before the transaction: the order generate_drafts uses.
+            invoice = Invoice.objects.select_for_update().get(pk=txn.invoice_id)
+        txn = DistributionTransaction.objects.select_for_update().get(pk=txn.pk)
+        if txn.invoice_id != (invoice.pk if invoice else None):
+            raise InvoicingError("This delivery was just billed or released; please try again.")
+        mark_delivery_cancelled(txn, reason)
+        label = f"lead {txn.lead.external_id} ({txn.get_cancel_reason_display().lower()})"
+        if invoice is None:
+            return None
+        if invoice.is_draft:
+            DistributionTransaction.objects.filter(pk=txn.pk).update(invoice_id=None)
+            rebuild_delivery_lines([invoice])
+            if not invoice.lines.exists():
+                invoice.delete()
+                return None
+            record_event(invoice, InvoiceEvent.DELIVERY_CANCELLED, by, label)
+            return invoice
+        credit_note = _open_credit_note(invoice)
+        DistributionTransaction.objects.filter(pk=txn.pk).update(credit_note_id=credit_note.pk)
+        rebuild_credit_note_lines(credit_note)
+        record_event(invoice, InvoiceEvent.DELIVERY_CANCELLED, by, f"{label}: {credit_note}")
+        record_event(credit_note, InvoiceEvent.DELIVERY_CANCELLED, by, label)
+        return credit_note
+
+
+def _open_credit_note(invoice: Invoice) -> Invoice:
+    """The invoice's credit-note draft, created if there is none. The caller holds the
+    invoice's row lock, so two cancellations cannot both create one."""
+    existing = Invoice.objects.filter(corrects=invoice, status=Invoice.DRAFT).first()
+    if existing:
+        return existing
+    credit_note = Invoice.objects.create(
+        entity=invoice.entity,
+        partner=invoice.partner,
+        kind=Invoice.KIND_CREDIT_NOTE,
+        corrects=invoice,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        currency=invoice.currency,
+        notes=f"Credit for cancelled leads of invoice {invoice.number} "
+        f"of {invoice.issue_date:%Y-%m-%d}.",
+    )
+    record_event(invoice, InvoiceEvent.CREDIT_NOTE_ISSUED, None, f"draft #{credit_note.pk}")
+    return credit_note
+
+
+def rebuild_credit_note_lines(credit_note: Invoice) -> None:
+    """One line per assignment and unit price of the cancelled leads the credit note carries."""
+    InvoiceLine.objects.filter(invoice=credit_note, kind=InvoiceLine.DELIVERIES).delete()
+    rows = (
+        DistributionTransaction.objects.filter(credit_note_id=credit_note.pk)
+        .values("assignment_id", "price")
+        .annotate(leads=Count("id"))
+        .order_by("assignment_id", "price")
+    )
+    assignments = Assignment.objects.select_related("profile").in_bulk(
+        {row["assignment_id"] for row in rows}
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=credit_note,
+            kind=InvoiceLine.DELIVERIES,
+            assignment_id=row["assignment_id"],
+            description="Cancelled leads · "
+            f"{assignments[row['assignment_id']].profile.name} · "
+            f"{assignments[row['assignment_id']].name}",
+            quantity=row["leads"],
+            unit_price=row["price"],
+            net_amount=line_net_amount(row["leads"], row["price"], credit_note.currency),
+        )
+        for row in rows
+    )
+    refresh_totals([credit_note])
+
+
+def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
+    """Void a finalized invoice: issue a full credit note for what is not yet credited, mark
+    the invoice Void, and release its deliveries so that a new invoice can bill them. Returns
+    the finalized credit note. Nothing is deleted and no number is skipped."""
+    reason = reason.strip()
+    if not reason:
+        raise InvoicingError("Say why the invoice is voided; it is printed on the credit note.")
+    with transaction.atomic():
+        original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if original.is_draft:
+            raise InvoicingError("A draft is not voided but deleted.")
+        if original.is_void:
+            raise InvoicingError(f"Invoice {original.number} is already void.")
+        if original.is_credit_note:
+            raise InvoicingError("A credit note cannot be voided.")
+        open_draft = original.credit_notes.filter(status=Invoice.DRAFT).first()
+        if open_draft:
+            raise InvoicingError(
+                f"Finalize the open credit note (draft #{open_draft.pk}) for this invoice first."
+            )
+        credit_note = Invoice.objects.create(
+            entity=original.entity,
+            partner=original.partner,
+            kind=Invoice.KIND_CREDIT_NOTE,
+            corrects=original,
+            period_start=original.period_start,
+            period_end=original.period_end,
+            currency=original.currency,
+            notes=f"Voids invoice {original.number} of {original.issue_date:%Y-%m-%d}. "
+            f"Reason: {reason}",
+        )
+        lines = [_copy(line, credit_note) for line in original.lines.all()]
+        # What earlier credit notes already credited is taken off again.
+        for earlier in original.credit_notes.filter(status=Invoice.FINAL).exclude(
+            pk=credit_note.pk
+        ):
+            for line in earlier.lines.all():
+                lines.append(
+                    _copy(line, credit_note, -1, f"Already credited by {earlier.number}: ")
+                )
+        InvoiceLine.objects.bulk_create(lines)
+        refresh_totals([credit_note])
+        DistributionTransaction.objects.filter(
+            invoice_id=original.pk, status=DistributionTransaction.DELIVERED
+        ).update(invoice_id=None)
+        Invoice.objects.filter(pk=original.pk).update(
+            status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
+        )
+        credit_note = finalize_invoice(credit_note, by)
+        record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
+    return credit_note
+
+
+def _copy(line: InvoiceLine, invoice: Invoice, sign: int = 1, prefix: str = "") -> InvoiceLine:
+    return InvoiceLine(
+        invoice=invoice,
+        kind=line.kind,
+        assignment_id=line.assignment_id,
+        description=(prefix + line.description)[:200],
+        quantity=sign * line.quantity,
+        unit_price=line.unit_price,
+        net_amount=sign * line.net_amount,
+    )

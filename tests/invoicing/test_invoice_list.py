@@ -1,0 +1,80 @@
+import csv
+import io
+
+from django.urls import reverse
+
+from invoicing.corrections import cancel_delivery, void_invoice
+from invoicing.payments import mark_paid
+
+from ..factories import make_draft, make_final, make_partner
+from .test_corrections import delivered_on
+
+
+def listed(client, **filters) -> list[str]:
+    response = client.get(reverse("invoicing:index"), filters)
+    return [str(invoice) for invoice in response.context["page"]]
+
+
+def test_the_list_filters_by_type(owner_client, entity):
+    invoice = make_final(entity, leads=2)
+    cancel_delivery(delivered_on(invoice)[0], "rejected")
+    assert listed(owner_client, type="credit_note") == [str(invoice.credit_notes.get())]
+
+
+def test_the_list_filters_by_partner(owner_client, entity):
+    alpha = make_partner(entity, name="Alpha")
+    make_final(entity, make_partner(entity, name="Beta"))
+    invoice = make_final(entity, alpha)
+    assert listed(owner_client, partner=alpha.pk) == [invoice.number]
+
+
+def test_the_list_filters_by_period(owner_client, entity):
+    make_final(entity)  # October 2026
+    assert listed(owner_client, start="2026-11-01") == []
+    assert len(listed(owner_client, start="2026-10-15", end="2026-10-20")) == 1
+
+
+def test_the_list_filters_void_and_paid(owner_client, entity):
+    void = make_final(entity)
+    void_invoice(void, "Wrong partner")
+    paid = make_final(entity)
+    mark_paid(paid, paid.issue_date)
+    assert listed(owner_client, status="void") == [void.number]
+    assert listed(owner_client, status="paid") == [paid.number]
+
+
+def test_the_list_searches_by_number(owner_client, entity):
+    make_final(entity)
+    second = make_final(entity)
+    assert listed(owner_client, q="00002") == [second.number]
+
+
+def test_the_list_totals_the_filtered_set(owner_client, entity):
+    make_final(entity, leads=1, price="100.00")  # 119.00
+    paid = make_final(entity, leads=1, price="100.00")
+    mark_paid(paid, paid.issue_date)
+    make_draft(entity, leads=1, price="50.00")  # 59.50, not open: a draft
+    [row] = owner_client.get(reverse("invoicing:index")).context["totals"]
+    assert (row["count"], row["net_total"], row["open_amount"]) == (3, 297.5, 119)
+
+
+def test_credit_notes_count_negative_in_the_totals(owner_client, entity):
+    invoice = make_final(entity, leads=1, price="100.00")  # 119.00
+    void_invoice(invoice, "Wrong partner")
+    [row] = owner_client.get(reverse("invoicing:index")).context["totals"]
+    assert (row["count"], row["net_total"], row["open_amount"]) == (2, 0, -119)
+
+
+def test_the_filtered_list_exports_as_csv(owner_client, entity):
+    invoice = make_final(entity)
+    make_draft(entity)
+    response = owner_client.get(reverse("invoicing:export"), {"status": "open"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert [row["number"] for row in rows] == [invoice.number]
+    assert rows[0]["open"] == str(invoice.total)
+    assert rows[0]["issue date"] == str(invoice.issue_date)
+
+
+def test_an_invalid_filter_is_reported(owner_client, entity):
+    response = owner_client.get(reverse("invoicing:index"), {"start": "yesterday"})
+    assert "Enter a valid date" in response.content.decode()

@@ -1,0 +1,104 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+
+from invoicing.models import Invoice, InvoicingError
+from invoicing.payments import mark_overdue_invoices, mark_paid, mark_unpaid, record_payment
+
+from ..factories import backdate, make_draft, make_final
+
+
+@pytest.fixture
+def invoice(entity):
+    return make_final(entity, leads=10, price="10.00")  # 119.00 EUR
+
+
+def test_a_partial_payment_leaves_an_open_balance(invoice):
+    record_payment(invoice, Decimal("50.00"), invoice.issue_date)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.open_balance, invoice.paid_at) == (
+        Decimal("50.00"),
+        Decimal("69.00"),
+        None,
+    )
+    assert invoice.payment_status(invoice.issue_date) == "partially paid"
+
+
+def test_the_payment_that_settles_the_balance_makes_it_paid(invoice):
+    record_payment(invoice, Decimal("50.00"), invoice.issue_date)
+    record_payment(invoice, Decimal("69.00"), invoice.issue_date + timedelta(days=3))
+    invoice.refresh_from_db()
+    assert invoice.paid_at == invoice.issue_date + timedelta(days=3)
+    assert invoice.payment_status(invoice.issue_date) == "paid"
+
+
+def test_more_than_the_open_balance_is_refused(invoice):
+    with pytest.raises(InvoicingError, match="more than the open balance"):
+        record_payment(invoice, Decimal("119.01"), invoice.issue_date)
+
+
+def test_a_payment_before_the_issue_date_is_refused(invoice):
+    with pytest.raises(InvoicingError, match="before the invoice's issue date"):
+        record_payment(invoice, Decimal("1"), invoice.issue_date - timedelta(days=1))
+
+
+def test_mark_paid_records_the_open_balance(invoice):
+    record_payment(invoice, Decimal("19.00"), invoice.issue_date)
+    payment = mark_paid(invoice, invoice.issue_date)
+    assert payment.amount == Decimal("100.00")
+    assert invoice.payments.count() == 2
+
+
+def test_mark_unpaid_takes_back_every_payment(invoice):
+    mark_paid(invoice, invoice.issue_date)
+    mark_unpaid(invoice)
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.paid_at, invoice.payments.count()) == (0, None, 0)
+
+
+def test_a_draft_cannot_be_paid(entity):
+    with pytest.raises(InvoicingError, match="finalize it first"):
+        record_payment(make_draft(entity), Decimal("1"), invoice_date())
+
+
+def invoice_date():
+    from datetime import date
+
+    return date(2026, 11, 24)
+
+
+def test_the_daily_task_records_overdue_invoices(entity, invoice):
+    backdate(invoice, days=15)
+    assert mark_overdue_invoices(entity) == 1
+    assert list(Invoice.objects.overdue()) == [invoice]
+    assert invoice.events.filter(kind="became_overdue").count() == 1
+
+
+def test_the_daily_task_records_each_invoice_once(entity, invoice):
+    backdate(invoice, days=15)
+    mark_overdue_invoices(entity)
+    assert mark_overdue_invoices(entity) == 0
+
+
+def test_a_paid_invoice_is_never_overdue(entity, invoice):
+    backdate(invoice, days=15)
+    mark_overdue_invoices(entity)
+    mark_paid(invoice, invoice.issue_date)
+    assert not Invoice.objects.overdue().exists()
+    assert list(Invoice.objects.paid()) == [invoice]
+
+
+def test_marking_an_overdue_invoice_unpaid_keeps_it_overdue(entity, invoice):
+    backdate(invoice, days=15)
+    mark_paid(invoice, invoice.issue_date)
+    mark_unpaid(invoice)
+    assert list(Invoice.objects.overdue()) == [invoice]
+
+
+def test_beat_records_overdue_invoices_every_hour():
+    entry = settings.CELERY_BEAT_SCHEDULE["mark-overdue-invoices"]
+    assert entry["task"] == "invoicing.tasks.mark_overdue"
+    assert entry["schedule"].minute == {5}
+    assert len(entry["schedule"].hour) == 24

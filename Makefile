@@ -6,15 +6,23 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadflip
 # WeasyPrint's text libraries, a font, and HarfBuzz's subsetter (twice as fast PDFs).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# The browser tests drive Debian's chromium through Playwright.
+TEST_SYSTEM_PACKAGES := chromium
 DEMO_LOGIN := operator@demo.leadflip.test / leadflip-demo
 
-.PHONY: install system-deps run demo test lint format migrate worker beat samples
+.PHONY: install system-deps test-system-deps apt-packages run demo test lint format migrate worker beat samples
 
 install: system-deps $(VENV)/.installed
 
 # Installs the Debian packages WeasyPrint needs when they are missing (as root), or says how.
 system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(SYSTEM_PACKAGES)"
+
+test-system-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(TEST_SYSTEM_PACKAGES)"
+
+apt-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
@@ -39,7 +47,7 @@ run: demo
 	@echo "Leadflip Invoicing: http://127.0.0.1:8000/  login: $(DEMO_LOGIN)"
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install test-system-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) SECRET_KEY=test-only-secret $(PY) -m pytest $(PYTEST_ARGS)
 
 # Celery against Redis (REDIS_URL, default redis://127.0.0.1:6379/0), with the same database.

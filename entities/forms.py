@@ -4,7 +4,7 @@ from django import forms
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
-from .models import Entity
+from .models import Entity, SmtpSettings
 from .vat import normalize_vat_id, vat_id_problem
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
@@ -41,6 +41,8 @@ class EntityForm(forms.ModelForm):
             "vat_rate_kind",
             "invoice_number_format",
             "credit_note_number_format",
+            "invoice_email_subject",
+            "invoice_email_body",
             "time_zone",
         ]
         help_texts = {
@@ -69,6 +71,25 @@ class EntityForm(forms.ModelForm):
         if vat_id and country and (problem := vat_id_problem(vat_id, country)):
             self.add_error("vat_id", problem)
         return data
+
+
+class SmtpForm(forms.ModelForm):
+    """The Account's mail server. The password is write-only: empty keeps the stored one."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Stored encrypted. Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = SmtpSettings
+        fields = ["host", "port", "security", "username", "password", "from_email", "from_name"]
+
+    def save(self, commit=True):
+        if self.cleaned_data["password"]:
+            self.instance.password = self.cleaned_data["password"]
+        return super().save(commit)
 
 
 class ApiKeyForm(forms.Form):

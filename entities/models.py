@@ -145,6 +145,34 @@ class Account(models.Model):
         return self.name
 
 
+DEFAULT_EMAIL_SUBJECT = "{document} {number} from {seller}"
+DEFAULT_EMAIL_BODY = """Hello {partner},
+
+please find attached {document_lower} {number} of {issue_date} for {period}, over {total}.
+{payment_line}
+
+You can also see your invoices and leads in our partner portal: {portal_url}
+
+Kind regards
+{seller}
+"""
+EMAIL_PLACEHOLDERS = (
+    "document", "document_lower", "number", "partner", "seller", "total", "issue_date",
+    "due_date", "period", "payment_line", "portal_url",
+)  # fmt: skip
+
+
+def validate_email_template(text: str) -> None:
+    import string
+
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None and name not in EMAIL_PLACEHOLDERS:
+            raise ValidationError(
+                f"Unknown placeholder {{{name}}}. Use: "
+                + ", ".join("{" + p + "}" for p in EMAIL_PLACEHOLDERS)
+            )
+
+
 class Entity(models.Model):
     """A legal seller of an Account: the party that issues invoices."""
 
@@ -196,6 +224,12 @@ class Entity(models.Model):
         help_text="Credit notes have their own gap-free sequence. Same tokens as invoices.",
     )
     time_zone = models.CharField(max_length=60, default="Europe/Berlin")
+    invoice_email_subject = models.CharField(
+        max_length=200, default=DEFAULT_EMAIL_SUBJECT, validators=[validate_email_template]
+    )
+    invoice_email_body = models.TextField(
+        default=DEFAULT_EMAIL_BODY, validators=[validate_email_template]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -208,6 +242,53 @@ class Entity(models.Model):
     @property
     def is_in_eu(self) -> bool:
         return self.country in EU_COUNTRIES
+
+
+class SmtpSettings(models.Model):
+    """The mail server an Account sends its invoices through. The password is stored
+    encrypted (entities.crypto)."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+    SECURITY_CHOICES = [(STARTTLS, "STARTTLS"), (SSL, "SSL/TLS"), (NONE, "None (not encrypted)")]
+
+    account = models.OneToOneField(Account, models.CASCADE, related_name="smtp")
+    host = models.CharField(max_length=200)
+    port = models.PositiveIntegerField(
+        default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default=STARTTLS)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True, editable=False)
+    from_email = models.EmailField("sender address")
+    from_name = models.CharField("sender name", max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "SMTP settings"
+        verbose_name_plural = "SMTP settings"
+
+    def __str__(self):
+        return f"{self.host}:{self.port}"
+
+    @property
+    def password(self) -> str:
+        from .crypto import decrypt
+
+        return decrypt(self.password_encrypted)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        from .crypto import encrypt
+
+        self.password_encrypted = encrypt(value)
+
+    @property
+    def sender(self) -> str:
+        from email.utils import formataddr
+
+        return formataddr((self.from_name, self.from_email)) if self.from_name else self.from_email
 
 
 class Membership(models.Model):

@@ -8,4 +8,6 @@ urlpatterns = [
     path("switch-entity/", views.switch_entity, name="switch_entity"),
     path("api-keys/new/", views.create_api_key, name="create_api_key"),
     path("api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("mail/", views.smtp_settings, name="smtp"),
+    path("mail/test/", views.smtp_test, name="smtp_test"),
 ]

@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMessage
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from . import mail
 from .decorators import entity_required, role_required
-from .forms import ApiKeyForm, EntityForm
-from .models import ApiKey, Membership
+from .forms import ApiKeyForm, EntityForm, SmtpForm
+from .models import ApiKey, Membership, SmtpSettings
 from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
 
 
@@ -22,11 +25,15 @@ def switch_entity(request):
     return redirect("invoicing:index")
 
 
-def _render_settings(request, form=None, key_form=None, new_secret=None, status=200):
+def _render_settings(
+    request, form=None, key_form=None, new_secret=None, smtp_form=None, status=200
+):
     is_owner = request.membership.role == Membership.OWNER
     form = form or EntityForm(instance=request.entity)
+    smtp = SmtpSettings.objects.filter(account=request.entity.account).first()
+    smtp_form = smtp_form or SmtpForm(instance=smtp)
     if not is_owner:
-        for field in form.fields.values():
+        for field in [*form.fields.values(), *smtp_form.fields.values()]:
             field.disabled = True
     return render(
         request,
@@ -38,6 +45,8 @@ def _render_settings(request, form=None, key_form=None, new_secret=None, status=
                 "revoked_at", "-created_at"
             ),
             "new_secret": new_secret,
+            "smtp_form": smtp_form,
+            "smtp": smtp,
         },
         status=status,
     )
@@ -77,3 +86,37 @@ def revoke_api_key(request, pk):
     key.save(update_fields=["revoked_at"])
     messages.success(request, f"API key “{key.name}” revoked; requests with it now get 401.")
     return redirect("entities:settings")
+
+
+@require_POST
+@role_required("owner")
+def smtp_settings(request):
+    """The Account's mail server, shared by its Entities."""
+    account = request.entity.account
+    instance = SmtpSettings.objects.filter(account=account).first() or SmtpSettings(account=account)
+    form = SmtpForm(request.POST, instance=instance)
+    if not form.is_valid():
+        return _render_settings(request, smtp_form=form, status=400)
+    form.save()
+    messages.success(request, "Mail server saved. Send a test email to check it.")
+    return redirect(reverse("entities:settings") + "#mail")
+
+
+@require_POST
+@role_required("owner")
+def smtp_test(request):
+    """Send a test email to the current user, now, and show what the server answered."""
+    message = EmailMessage(
+        subject="Leadflip: test email",
+        body="Your mail server settings work: this message reached you through them.",
+        to=[request.user.email],
+    )
+    try:
+        sent = mail.send(request.entity.account, message)
+    except mail.MailNotConfigured as error:
+        messages.error(request, str(error))
+    except (mail.TemporaryMailError, mail.PermanentMailError) as error:
+        messages.error(request, f"The test email failed: {error}")
+    else:
+        messages.success(request, f"Test email sent to {request.user.email}. Server: {sent.answer}")
+    return redirect(reverse("entities:settings") + "#mail")

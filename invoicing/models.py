@@ -324,3 +324,48 @@ class InvoiceDocument(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class EmailDispatch(models.Model):
+    """One sending of an invoice by email, with what the mail server answered.
+
+    At most one dispatch per invoice is queued or sending at a time (a database constraint),
+    and a sent invoice is only sent again when someone asks for it explicitly.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    STATUS_CHOICES = [
+        (QUEUED, "Queued"),
+        (SENDING, "Sending"),
+        (SENT, "Sent"),
+        (FAILED, "Failed"),
+    ]
+
+    invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="dispatches")
+    to = models.EmailField()
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    answer = models.CharField("server's answer", max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="one_dispatch_in_flight_per_invoice",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} to {self.to}: {self.status}"

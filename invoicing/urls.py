@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export"),
     path("preview/", views.preview, name="preview"),
     path("generate/", views.generate, name="generate"),
+    path("send/", views.send_period, name="send_period"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/credits/", views.add_credit, name="add_credit"),
     path("<int:pk>/credits/<int:line_pk>/remove/", views.remove_credit, name="remove_credit"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
     path("<int:pk>/payments/", views.record_payment, name="record_payment"),
     path("<int:pk>/void/", views.void, name="void"),
+    path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/events.csv", views.events_export, name="events"),
     path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),
 ]

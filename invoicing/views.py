@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 from distribution.models import DistributionTransaction
 from distribution.services import DeliveryError
 from entities.decorators import entity_required, role_required
+from entities.mail import MailNotConfigured
 from partners.models import Partner
 
-from . import billing, corrections, payments
+from . import billing, corrections, payments, sending
 from .documents import store_pdf, store_xml
 from .events import events_csv, record_event
 from .forms import (
@@ -184,6 +185,7 @@ def _render_detail(request, invoice, status=200, **forms):
         "payments": list(invoice.payments.all()),
         "events": list(invoice.events.all()),
         "credit_notes": list(invoice.credit_notes.order_by("pk")),
+        "dispatches": list(invoice.dispatches.all()),
     }
     documents = {d.kind: d for d in invoice.documents.defer("content")}
     context["document"] = documents.get(InvoiceDocument.PDF)
@@ -405,3 +407,35 @@ def cancel_delivery(request, pk):
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
         back = reverse("distribution:logs")
     return redirect(back)
+
+
+@require_POST
+@role_required("finance")
+def send(request, pk):
+    """Email the invoice to the partner's billing address (again, if asked explicitly)."""
+    invoice = get_invoice_for_user(request, pk)
+    try:
+        dispatch = sending.queue_sending(invoice, request.user, again="again" in request.POST)
+    except (InvoicingError, MailNotConfigured) as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"{invoice} is being sent to {dispatch.to}.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def send_period(request):
+    """Email every finalized, unsent invoice of a billing period."""
+    form = PeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick the period whose invoices to send.")
+        return redirect("invoicing:index")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    queued, skipped = sending.queue_period(request.entity, start, end, request.user)
+    if queued:
+        messages.success(request, f"{queued} invoice(s) are being sent.")
+    else:
+        messages.info(request, "No finalized, unsent invoice in this period.")
+    for reason in skipped[:10]:
+        messages.warning(request, f"Not sent: {reason}")
+    return redirect("invoicing:index")

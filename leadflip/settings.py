@@ -147,11 +147,25 @@ X_FRAME_OPTIONS = "DENY"
 if envbool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "invoices@leadflip.test")
+# Invoices and portal mail go out through each Account's own SMTP server (Settings page).
+SMTP_TIMEOUT = envint("SMTP_TIMEOUT", 20)
+SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time
+# Encrypts stored secrets such as SMTP passwords; defaults to a key derived from SECRET_KEY.
+FIELD_ENCRYPTION_KEY = envstr("FIELD_ENCRYPTION_KEY")
+
+# Partner portal: failed logins per address and IP before a pause, and its length.
+PORTAL_LOGIN_ATTEMPTS = envint("PORTAL_LOGIN_ATTEMPTS", 5)
+PORTAL_LOCKOUT_SECONDS = envint("PORTAL_LOCKOUT_SECONDS", 15 * 60)
+# Invitation and password-reset links expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 
 # Celery: with REDIS_URL the broker is Redis; without it tasks run in-process.
 REDIS_URL = envstr("REDIS_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -12,5 +12,6 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("settings/", include("entities.urls")),
     path("api/v1/", include("leadflip.api_urls", namespace="api")),
+    path("partner/", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]

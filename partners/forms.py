@@ -8,7 +8,28 @@ from .models import Partner
 CUSTOM_TERMS = "custom"
 
 
-class PartnerForm(forms.ModelForm):
+class VatIdMixin:
+    """A partner's VAT ID: normalised, checked against its country, and unconfirmed again
+    (until VIES answers) whenever it changes."""
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def check_vat_id(self, data: dict) -> None:
+        vat_id, country = data.get("vat_id"), data.get("country")
+        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
+            self.add_error("vat_id", problem)
+
+    def save(self, commit=True):
+        if "vat_id" in self.changed_data:
+            self.instance.vies_status = Partner.VIES_UNCHECKED
+            self.instance.vies_checked_at = None
+            self.instance.vies_request_identifier = ""
+            self.instance.vies_last_error = ""
+        return super().save(commit)
+
+
+class PartnerForm(VatIdMixin, forms.ModelForm):
     """A partner's billing details. Payment terms are Net 7/14/30 or a custom number of days."""
 
     terms = forms.ChoiceField(
@@ -51,9 +72,6 @@ class PartnerForm(forms.ModelForm):
         if days not in standard:
             self.initial.setdefault("custom_days", days)
 
-    def clean_vat_id(self):
-        return normalize_vat_id(self.cleaned_data["vat_id"])
-
     def clean(self):
         data = super().clean()
         if data.get("terms") == CUSTOM_TERMS:
@@ -63,9 +81,7 @@ class PartnerForm(forms.ModelForm):
                 self.instance.payment_terms_days = data["custom_days"]
         elif data.get("terms"):
             self.instance.payment_terms_days = int(data["terms"])
-        vat_id, country = data.get("vat_id"), data.get("country")
-        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
-            self.add_error("vat_id", problem)
+        self.check_vat_id(data)
         if data.get("einvoice_format", "").startswith("xrechnung"):
             # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
             # address (PEPPOL-EN16931-R010) and its postcode.
@@ -77,14 +93,6 @@ class PartnerForm(forms.ModelForm):
                 if not data.get(field):
                     self.add_error(field, message)
         return data
-
-    def save(self, commit=True):
-        if "vat_id" in self.changed_data:
-            # A new VAT ID has not been confirmed by VIES yet.
-            self.instance.vies_status = Partner.VIES_UNCHECKED
-            self.instance.vies_checked_at = None
-            self.instance.vies_request_identifier = ""
-        return super().save(commit)
 
 
 class PartnerSearchForm(forms.Form):
@@ -98,3 +106,7 @@ class PartnerSearchForm(forms.Form):
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "All"), *countries]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Invite to the portal")

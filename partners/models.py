@@ -1,3 +1,4 @@
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_scopes import ScopedManager
@@ -120,3 +121,31 @@ class Partner(models.Model):
     @property
     def payment_terms_label(self) -> str:
         return f"Net {self.payment_terms_days}"
+
+
+class PartnerUser(models.Model):
+    """A login to the partner portal. Separate from operator logins (entities.User): it never
+    grants access to the operator UI, and an operator login never grants portal access."""
+
+    partner = models.ForeignKey(Partner, models.CASCADE, related_name="portal_users")
+    email = models.EmailField(unique=True)
+    password = models.CharField(max_length=128, blank=True)
+    is_active = models.BooleanField(default=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    last_login = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="partner__entity")
+
+    def __str__(self):
+        return self.email
+
+    def set_password(self, raw_password: str) -> None:
+        self.password = make_password(raw_password)
+
+    def check_password(self, raw_password: str) -> bool:
+        return bool(self.password) and check_password(raw_password, self.password)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)

@@ -6,11 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from entities.decorators import entity_required, role_required
+from entities.mail import MailNotConfigured, PermanentMailError, TemporaryMailError
 from entities.models import COUNTRY_CHOICES
 
 from .checks import invoicing_details_problems
-from .forms import PartnerForm, PartnerSearchForm
-from .models import Partner
+from .forms import InviteForm, PartnerForm, PartnerSearchForm
+from .models import Partner, PartnerUser
+from .portal_access import PortalAccessError, invite
 from .tasks import check_vat_id
 from .vies import can_check
 
@@ -58,6 +60,8 @@ def partner_detail(request, pk):
             "assignments": partner.assignments.select_related("profile").order_by(
                 "profile__name", "name"
             ),
+            "portal_users": partner.portal_users.order_by("email"),
+            "invite_form": InviteForm(initial={"email": partner.email}),
         },
     )
 
@@ -107,3 +111,31 @@ def queue_vies_check(partner: Partner) -> None:
     """Check the partner's VAT ID with VIES in the background, once the change is saved."""
     if partner.vat_id and can_check(partner.vat_id):
         transaction.on_commit(lambda: check_vat_id.delay(partner.pk))
+
+
+@require_POST
+@role_required("finance")
+def invite_portal_user(request, pk):
+    partner = get_object_or_404(Partner, pk=pk)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the email address to invite.")
+        return redirect("partners:detail", partner.pk)
+    try:
+        user = invite(partner, form.cleaned_data["email"])
+    except (PortalAccessError, MailNotConfigured, TemporaryMailError, PermanentMailError) as e:
+        messages.error(request, f"No invitation sent: {e}")
+    else:
+        messages.success(request, f"Invitation sent to {user.email}.")
+    return redirect("partners:detail", partner.pk)
+
+
+@require_POST
+@role_required("finance")
+def toggle_portal_user(request, pk):
+    user = get_object_or_404(PartnerUser, pk=pk)
+    user.is_active = not user.is_active
+    user.save(update_fields=["is_active"])
+    state = "enabled" if user.is_active else "disabled; its sessions end now"
+    messages.success(request, f"Portal login {user.email} {state}.")
+    return redirect("partners:detail", user.partner_id)

@@ -2,9 +2,12 @@ import pytest
 from django.test import Client
 from django_scopes import scopes_disabled
 
-from entities.models import Membership
+from entities.models import Membership, SmtpSettings
 
+from .celery_worker import REDIS_URL as CELERY_TEST_REDIS
+from .celery_worker import Worker
 from .factories import make_account, make_entity, make_partner, make_user
+from .smtp_server import SmtpServer
 from .vies_stub import ViesStub
 
 
@@ -29,6 +32,23 @@ def vies(settings):
     settings.VIES_URL = stub.url
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def smtp(account):
+    """A local SMTP server, configured as the Account's mail server. `smtp.inbox` holds what
+    it received."""
+    server = SmtpServer()
+    SmtpSettings.objects.create(
+        account=account,
+        host="127.0.0.1",
+        port=server.port,
+        security=SmtpSettings.NONE,
+        from_email="billing@acme.test",
+        from_name="Acme Leads Billing",
+    )
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -100,3 +120,26 @@ def viewer_client(viewer):
 @pytest.fixture
 def outsider_client(outsider):
     return _client_for(outsider)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path, settings):
+    """A real Celery worker on Redis; this process sends tasks to it instead of running them
+    in-process."""
+    from leadflip.celery import app
+
+    worker = Worker(tmp_path / "worker.log", SEND_RETRY_SECONDS=0, VIES_URL=settings.VIES_URL)
+    previous = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager, app.conf.broker_url = False, CELERY_TEST_REDIS
+    _reset_connections(app)
+    yield worker
+    app.conf.task_always_eager, app.conf.broker_url = previous
+    _reset_connections(app)
+    worker.stop()
+
+
+def _reset_connections(app):
+    """Forget pooled broker connections, so the next task goes to the broker now configured."""
+    app.close()
+    app._pool = None
+    app.amqp._producer_pool = None

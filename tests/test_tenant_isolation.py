@@ -11,11 +11,18 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction
-from entities.models import ApiKey, Entity
+from entities.models import ApiKey, Entity, SmtpSettings
 from invoicing.billing import add_credit
-from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, Payment
+from invoicing.models import (
+    EmailDispatch,
+    Invoice,
+    InvoiceDocument,
+    InvoiceEvent,
+    InvoiceLine,
+    Payment,
+)
 from invoicing.payments import mark_paid
-from partners.models import Partner
+from partners.models import Partner, PartnerUser
 
 from .factories import (
     deliver,
@@ -61,6 +68,9 @@ OBJECT_URLS = {
     "invoicing:record_payment": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
     "invoicing:events": ("get", "final", None),
+    "invoicing:send": ("post", "final", {}),
+    "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
+    "partners:toggle_portal_user": ("post", "portal_user", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
     "partners:detail": ("get", "partner", None),
     "partners:edit": ("post", "partner", PARTNER_FORM),
@@ -91,6 +101,14 @@ OTHER_WRITES = {
     "distribution:profile_create": {"name": "New", "base_price": "1.00", "currency": "EUR"},
     "entities:settings": {"legal_name": "Changed"},
     "entities:create_api_key": {"name": "new key"},
+    "entities:smtp": {
+        "host": "mail.example.com",
+        "port": 587,
+        "security": "starttls",
+        "from_email": "x@example.com",
+    },
+    "entities:smtp_test": {},
+    "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
 }
 
 # Pages without an object id that only read (or, like switching Entity, change only the
@@ -107,7 +125,7 @@ READS = {
     "distribution:logs",
     "distribution:profiles",
 }
-NOT_OPERATOR_UI = ("admin:", "api:")
+NOT_OPERATOR_UI = ("admin:", "api:", "portal:")
 
 
 def operator_url_names(resolver=None, prefix="") -> dict[str, str]:
@@ -141,6 +159,7 @@ def world(entity):
     profile = make_profile(entity)
     [unbilled] = deliver(make_assignment(profile, partner), 1)
     api_key, _ = ApiKey.issue(entity, "integration")
+    portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
     return {
         "draft": [draft.pk],
         "credit": [draft.pk, credit.pk],
@@ -151,6 +170,7 @@ def world(entity):
         "profile": [profile.pk],
         "assignment": [unbilled.assignment_id],
         "api_key": [api_key.pk],
+        "portal_user": [portal_user.pk],
         "partner_pk": partner.pk,
     }
 
@@ -168,6 +188,9 @@ def snapshot() -> dict:
         ApiKey,
         Payment,
         InvoiceEvent,
+        EmailDispatch,
+        PartnerUser,
+        SmtpSettings,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

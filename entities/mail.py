@@ -1,0 +1,89 @@
+"""Sending mail through an Account's own SMTP server, with the server's answer."""
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from .models import Account, SmtpSettings
+
+
+class MailNotConfigured(Exception):
+    """The Account has no SMTP settings yet."""
+
+
+class TemporaryMailError(Exception):
+    """The server could not take the message now (4xx, connection trouble): try again later."""
+
+
+class PermanentMailError(Exception):
+    """The server refused the message (5xx): sending it again will not help."""
+
+
+@dataclass(frozen=True)
+class SentMail:
+    answer: str  # e.g. "250 2.0.0 Ok: queued as 4F1A…"
+
+
+def smtp_of(account: Account) -> SmtpSettings:
+    smtp = SmtpSettings.objects.filter(account=account).first()
+    if smtp is None:
+        raise MailNotConfigured("Set up your mail server in Settings first.")
+    return smtp
+
+
+def send(account: Account, message: EmailMessage) -> SentMail:
+    """Send `message` through the Account's SMTP server and return the server's answer.
+
+    Raises TemporaryMailError or PermanentMailError, so a task can decide to retry.
+    """
+    smtp_settings = smtp_of(account)
+    message.from_email = smtp_settings.sender
+    recipients = message.recipients()
+    try:
+        with _connect(smtp_settings) as server:
+            server.ehlo_or_helo_if_needed()
+            server.mail(smtp_settings.from_email)
+            for recipient in recipients:
+                code, answer = server.rcpt(recipient)
+                if code >= 300:
+                    raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+            # SMTP wants CRLF line ends; smtplib leaves bytes as they are.
+            code, answer = server.data(message.message().as_bytes(linesep="\r\n"))
+            if code >= 300:
+                raise smtplib.SMTPDataError(code, answer)
+    except smtplib.SMTPRecipientsRefused as error:
+        code, answer = next(iter(error.recipients.values()))
+        raise _classified(code, answer) from error
+    except smtplib.SMTPResponseException as error:
+        raise _classified(error.smtp_code, error.smtp_error) from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise TemporaryMailError(f"{type(error).__name__}: {error}") from error
+    return SentMail(f"{code} {_text(answer)}")
+
+
+def _connect(smtp_settings: SmtpSettings) -> smtplib.SMTP:
+    timeout = settings.SMTP_TIMEOUT
+    context = ssl.create_default_context()
+    if smtp_settings.security == SmtpSettings.SSL:
+        server = smtplib.SMTP_SSL(
+            smtp_settings.host, smtp_settings.port, timeout=timeout, context=context
+        )
+    else:
+        server = smtplib.SMTP(smtp_settings.host, smtp_settings.port, timeout=timeout)
+        if smtp_settings.security == SmtpSettings.STARTTLS:
+            server.starttls(context=context)
+    if smtp_settings.username:
+        server.login(smtp_settings.username, smtp_settings.password)
+    return server
+
+
+def _classified(code: int, answer) -> Exception:
+    text = f"{code} {_text(answer)}"
+    return TemporaryMailError(text) if 400 <= code < 500 else PermanentMailError(text)
+
+
+def _text(answer) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)

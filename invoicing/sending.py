@@ -1,0 +1,156 @@
+"""Sending finalized invoices by email through the Account's own mail server.
+
+`queue_sending()` records a dispatch and hands it to Celery (`tasks.send_dispatch`), which
+calls `deliver()`: temporary server trouble is retried with backoff, a refusal is recorded as
+a failure with the server's answer. An invoice is never sent twice by accident: one dispatch
+per invoice can be in flight, and a sent invoice is sent again only on explicit request.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from entities import mail
+from entities.models import Entity
+
+from .events import record_event
+from .models import EmailDispatch, Invoice, InvoiceDocument, InvoiceEvent, InvoicingError
+
+XML_FORMATS = ("xrechnung_cii", "xrechnung_ubl")
+
+
+class SafeDict(dict):
+    def __missing__(self, key):
+        return "{" + key + "}"
+
+
+def email_context(invoice: Invoice) -> dict:
+    document = invoice.get_kind_display()
+    if invoice.is_credit_note:
+        payment_line = f"It corrects invoice {invoice.corrects.number}."
+    else:
+        payment_line = f"Please pay by {invoice.due_date:%Y-%m-%d}."
+    return {
+        "document": document,
+        "document_lower": document.lower(),
+        "number": invoice.number,
+        "partner": invoice.buyer.get("name", invoice.partner.legal_name),
+        "seller": invoice.seller.get("name", invoice.entity.legal_name),
+        "total": f"{invoice.total:,.2f} {invoice.currency}",
+        "issue_date": f"{invoice.issue_date:%Y-%m-%d}",
+        "due_date": f"{invoice.due_date:%Y-%m-%d}",
+        "period": f"{invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}",
+        "payment_line": payment_line,
+        "portal_url": settings.SITE_URL.rstrip("/") + reverse("portal:invoices"),
+    }
+
+
+def build_message(invoice: Invoice, to: str) -> EmailMessage:
+    """The invoice's email: the Entity's text, the PDF, and the XML where the partner's
+    format asks for a separate XML file (XRechnung)."""
+    entity = invoice.entity
+    context = SafeDict(email_context(invoice))
+    message = EmailMessage(
+        subject=entity.invoice_email_subject.format_map(context),
+        body=entity.invoice_email_body.format_map(context),
+        to=[to],
+        reply_to=[entity.email] if entity.email else None,
+    )
+    for document in InvoiceDocument.objects.filter(invoice=invoice).order_by("kind"):
+        if document.kind == InvoiceDocument.XML and invoice.einvoice_format not in XML_FORMATS:
+            continue  # Factur-X carries its XML inside the PDF
+        message.attach(document.filename, bytes(document.content), document.mimetype)
+    return message
+
+
+def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispatch:
+    """Record that the invoice is to be sent to the partner's billing email, and queue it."""
+    from .tasks import send_dispatch
+
+    if not invoice.is_final or invoice.is_void:
+        raise InvoicingError("Only a finalized, valid invoice can be sent.")
+    to = invoice.partner.email or invoice.buyer.get("email", "")
+    if not to:
+        raise InvoicingError(f"{invoice.partner} has no billing email.")
+    mail.smtp_of(invoice.entity.account)  # raises MailNotConfigured
+    already_sent = invoice.dispatches.filter(status=EmailDispatch.SENT).exists()
+    if already_sent and not again:
+        raise InvoicingError(f"{invoice} was already sent. Use “Send again” to resend it.")
+    try:
+        with transaction.atomic():
+            dispatch = EmailDispatch.objects.create(
+                invoice=invoice,
+                to=to,
+                requested_by=None if by is None or isinstance(by, str) else by,
+            )
+    except IntegrityError:
+        raise InvoicingError(f"{invoice} is already being sent.") from None
+    transaction.on_commit(lambda: send_dispatch.delay(dispatch.pk))
+    return dispatch
+
+
+def queue_period(entity: Entity, start: date, end: date, by=None) -> tuple[int, list[str]]:
+    """Queue every finalized, unsent invoice of the period. Returns how many were queued and
+    why the others were not."""
+    invoices = (
+        Invoice.objects.filter(
+            entity=entity, status=Invoice.FINAL, period_start__gte=start, period_end__lte=end
+        )
+        .exclude(dispatches__status__in=[EmailDispatch.SENT, EmailDispatch.QUEUED,
+                                         EmailDispatch.SENDING])
+        .select_related("partner", "entity__account")
+        .distinct()
+    )  # fmt: skip
+    queued, skipped = 0, []
+    for invoice in invoices:
+        try:
+            queue_sending(invoice, by)
+        except (InvoicingError, mail.MailNotConfigured) as error:
+            skipped.append(f"{invoice}: {error}")
+        else:
+            queued += 1
+    return queued, skipped
+
+
+def deliver(dispatch_id: int) -> EmailDispatch:
+    """Send one dispatch now. Raises mail.TemporaryMailError for the caller to retry; a
+    permanent refusal is recorded as Failed."""
+    with transaction.atomic():
+        dispatch = (
+            EmailDispatch.objects.select_for_update()
+            .select_related("invoice__entity__account", "invoice__partner")
+            .get(pk=dispatch_id)
+        )
+        if dispatch.status not in (EmailDispatch.QUEUED, EmailDispatch.SENDING):
+            return dispatch  # sent or given up already: never twice
+        dispatch.status = EmailDispatch.SENDING
+        dispatch.attempts += 1
+        dispatch.save(update_fields=["status", "attempts"])
+    invoice = dispatch.invoice
+    try:
+        sent = mail.send(invoice.entity.account, build_message(invoice, dispatch.to))
+    except mail.TemporaryMailError as error:
+        EmailDispatch.objects.filter(pk=dispatch.pk).update(answer=str(error)[:500])
+        raise
+    except (mail.PermanentMailError, mail.MailNotConfigured) as error:
+        fail(dispatch.pk, str(error))
+        dispatch.refresh_from_db()
+        return dispatch
+    EmailDispatch.objects.filter(pk=dispatch.pk).update(
+        status=EmailDispatch.SENT, answer=sent.answer[:500], sent_at=timezone.now()
+    )
+    record_event(invoice, InvoiceEvent.EMAILED, dispatch.requested_by, f"to {dispatch.to}")
+    dispatch.refresh_from_db()
+    return dispatch
+
+
+def fail(dispatch_id: int, answer: str) -> None:
+    EmailDispatch.objects.filter(pk=dispatch_id).update(
+        status=EmailDispatch.FAILED, answer=answer[:500]
+    )
+    dispatch = EmailDispatch.objects.select_related("invoice").get(pk=dispatch_id)
+    record_event(dispatch.invoice, InvoiceEvent.EMAILED, None, f"failed: {answer}"[:500])

@@ -1,0 +1,96 @@
+"""The portal's own login, separate from the operator's Django auth: a portal login sets only
+PORTAL_SESSION_KEY (never request.user), and portal views look only at that key."""
+
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django_scopes import scope, scopes_disabled
+
+from partners.models import PartnerUser
+
+PORTAL_SESSION_KEY = "portal_user_id"
+PORTAL_HASH_KEY = "portal_user_hash"
+
+
+def _session_hash(user: PartnerUser) -> str:
+    """Changes when the password changes, which ends every other session of the login."""
+    return salted_hmac("leadflip.portal.session", user.password).hexdigest()
+
+
+def login(request, user: PartnerUser) -> None:
+    request.session.cycle_key()
+    request.session[PORTAL_SESSION_KEY] = user.pk
+    request.session[PORTAL_HASH_KEY] = _session_hash(user)
+    PartnerUser.objects.with_scopes_disabled().filter(pk=user.pk).update(last_login=timezone.now())
+
+
+def logout(request) -> None:
+    request.session.pop(PORTAL_SESSION_KEY, None)
+    request.session.pop(PORTAL_HASH_KEY, None)
+    request.session.cycle_key()
+
+
+def current_user(request) -> PartnerUser | None:
+    user_id = request.session.get(PORTAL_SESSION_KEY)
+    if user_id is None:
+        return None
+    with scopes_disabled():
+        user = (
+            PartnerUser.objects.select_related("partner__entity")
+            .filter(pk=user_id, is_active=True, partner__is_active=True)
+            .first()
+        )
+    if user is None or not constant_time_compare(
+        request.session.get(PORTAL_HASH_KEY, ""), _session_hash(user)
+    ):
+        return None
+    return user
+
+
+def portal_login_required(view):
+    """The view runs for a logged-in partner, inside its Entity's scope, with
+    request.portal_user and request.partner set."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = current_user(request)
+        if user is None:
+            return redirect(f"{reverse('portal:login')}?next={request.path}")
+        request.portal_user, request.partner = user, user.partner
+        with scope(entity=user.partner.entity):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Throttling of failed logins, per address and client address.
+
+
+def _throttle_key(email: str, ip: str) -> str:
+    return f"portal-login-failures:{email.lower()}:{ip}"
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def is_locked_out(email: str, ip: str) -> bool:
+    return cache.get(_throttle_key(email, ip), 0) >= settings.PORTAL_LOGIN_ATTEMPTS
+
+
+def note_failure(email: str, ip: str) -> None:
+    key = _throttle_key(email, ip)
+    cache.add(key, 0, settings.PORTAL_LOCKOUT_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, settings.PORTAL_LOCKOUT_SECONDS)
+
+
+def clear_failures(email: str, ip: str) -> None:
+    cache.delete(_throttle_key(email, ip))

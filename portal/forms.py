@@ -1,0 +1,52 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+
+from partners.forms import VatIdMixin
+from partners.models import Partner
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(label="New password", widget=forms.PasswordInput)
+    password2 = forms.CharField(label="New password again", widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            raise forms.ValidationError("The two passwords differ.")
+        if data.get("password1"):
+            validate_password(data["password1"])
+        return data
+
+
+class ResetRequestForm(forms.Form):
+    email = forms.EmailField()
+
+
+class ProfileForm(VatIdMixin, forms.ModelForm):
+    """What a partner may change about itself: contact and billing details."""
+
+    class Meta:
+        model = Partner
+        fields = ["legal_name", "street", "postcode", "city", "country", "vat_id", "email"]
+        labels = {"email": "Billing email"}
+        help_texts = {"vat_id": "With its country prefix; Greece uses EL."}
+
+    def clean(self):
+        data = super().clean()
+        self.check_vat_id(data)
+        return data
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Lead id")
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,217 @@
+"""The partner portal: a partner's own leads, invoices and details, nothing else.
+
+Every query here is limited to request.partner; the views run inside the partner's Entity
+scope as well.
+"""
+
+import csv
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, F, Sum
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.http import require_POST
+
+from distribution.models import DistributionTransaction
+from invoicing.documents import store_pdf, store_xml
+from invoicing.events import record_event
+from invoicing.models import Invoice, InvoiceEvent
+from partners.checks import invoicing_details_problems
+from partners.models import PartnerUser
+from partners.portal_access import portal_tokens, send_password_reset
+from partners.tasks import check_vat_id
+from partners.vies import can_check
+
+from . import auth
+from .forms import LeadFilterForm, LoginForm, ProfileForm, ResetRequestForm, SetPasswordForm
+
+
+def login(request):
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email, ip = form.cleaned_data["email"].lower(), auth.client_ip(request)
+        if auth.is_locked_out(email, ip):
+            minutes = settings.PORTAL_LOCKOUT_SECONDS // 60
+            form.add_error(None, f"Too many failed attempts. Wait {minutes} minutes, then retry.")
+        else:
+            user = (
+                PartnerUser.objects.with_scopes_disabled()
+                .filter(email=email, is_active=True, partner__is_active=True)
+                .first()
+            )
+            if user is not None and user.check_password(form.cleaned_data["password"]):
+                auth.clear_failures(email, ip)
+                auth.login(request, user)
+                target = request.GET.get("next", "")
+                if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                    target = ""
+                return redirect(target or "portal:dashboard")
+            auth.note_failure(email, ip)
+            form.add_error(None, "This email and password do not match a portal login.")
+    return render(request, "portal/login.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def logout(request):
+    auth.logout(request)
+    return redirect("portal:login")
+
+
+def reset_request(request):
+    form = ResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        send_password_reset(form.cleaned_data["email"])
+        return render(request, "portal/reset_sent.html")
+    return render(request, "portal/reset.html", {"form": form})
+
+
+def set_password(request, uidb64, token):
+    try:
+        user = PartnerUser.objects.with_scopes_disabled().get(
+            pk=int(force_str(urlsafe_base64_decode(uidb64))), is_active=True
+        )
+    except (ValueError, TypeError, PartnerUser.DoesNotExist):
+        user = None
+    if user is None or not portal_tokens.check_token(user, token):
+        return render(request, "portal/link_expired.html", status=400)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user.set_password(form.cleaned_data["password1"])
+        user.save(update_fields=["password"])
+        auth.login(request, user)
+        messages.success(request, "Your password is set. Welcome to the partner portal.")
+        return redirect("portal:dashboard")
+    return render(request, "portal/set_password.html", {"form": form, "portal_login": user})
+
+
+@auth.portal_login_required
+def dashboard(request):
+    partner = request.partner
+    tz = ZoneInfo(partner.entity.time_zone)
+    month_start = timezone.now().astimezone(tz).replace(day=1, hour=0, minute=0, second=0)
+    leads = _transactions(request).filter(
+        status=DistributionTransaction.DELIVERED, delivered_at__gte=month_start
+    )
+    open_invoices = _invoices(request).filter(status=Invoice.FINAL, paid_at__isnull=True)
+    balance = open_invoices.values("currency").annotate(
+        open=Sum(F("total") - F("amount_paid")), count=Count("id")
+    )
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "leads_this_month": leads.count(),
+            "balances": balance,
+            "recent": _invoices(request).order_by("-issue_date", "-pk")[:5],
+        },
+    )
+
+
+def _transactions(request):
+    return DistributionTransaction.objects.filter(partner=request.partner)
+
+
+def _invoices(request):
+    """The partner's finalized invoices and credit notes; drafts are the operator's."""
+    return Invoice.objects.filter(partner=request.partner, status__in=[Invoice.FINAL, Invoice.VOID])
+
+
+def _filtered_leads(request):
+    form = LeadFilterForm(request.GET)
+    leads = _transactions(request).select_related("lead").order_by("-delivered_at", "-pk")
+    if form.is_valid():
+        tz = ZoneInfo(request.partner.entity.time_zone)
+        if query := form.cleaned_data["q"].strip():
+            leads = leads.filter(lead__external_id__icontains=query)
+        if start := form.cleaned_data["start"]:
+            leads = leads.filter(delivered_at__gte=datetime.combine(start, time.min, tz))
+        if end := form.cleaned_data["end"]:
+            upper = datetime.combine(end + timedelta(days=1), time.min, tz)
+            leads = leads.filter(delivered_at__lt=upper)
+    return form, leads
+
+
+@auth.portal_login_required
+def leads(request):
+    form, rows = _filtered_leads(request)
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "portal/leads.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@auth.portal_login_required
+def leads_csv(request):
+    _, rows = _filtered_leads(request)
+    tz = ZoneInfo(request.partner.entity.time_zone)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(["lead", "delivered at", "price", "currency", "status"])
+        for txn in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [txn.lead.external_id, txn.delivered_at.astimezone(tz).isoformat(),
+                 txn.price, txn.currency, txn.get_status_display()]
+            )  # fmt: skip
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="leads.csv"'
+    return response
+
+
+@auth.portal_login_required
+def invoices(request):
+    today = timezone.now().astimezone(ZoneInfo(request.partner.entity.time_zone)).date()
+    page = Paginator(_invoices(request).order_by("-issue_date", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    for invoice in page:
+        invoice.state = invoice.payment_status(today)
+    return render(request, "portal/invoices.html", {"page": page})
+
+
+@auth.portal_login_required
+def invoice_document(request, pk, kind):
+    invoice = get_object_or_404(_invoices(request), pk=pk)
+    document = store_pdf(invoice) if kind == "pdf" else store_xml(invoice)
+    if document is None:
+        raise Http404("This invoice has no XML.")
+    record_event(invoice, InvoiceEvent.DOWNLOADED, f"partner portal: {request.portal_user}",
+                 document.filename)  # fmt: skip
+    response = HttpResponse(bytes(document.content), content_type=document.mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+@auth.portal_login_required
+def profile(request):
+    partner = request.partner
+    form = ProfileForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            if "vat_id" in form.changed_data and partner.vat_id and can_check(partner.vat_id):
+                transaction.on_commit(lambda: check_vat_id.delay(partner.pk))
+        messages.success(request, "Your details are saved. Invoices already issued keep theirs.")
+        return redirect("portal:profile")
+    return render(
+        request,
+        "portal/profile.html",
+        {"form": form, "problems": invoicing_details_problems(partner)},
+        status=400 if form.errors else 200,
+    )

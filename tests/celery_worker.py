@@ -1,0 +1,64 @@
+"""A real Celery worker against the real Redis, for tests where the queue matters (retries,
+workers dying). It runs as a separate process on the test database, so the tests using it
+commit their data (transactional_db)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from django.db import connection
+
+REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed per test
+
+
+class Worker:
+    def __init__(self, log_path: Path, **environment):
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        database = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
+            f"{database['PORT']}/{database['NAME']}",
+            "REDIS_URL": REDIS_URL,
+            "SECRET_KEY": "test-only-secret",
+            **{key: str(value) for key, value in environment.items()},
+        }
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "leadflip", "worker", "--loglevel=INFO",
+             "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            env=env,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self._wait_for("ready.")
+
+    def _wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_path.read_text(errors="replace"):
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError("The Celery worker died:\n" + self.log_path.read_text())
+            time.sleep(0.2)
+        raise TimeoutError("The Celery worker did not start:\n" + self.log_path.read_text())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wait_until(condition, timeout: float = 60, interval: float = 0.2):
+    """Poll `condition()` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(interval)
+    raise TimeoutError("The condition did not become true in time.")

@@ -1,0 +1,199 @@
+"""Sending invoices through the Account's SMTP server: a real server on loopback."""
+
+import pytest
+from django.urls import reverse
+
+from entities.models import SmtpSettings
+from invoicing.models import EmailDispatch, InvoicingError
+from invoicing.sending import queue_period, queue_sending
+from partners.models import Partner
+
+from ..celery_worker import wait_until
+from ..factories import make_final, make_partner
+
+XRECHNUNG = {
+    "einvoice_format": Partner.EINVOICE_XRECHNUNG_UBL,
+    "buyer_reference": "991-01234-56",
+}
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    """Queue an invoice for sending and run the Celery task, as after the commit."""
+
+    def run(invoice, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch = queue_sending(invoice, **kwargs)
+        dispatch.refresh_from_db()
+        return dispatch
+
+    return run
+
+
+def test_the_partner_receives_the_invoice_with_its_pdf(smtp, entity, partner, send):
+    invoice = make_final(entity, partner)
+    dispatch = send(invoice)
+    [message] = smtp.inbox.messages
+    assert message["To"] == partner.email
+    assert message["From"] == "Acme Leads Billing <billing@acme.test>"
+    assert invoice.number in message["Subject"]
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == f"{invoice.number}.pdf"
+    assert attachment.get_content() == bytes(invoice.documents.get(kind="pdf").content)
+    assert "/partner/invoices/" in message.get_body(("plain",)).get_content()
+    assert (dispatch.status, dispatch.answer) == ("sent", "250 2.0.0 Ok: queued as TEST1")
+
+
+def test_an_xrechnung_partner_also_gets_the_xml(smtp, entity, send):
+    partner = make_partner(entity, **XRECHNUNG)
+    invoice = make_final(entity, partner)
+    send(invoice)
+    names = [a.get_filename() for a in smtp.inbox.messages[0].iter_attachments()]
+    assert names == [f"{invoice.number}.pdf", f"{invoice.number}.xml"]
+
+
+def test_the_entitys_email_text_fills_its_placeholders(smtp, entity, partner, send):
+    entity.invoice_email_subject = "Rechnung {number} über {total}"
+    entity.save()
+    invoice = make_final(entity, partner, leads=1, price="100.00")
+    send(invoice)
+    assert smtp.inbox.messages[0]["Subject"] == f"Rechnung {invoice.number} über 119.00 EUR"
+
+
+def finished(dispatch):
+    def check():
+        dispatch.refresh_from_db()
+        return dispatch.status in (EmailDispatch.SENT, EmailDispatch.FAILED)
+
+    wait_until(check)
+    return dispatch
+
+
+def test_a_temporary_failure_is_retried_by_the_worker(celery_worker, smtp, entity, partner):
+    smtp.inbox.temporary_failures = 2
+    dispatch = finished(queue_sending(make_final(entity, partner)))
+    assert (dispatch.status, dispatch.attempts) == ("sent", 3)
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_a_server_that_keeps_failing_leads_to_a_visible_failure(
+    celery_worker, smtp, entity, partner
+):
+    smtp.inbox.temporary_failures = 100
+    invoice = make_final(entity, partner)
+    dispatch = finished(queue_sending(invoice))
+    assert (dispatch.status, dispatch.attempts) == ("failed", 6)
+    assert "451" in dispatch.answer and "gave up after 6 attempts" in dispatch.answer
+    assert invoice.events.filter(kind="emailed", detail__startswith="failed").exists()
+
+
+def test_without_a_worker_a_temporary_failure_is_shown_at_once(smtp, entity, partner, send):
+    smtp.inbox.temporary_failures = 1
+    dispatch = send(make_final(entity, partner))
+    assert dispatch.status == "failed"
+    assert "no background worker" in dispatch.answer
+
+
+def test_a_refusal_is_recorded_at_once(smtp, entity, partner, send):
+    smtp.inbox.refuse = True
+    dispatch = send(make_final(entity, partner))
+    assert (dispatch.status, dispatch.attempts) == ("failed", 1)
+    assert dispatch.answer.startswith("550")
+
+
+def test_an_unreachable_server_is_a_temporary_failure(smtp, entity, partner, send):
+    SmtpSettings.objects.filter(account=entity.account).update(port=1)
+    dispatch = send(make_final(entity, partner))
+    assert dispatch.status == "failed"
+    assert "ConnectionRefusedError" in dispatch.answer
+
+
+def test_a_sent_invoice_is_not_sent_twice_by_accident(smtp, entity, partner, send):
+    invoice = make_final(entity, partner)
+    send(invoice)
+    with pytest.raises(InvoicingError, match="already sent"):
+        queue_sending(invoice)
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_a_sent_invoice_can_be_sent_again_on_purpose(smtp, entity, partner, send):
+    invoice = make_final(entity, partner)
+    send(invoice)
+    send(invoice, again=True)
+    assert len(smtp.inbox.messages) == 2
+
+
+def test_an_invoice_in_flight_is_not_queued_twice(smtp, entity, partner):
+    invoice = make_final(entity, partner)
+    queue_sending(invoice)  # on_commit never runs here: still queued
+    with pytest.raises(InvoicingError, match="already being sent"):
+        queue_sending(invoice)
+
+
+def test_a_dispatch_already_sent_is_never_delivered_again(smtp, entity, partner, send):
+    from invoicing.sending import deliver
+
+    dispatch = send(make_final(entity, partner))
+    deliver(dispatch.pk)
+    assert len(smtp.inbox.messages) == 1
+
+
+def test_sending_needs_a_mail_server(entity, partner):
+    from entities.mail import MailNotConfigured
+
+    with pytest.raises(MailNotConfigured):
+        queue_sending(make_final(entity, partner))
+
+
+def test_sending_a_period_sends_each_unsent_invoice_once(
+    smtp, entity, django_capture_on_commit_callbacks
+):
+    first = make_final(entity, make_partner(entity))
+    make_final(entity, make_partner(entity))
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_sending(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        queued, skipped = queue_period(entity, first.period_start, first.period_end)
+    assert (queued, skipped) == (1, [])
+    assert len(smtp.inbox.messages) == 2
+
+
+def test_the_operator_sends_from_the_invoice_page(
+    smtp, owner_client, entity, partner, django_capture_on_commit_callbacks
+):
+    invoice = make_final(entity, partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("invoicing:send", args=[invoice.pk]))
+    page = owner_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert "queued as TEST1" in page
+    assert EmailDispatch.objects.get().requested_by.email == "owner@acme.test"
+
+
+def test_the_settings_test_email_shows_the_servers_answer(smtp, owner_client, owner):
+    response = owner_client.post(reverse("entities:smtp_test"), follow=True)
+    assert "250 2.0.0 Ok" in response.content.decode()
+    assert smtp.inbox.messages[0]["To"] == owner.email
+
+
+def test_the_smtp_password_is_stored_encrypted(owner_client, account):
+    owner_client.post(
+        reverse("entities:smtp"),
+        {"host": "mail.example.com", "port": 587, "security": "starttls", "username": "u",
+         "password": "s3cret-pass", "from_email": "billing@example.com", "from_name": ""},
+    )  # fmt: skip
+    smtp = SmtpSettings.objects.get(account=account)
+    assert "s3cret-pass" not in smtp.password_encrypted
+    assert smtp.password == "s3cret-pass"
+
+
+def test_an_empty_password_keeps_the_stored_one(owner_client, account):
+    smtp = SmtpSettings(account=account, host="h", port=25, from_email="a@example.com")
+    smtp.password = "kept"
+    smtp.save()
+    owner_client.post(
+        reverse("entities:smtp"),
+        {"host": "h2", "port": 25, "security": "none", "username": "", "password": "",
+         "from_email": "a@example.com", "from_name": ""},
+    )  # fmt: skip
+    smtp.refresh_from_db()
+    assert (smtp.host, smtp.password) == ("h2", "kept")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Case, Count, F, Sum, When
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -100,9 +100,16 @@ def dashboard(request):
     leads = _transactions(request).filter(
         status=DistributionTransaction.DELIVERED, delivered_at__gte=month_start
     )
-    open_invoices = _invoices(request).filter(status=Invoice.FINAL, paid_at__isnull=True)
-    balance = open_invoices.values("currency").annotate(
-        open=Sum(F("total") - F("amount_paid")), count=Count("id")
+    open_documents = _invoices(request).filter(status=Invoice.FINAL, paid_at__isnull=True)
+    # What the partner owes: open invoices, less open credit notes in its favour.
+    balance = open_documents.values("currency").annotate(
+        open=Sum(
+            Case(
+                When(kind=Invoice.KIND_CREDIT_NOTE, then=F("amount_paid") - F("total")),
+                default=F("total") - F("amount_paid"),
+            )
+        ),
+        count=Count("id"),
     )
     return render(
         request,

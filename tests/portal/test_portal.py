@@ -221,3 +221,13 @@ def test_every_portal_url_is_covered_here():
     [portal] = [p for p in get_resolver().url_patterns if getattr(p, "namespace", "") == "portal"]
     names = {f"portal:{p.name}" for p in portal.url_patterns}
     assert names == PUBLIC | PAGES | set(PORTAL_OBJECT_URLS)
+
+
+def test_an_open_credit_note_counts_in_the_partners_favour(buyer, entity, partner):
+    from invoicing.corrections import void_invoice
+
+    invoice = make_final(entity, partner, leads=1, price="100.00")
+    make_final(entity, partner, leads=2, price="100.00")  # 238.00 open
+    void_invoice(invoice, "Wrong partner")  # credit note 119.00 open
+    [balance] = portal_client(buyer).get(reverse("portal:dashboard")).context["balances"]
+    assert balance["open"] == 119

@@ -41,6 +41,8 @@ class EntityForm(forms.ModelForm):
             "vat_rate_kind",
             "invoice_number_format",
             "credit_note_number_format",
+            "billing_day",
+            "billing_mode",
             "invoice_email_subject",
             "invoice_email_body",
             "time_zone",

@@ -224,6 +224,25 @@ class Entity(models.Model):
         help_text="Credit notes have their own gap-free sequence. Same tokens as invoices.",
     )
     time_zone = models.CharField(max_length=60, default="Europe/Berlin")
+    BILL_DRAFTS = "drafts"
+    BILL_FINALIZE = "finalize"
+    BILL_SEND = "send"
+    BILLING_MODE_CHOICES = [
+        (BILL_DRAFTS, "Generate drafts only"),
+        (BILL_FINALIZE, "Generate and finalize"),
+        (BILL_SEND, "Generate, finalize and email"),
+    ]
+    billing_day = models.PositiveSmallIntegerField(
+        "monthly billing day",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="Day of the month (1–28) on which last month is billed automatically. "
+        "Leave empty to bill by hand.",
+    )
+    billing_mode = models.CharField(
+        max_length=10, choices=BILLING_MODE_CHOICES, default=BILL_DRAFTS
+    )
     invoice_email_subject = models.CharField(
         max_length=200, default=DEFAULT_EMAIL_SUBJECT, validators=[validate_email_template]
     )

@@ -5,6 +5,7 @@ from django import forms
 from django_scopes.forms import SafeModelChoiceField
 
 from distribution.models import DistributionTransaction
+from entities.models import Entity
 from partners.models import Partner
 
 from .models import Invoice
@@ -121,3 +122,7 @@ class InvoiceFilterForm(forms.Form):
         if query := data["q"].strip():
             invoices = invoices.filter(number__icontains=query)
         return invoices
+
+
+class RunForm(PeriodForm):
+    mode = forms.ChoiceField(choices=Entity.BILLING_MODE_CHOICES, label="What to do")

@@ -369,3 +369,49 @@ class EmailDispatch(models.Model):
 
     def __str__(self):
         return f"{self.invoice} to {self.to}: {self.status}"
+
+
+class BillingRun(models.Model):
+    """Billing one period of an Entity, by the scheduler or by hand. One per Entity and
+    period: starting it again continues or reports the same run, so nothing is billed or
+    finalized twice. Progress is read from the invoices themselves."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    STATUS_CHOICES = [
+        (PENDING, "Waiting"),
+        (RUNNING, "Running"),
+        (DONE, "Done"),
+        (FAILED, "Failed"),
+    ]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="billing_runs")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    mode = models.CharField(max_length=10, choices=Entity.BILLING_MODE_CHOICES)
+    scheduled = models.BooleanField(default=False, help_text="Started by the monthly schedule.")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    drafts_created = models.PositiveIntegerField(default=0)
+    deliveries_billed = models.PositiveIntegerField(default=0)
+    invoice_ids = models.JSONField(default=list, help_text="The period's invoices it works on.")
+    errors = models.JSONField(default=dict, help_text="Invoice id → why it was not finalized.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "period_start", "period_end"], name="one_run_per_period"
+            )
+        ]
+
+    def __str__(self):
+        return f"Billing {self.period_start} – {self.period_end} ({self.status})"

@@ -1,11 +1,12 @@
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django_scopes import scopes_disabled
 
 from entities import mail
 from entities.models import Entity
 
-from . import sending
+from . import runs, sending
 from .payments import mark_overdue_invoices
 
 
@@ -37,3 +38,36 @@ def send_dispatch(self, dispatch_id: int) -> str:
                 return "failed"
             countdown = settings.SEND_RETRY_SECONDS * 2**self.request.retries
             raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def run_billing(self, run_id: int) -> None:
+    """A billing run: generate the period's drafts, then fan out one task per invoice."""
+    with scopes_disabled():
+        runs.execute(run_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def finalize_for_run(self, run_id: int, invoice_id: int) -> None:
+    """Finalize one invoice of a run and render its documents, on whichever worker is free."""
+    with scopes_disabled():
+        runs.finalize_one(run_id, invoice_id)
+
+
+@shared_task
+def start_scheduled_billing() -> int:
+    """Hourly: start last month's billing for each Entity whose billing day has come."""
+    with scopes_disabled():
+        return runs.start_scheduled_runs()

@@ -3,7 +3,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, Q, Sum, When
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +15,7 @@ from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
 from partners.models import Partner
 
-from . import billing, corrections, payments, sending
+from . import billing, corrections, payments, runs, sending
 from .documents import store_pdf, store_xml
 from .events import events_csv, record_event
 from .forms import (
@@ -26,10 +26,11 @@ from .forms import (
     PaidForm,
     PaymentForm,
     PeriodForm,
+    RunForm,
     VoidForm,
     previous_month,
 )
-from .models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
+from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
 from .taxes import TaxTreatment, decide_tax_treatment
 
 
@@ -66,6 +67,8 @@ def invoice_list(request):
             "filters": filters,
             "totals": _open_totals(invoices),
             "period_form": PeriodForm(initial=_default_period(request)),
+            "run_form": RunForm(initial=_default_period(request)),
+            "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),
         },
     )
@@ -439,3 +442,29 @@ def send_period(request):
     for reason in skipped[:10]:
         messages.warning(request, f"Not sent: {reason}")
     return redirect("invoicing:index")
+
+
+@require_POST
+@role_required("finance")
+def start_run(request):
+    """Bill a period in the background; the invoices page shows its progress."""
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("invoicing:index")
+    data = form.cleaned_data
+    run, queued = runs.start_run(
+        request.entity, data["start"], data["end"], data["mode"], by=request.user
+    )
+    if queued:
+        period = f"{data['start']:%Y-%m-%d} – {data['end']:%Y-%m-%d}"
+        messages.success(request, f"Billing {period} started.")
+    else:
+        messages.info(request, "This period is being billed already; its progress is below.")
+    return redirect("invoicing:index")
+
+
+@entity_required
+def run_status(request, pk):
+    """A run's progress as JSON, for the progress bar."""
+    return JsonResponse(runs.progress(get_object_or_404(BillingRun, pk=pk)))

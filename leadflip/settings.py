@@ -172,8 +172,19 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker died is handed to another worker after the visibility timeout; workers
+# look for such tasks every restore interval × throttle seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": envint("CELERY_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": envint("CELERY_RESTORE_THROTTLE", 10),
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "monthly-billing": {
+        "task": "invoicing.tasks.start_scheduled_billing",
+        "schedule": crontab(minute=15, hour="*"),  # each Entity's billing day, in its time zone
+    },
     "mark-overdue-invoices": {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own

@@ -3,6 +3,7 @@ workers dying). It runs as a separate process on the test database, so the tests
 commit their data (transactional_db)."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,8 +16,9 @@ REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed per te
 
 
 class Worker:
-    def __init__(self, log_path: Path, **environment):
-        redis.Redis.from_url(REDIS_URL).flushdb()
+    def __init__(self, log_path: Path, flush: bool = True, concurrency: int = 2, **environment):
+        if flush:
+            redis.Redis.from_url(REDIS_URL).flushdb()
         database = connection.settings_dict
         env = {
             **os.environ,
@@ -29,10 +31,12 @@ class Worker:
         self.log_path = log_path
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "leadflip", "worker", "--loglevel=INFO",
-             "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
             env=env,
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() takes the pool too
         )  # fmt: skip
         self._wait_for("ready.")
 
@@ -46,7 +50,14 @@ class Worker:
             time.sleep(0.2)
         raise TimeoutError("The Celery worker did not start:\n" + self.log_path.read_text())
 
+    def kill(self) -> None:
+        """Die at once, mid-task, as a worker does when its machine goes away."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

@@ -5,6 +5,7 @@ The URL lists are checked against the URL configuration, so a new operator URL t
 listed here fails `test_every_operator_url_is_classified`.
 """
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from distribution.models import Assignment, DistributionProfile, DistributionTra
 from entities.models import ApiKey, Entity, SmtpSettings
 from invoicing.billing import add_credit
 from invoicing.models import (
+    BillingRun,
     EmailDispatch,
     Invoice,
     InvoiceDocument,
@@ -69,6 +71,7 @@ OBJECT_URLS = {
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
     "invoicing:events": ("get", "final", None),
     "invoicing:send": ("post", "final", {}),
+    "invoicing:run_status": ("get", "run", None),
     "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
     "partners:toggle_portal_user": ("post", "portal_user", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
@@ -109,6 +112,7 @@ OTHER_WRITES = {
     },
     "entities:smtp_test": {},
     "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
+    "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
 }
 
 # Pages without an object id that only read (or, like switching Entity, change only the
@@ -171,6 +175,14 @@ def world(entity):
         "assignment": [unbilled.assignment_id],
         "api_key": [api_key.pk],
         "portal_user": [portal_user.pk],
+        "run": [
+            BillingRun.objects.create(
+                entity=entity,
+                period_start=date(2026, 9, 1),
+                period_end=date(2026, 9, 30),
+                mode="drafts",
+            ).pk
+        ],
         "partner_pk": partner.pk,
     }
 
@@ -191,6 +203,7 @@ def snapshot() -> dict:
         EmailDispatch,
         PartnerUser,
         SmtpSettings,
+        BillingRun,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

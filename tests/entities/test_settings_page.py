@@ -11,7 +11,7 @@ def settings_form(entity, **changes) -> dict:
         "tax_office", "email", "phone", "bank_name", "iban", "bic", "default_currency",
         "payment_terms_days", "vat_rate_kind", "invoice_number_format", "time_zone",
         "credit_note_number_format",
-        "contact_name", "invoice_email_subject", "invoice_email_body",
+        "contact_name", "invoice_email_subject", "invoice_email_body", "billing_mode",
     ]  # fmt: skip
     return {**{f: getattr(entity, f) for f in fields}, **changes}
 

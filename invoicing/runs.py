@@ -1,0 +1,167 @@
+"""Billing runs: generating (and finalizing, and sending) a period's invoices in the
+background, with progress.
+
+Every step is idempotent, so a run that is started twice, or retried after a worker died
+halfway, bills each delivery once and finalizes each invoice once:
+- generate_drafts() only stamps deliveries that are on no invoice yet;
+- each invoice is finalized by its own task, which skips an invoice already final (and
+  then only makes sure its documents exist);
+- progress is counted from the invoices' state, not from counters a retry could double.
+"""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from entities.mail import MailNotConfigured
+from entities.models import Entity
+
+from .billing import finalize_invoice, generate_drafts, local_today
+from .documents import store_documents
+from .forms import previous_month
+from .models import BillingRun, EmailDispatch, Invoice, InvoiceDocument, InvoicingError
+from .sending import queue_sending
+
+SCHEDULER = "monthly schedule"
+
+
+def start_run(
+    entity: Entity, start: date, end: date, mode: str, by=None, scheduled: bool = False
+) -> tuple[BillingRun, bool]:
+    """Start (or, by hand, restart) the billing run of the period. Returns the run and whether
+    it was queued now. A scheduled start never repeats a run that exists."""
+    from .tasks import run_billing
+
+    with transaction.atomic():
+        run, created = BillingRun.objects.get_or_create(
+            entity=entity,
+            period_start=start,
+            period_end=end,
+            defaults={
+                "mode": mode,
+                "scheduled": scheduled,
+                "started_by": None if by is None or isinstance(by, str) else by,
+            },
+        )
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if not created and (scheduled or run.status in (BillingRun.PENDING, BillingRun.RUNNING)):
+            return run, False
+        if not created:  # by hand, after it finished: bill what came since, in this mode
+            run.mode, run.status, run.finished_at = mode, BillingRun.PENDING, None
+            run.errors = {}
+            run.save(update_fields=["mode", "status", "finished_at", "errors"])
+        transaction.on_commit(lambda: run_billing.delay(run.pk))
+    return run, True
+
+
+def execute(run_id: int) -> None:
+    """Generate the period's drafts, then hand each invoice to its own finalize task."""
+    from .tasks import finalize_for_run
+
+    run = BillingRun.objects.select_related("entity").get(pk=run_id)
+    if run.status == BillingRun.DONE:
+        return
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.RUNNING)
+    by = run.started_by or SCHEDULER
+    result = generate_drafts(run.entity, run.period_start, run.period_end, by=by)
+    ids = list(
+        Invoice.objects.filter(
+            entity=run.entity,
+            kind=Invoice.KIND_INVOICE,
+            period_start=run.period_start,
+            period_end=run.period_end,
+            status__in=[Invoice.DRAFT, Invoice.FINAL],
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        run.invoice_ids = sorted(set(run.invoice_ids) | set(ids))
+        run.drafts_created += result.drafts_created
+        run.deliveries_billed += result.transactions_billed
+        run.save(update_fields=["invoice_ids", "drafts_created", "deliveries_billed"])
+    if run.mode == Entity.BILL_DRAFTS or not run.invoice_ids:
+        finish(run)
+        return
+    for invoice_id in run.invoice_ids:
+        finalize_for_run.delay(run.pk, invoice_id)
+
+
+def finalize_one(run_id: int, invoice_id: int) -> None:
+    run = BillingRun.objects.get(pk=run_id)
+    invoice = Invoice.objects.select_related("entity", "partner").get(pk=invoice_id)
+    by = run.started_by or SCHEDULER
+    if invoice.is_draft:
+        try:
+            invoice = finalize_invoice(invoice, by)
+        except InvoicingError as error:
+            record_error(run, invoice_id, str(error))
+    elif invoice.is_final:
+        store_documents(invoice)  # the worker may have died between commit and rendering
+    unsent = not invoice.dispatches.exclude(status=EmailDispatch.FAILED).exists()
+    if run.mode == Entity.BILL_SEND and invoice.status == Invoice.FINAL and unsent:
+        try:
+            queue_sending(invoice, by)
+        except (InvoicingError, MailNotConfigured) as error:
+            record_error(run, invoice_id, f"not sent: {error}")
+    finish_if_complete(run)
+
+
+def record_error(run: BillingRun, invoice_id: int, message: str) -> None:
+    with transaction.atomic():
+        locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+        locked.errors[str(invoice_id)] = message
+        locked.save(update_fields=["errors"])
+
+
+def progress(run: BillingRun) -> dict:
+    """How far the run is: invoices finalized with their PDF stored (or given up with an
+    error), of all it works on."""
+    total = len(run.invoice_ids)
+    if run.mode == Entity.BILL_DRAFTS:
+        done = total if run.status == BillingRun.DONE else 0
+    else:
+        final = set(
+            InvoiceDocument.objects.filter(
+                invoice_id__in=run.invoice_ids, kind=InvoiceDocument.PDF
+            ).values_list("invoice_id", flat=True)
+        )
+        done = len(final | {int(pk) for pk in run.errors})
+    return {
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "total": total,
+        "done": done,
+        "percent": round(100 * done / total) if total else 100,
+        "errors": list(run.errors.values()),
+        "drafts_created": run.drafts_created,
+        "deliveries_billed": run.deliveries_billed,
+    }
+
+
+def finish_if_complete(run: BillingRun) -> None:
+    run.refresh_from_db()
+    state = progress(run)
+    if state["done"] >= state["total"]:
+        finish(run)
+
+
+def finish(run: BillingRun) -> None:
+    BillingRun.objects.filter(pk=run.pk).exclude(status=BillingRun.DONE).update(
+        status=BillingRun.DONE, finished_at=timezone.now()
+    )
+
+
+def start_scheduled_runs() -> int:
+    """Start last month's run for every Entity whose billing day is today (its own today)."""
+    started = 0
+    for entity in Entity.objects.filter(billing_day__isnull=False):
+        today = local_today(entity)
+        if today.day != entity.billing_day:
+            continue
+        start, end = previous_month(today)
+        _, queued = start_run(entity, start, end, entity.billing_mode, scheduled=True)
+        started += queued
+    return started

@@ -10,7 +10,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 TEST_SYSTEM_PACKAGES := chromium
 DEMO_LOGIN := operator@demo.leadflip.test / leadflip-demo
 
-.PHONY: install system-deps test-system-deps apt-packages run demo test lint format migrate worker beat samples
+.PHONY: install system-deps test-system-deps apt-packages run demo test lint format migrate worker beat samples bench
 
 install: system-deps $(VENV)/.installed
 
@@ -56,6 +56,13 @@ worker: install
 
 beat: install
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} DEBUG=true $(VENV)/bin/celery -A leadflip beat -l info
+
+# The performance targets of DESIGN.md on generated data, in a database of its own.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadflip_bench
+bench: install
+	psql -q -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS leadflip_bench' -c 'CREATE DATABASE leadflip_bench'
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only-secret $(PY) manage.py migrate -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) SECRET_KEY=bench-only-secret ALLOWED_HOSTS=testserver $(PY) manage.py bench $(BENCH_ARGS)
 
 # One finalized sample per tax and e-invoice case, for the official validators.
 samples: migrate

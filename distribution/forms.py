@@ -1,3 +1,5 @@
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.db.models import Q
 from django_scopes.forms import SafeModelChoiceField
@@ -5,6 +7,43 @@ from django_scopes.forms import SafeModelChoiceField
 from partners.models import Partner
 
 from .models import Assignment, DistributionProfile, DistributionTransaction
+from .services import describe_tiers, set_tiers
+
+TIERS_HELP = (
+    "Optional volume prices, one per line: 'after N leads: price', counted per partner and "
+    "month. '0: 15.00', '100: 12.00', '500: 10.00' bills the first 100 leads at 15.00, the next "
+    "400 at 12.00, then 10.00."
+)
+
+
+class TiersField(forms.CharField):
+    """Volume tiers typed as lines of 'after N leads: price'."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "0: 15.00\n100: 12.00"})
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, label="Volume tiers", help_text=TIERS_HELP, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        tiers = []
+        for number, line in enumerate(filter(None, (s.strip() for s in text.splitlines())), 1):
+            start, sep, price = line.partition(":")
+            try:
+                tier = (int(start.strip()), Decimal(price.strip()))
+            except (ValueError, InvalidOperation):
+                raise forms.ValidationError(
+                    f"Line {number}: write 'after N leads: price', e.g. '100: 12.00'."
+                ) from None
+            if not sep or tier[0] < 0 or tier[1] < 0:
+                raise forms.ValidationError(f"Line {number}: write e.g. '100: 12.00'.")
+            tiers.append(tier)
+        starts = [start for start, _ in tiers]
+        if tiers and starts[0] != 0:
+            raise forms.ValidationError("The first tier starts after 0 leads.")
+        if starts != sorted(set(starts)):
+            raise forms.ValidationError("List the tiers by growing lead counts, each once.")
+        return tiers
 
 
 class ProfileForm(forms.ModelForm):
@@ -15,6 +54,18 @@ class ProfileForm(forms.ModelForm):
             "base_price": "Charged per delivered lead unless an assignment overrides it. "
             "A change applies to deliveries from now on, never to recorded ones.",
         }
+
+    tiers = TiersField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tiers"] = describe_tiers(self.instance.tiers.all())
+
+    def save(self, commit=True):
+        profile = super().save(commit)
+        set_tiers(profile, self.cleaned_data["tiers"])
+        return profile
 
 
 class AssignmentForm(forms.ModelForm):
@@ -28,8 +79,17 @@ class AssignmentForm(forms.ModelForm):
         }
         labels = {"is_active": "Active"}
 
+    tiers = TiersField()
+
+    def save(self, commit=True):
+        assignment = super().save(commit)
+        set_tiers(assignment, self.cleaned_data["tiers"])
+        return assignment
+
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tiers"] = describe_tiers(self.instance.tiers.all())
         # Active partners, and the current one even if it was deactivated since.
         self.fields["partner"].queryset = Partner.objects.filter(entity=entity).filter(
             Q(is_active=True) | Q(pk=self.instance.partner_id)

@@ -146,3 +146,58 @@ class DistributionTransaction(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.CANCELLED
+
+
+class PriceTier(models.Model):
+    """A graduated volume price: from the lead after `starts_after` leads in the billing
+    month, this price applies ("first 100 at 15.00, next 400 at 12.00, then 10.00" is three
+    tiers starting after 0, 100 and 500). Tiers belong to an assignment, or to a profile for
+    all its assignments; an assignment's own tiers win."""
+
+    profile = models.ForeignKey(
+        DistributionProfile, models.CASCADE, null=True, blank=True, related_name="tiers"
+    )
+    assignment = models.ForeignKey(
+        Assignment, models.CASCADE, null=True, blank=True, related_name="tiers"
+    )
+    starts_after = models.PositiveIntegerField(help_text="Leads in the month before this price.")
+    price = models.DecimalField(**PRICE_FIELD)
+
+    class Meta:
+        ordering = ["starts_after"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(profile__isnull=True) ^ Q(assignment__isnull=True),
+                name="tier_of_a_profile_or_an_assignment",
+            ),
+            models.UniqueConstraint(
+                fields=["profile", "starts_after"], name="one_tier_per_profile_start"
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "starts_after"], name="one_tier_per_assignment_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"after {self.starts_after}: {self.price}"
+
+
+class TierCounter(models.Model):
+    """How many leads a partner has received in a month under one set of tiers. Locked and
+    counted up in the same transaction that records a delivery, so concurrent deliveries
+    each get their own place in the count."""
+
+    partner = models.ForeignKey(Partner, models.CASCADE, related_name="+")
+    tiers_of = models.CharField(max_length=30, help_text="'assignment:<id>' or 'profile:<id>'")
+    month = models.DateField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "tiers_of", "month"], name="one_counter_per_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.tiers_of} {self.month:%Y-%m}: {self.count}"

@@ -80,7 +80,26 @@ EU_COUNTRIES = frozenset(
         "SE",
     ]
 )
-CURRENCY_CHOICES = [("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF")]
+CURRENCY_CHOICES = [
+    ("EUR", "EUR"),
+    ("USD", "USD"),
+    ("GBP", "GBP"),
+    ("CHF", "CHF"),
+    ("SEK", "SEK"),
+    ("DKK", "DKK"),
+    ("PLN", "PLN"),
+    ("CZK", "CZK"),
+    ("HUF", "HUF"),
+    ("JPY", "JPY"),
+]
+# ISO 4217 minor units: how many decimals an amount in the currency has.
+MINOR_UNITS = {"JPY": 0}
+
+
+def minor_units(currency: str) -> int:
+    return MINOR_UNITS.get(currency, 2)
+
+
 PAYMENT_TERMS_CHOICES = [(7, "Net 7"), (14, "Net 14"), (30, "Net 30")]
 
 

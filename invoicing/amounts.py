@@ -9,12 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-MINOR_UNITS = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0}
+from entities.models import minor_units
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
-    places = MINOR_UNITS.get(currency, 2)
+    places = minor_units(currency)
     return Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """An amount as e-invoices write it: with exactly the currency's decimals."""
+    return f"{Decimal(amount):.{minor_units(currency)}f}"
 
 
 def line_net_amount(quantity: int, unit_price: Decimal, currency: str) -> Decimal:

@@ -210,11 +210,19 @@ def _drafts_of_period(entity: Entity, start: date, end: date):
 
 def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
     """Replace the drafts' delivery lines by one line per assignment and unit price of the
-    transactions on them, and recompute their totals. Manual credit lines stay."""
+    transactions on them (or one per lead, for partners who want that), and recompute their
+    totals. Manual credit lines stay."""
     by_id = {draft.pk: draft for draft in drafts}
     InvoiceLine.objects.filter(invoice_id__in=by_id, kind=InvoiceLine.DELIVERIES).delete()
+    per_lead = set(
+        Invoice.objects.filter(pk__in=by_id, partner__line_items=Partner.PER_LEAD).values_list(
+            "pk", flat=True
+        )
+    )
+    if per_lead:
+        _create_lead_lines(per_lead, by_id)
     rows = list(
-        DistributionTransaction.objects.filter(invoice_id__in=by_id)
+        DistributionTransaction.objects.filter(invoice_id__in=set(by_id) - per_lead)
         .values("invoice_id", "assignment_id", "price")
         .annotate(leads=Count("id"))
         .order_by("invoice_id", "assignment_id", "price")
@@ -237,6 +245,42 @@ def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
         for row in rows
     )
     refresh_totals(drafts)
+
+
+def _create_lead_lines(invoice_ids: set[int], by_id: dict[int, Invoice]) -> None:
+    """One line per transaction, in delivery order, inserted in batches."""
+    transactions = (
+        DistributionTransaction.objects.filter(invoice_id__in=invoice_ids)
+        .order_by("invoice_id", "delivered_at", "pk")
+        .values_list("invoice_id", "assignment_id", "price", "lead__external_id", "delivered_at")
+    )
+    assignments = Assignment.objects.select_related("profile").in_bulk(
+        set(
+            DistributionTransaction.objects.filter(invoice_id__in=invoice_ids).values_list(
+                "assignment_id", flat=True
+            )
+        )
+    )
+    batch = []
+    for invoice_id, assignment_id, price, lead_id, delivered_at in transactions.iterator(5000):
+        currency = by_id[invoice_id].currency
+        batch.append(
+            InvoiceLine(
+                invoice_id=invoice_id,
+                kind=InvoiceLine.DELIVERIES,
+                assignment_id=assignment_id,
+                description=f"Lead {lead_id} · {assignments[assignment_id].profile.name}",
+                lead_external_id=lead_id,
+                delivered_at=delivered_at,
+                quantity=1,
+                unit_price=price,
+                net_amount=line_net_amount(1, price, currency),
+            )
+        )
+        if len(batch) == 5000:
+            InvoiceLine.objects.bulk_create(batch)
+            batch = []
+    InvoiceLine.objects.bulk_create(batch)
 
 
 def refresh_totals(drafts: list[Invoice]) -> None:

@@ -287,6 +287,9 @@ class InvoiceLine(models.Model):
         Assignment, models.PROTECT, null=True, blank=True, related_name="+"
     )
     description = models.CharField(max_length=200)
+    # A line per lead (for partners who want one) names the lead and its delivery.
+    lead_external_id = models.CharField(max_length=100, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     quantity = models.IntegerField(help_text="Number of leads; negative on a credit.")
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
     net_amount = models.DecimalField(**MONEY)

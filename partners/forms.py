@@ -56,6 +56,7 @@ class PartnerForm(VatIdMixin, forms.ModelForm):
             "currency",
             "einvoice_format",
             "buyer_reference",
+            "line_items",
             "is_active",
         ]
         help_texts = {

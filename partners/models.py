@@ -79,6 +79,15 @@ class Partner(models.Model):
         help_text="Printed as the buyer reference (BT-10). Public buyers in Germany require "
         "their Leitweg-ID here for XRechnung.",
     )
+    PER_ASSIGNMENT = "assignment"
+    PER_LEAD = "lead"
+    LINE_ITEM_CHOICES = [
+        (PER_ASSIGNMENT, "One line per assignment and price"),
+        (PER_LEAD, "One line per lead (lead id, date, price)"),
+    ]
+    line_items = models.CharField(
+        "invoice lines", max_length=10, choices=LINE_ITEM_CHOICES, default=PER_ASSIGNMENT
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

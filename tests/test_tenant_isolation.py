@@ -47,6 +47,8 @@ PARTNER_FORM = {
     "vat_id": "",
     "email": "x@changed.test",
     "payment_terms_days": 30,
+    "terms": "30",
+    "line_items": "assignment",
     "currency": "",
     "is_active": "on",
 }

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from ..amounts import format_amount
 from ..taxes import NOT_SUBJECT
 from .model import Document, Line, Party, TaxBreakdown
 
@@ -35,8 +36,8 @@ def _date(parent, tag: str, value: date, qualified: bool = False):
     return wrapper
 
 
-def _amount(value: Decimal) -> str:
-    return f"{value:.2f}"
+def _amount(value: Decimal, currency: str) -> str:
+    return format_amount(value, currency)
 
 
 def _rate(value: Decimal) -> str:
@@ -64,7 +65,7 @@ def serialize(doc: Document) -> bytes:
 
     transaction = _el(root, "rsm:SupplyChainTradeTransaction")
     for line in doc.lines:
-        _line(transaction, line)
+        _line(transaction, line, doc.currency)
 
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
     if doc.buyer_reference:
@@ -90,7 +91,7 @@ def serialize(doc: Document) -> bytes:
                 doc.payment.bic,
             )
     for tax in doc.taxes:
-        _header_tax(settlement, tax)
+        _header_tax(settlement, tax, doc.currency)
     if doc.period_start and doc.period_end:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", doc.period_start)
@@ -102,11 +103,11 @@ def serialize(doc: Document) -> bytes:
         if doc.due_date:
             _date(terms, "ram:DueDateDateTime", doc.due_date)
     totals = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    _el(totals, "ram:LineTotalAmount", _amount(doc.line_total))
-    _el(totals, "ram:TaxBasisTotalAmount", _amount(doc.tax_basis_total))
-    _el(totals, "ram:TaxTotalAmount", _amount(doc.tax_total), currencyID=doc.currency)
-    _el(totals, "ram:GrandTotalAmount", _amount(doc.grand_total))
-    _el(totals, "ram:DuePayableAmount", _amount(doc.due_payable))
+    _el(totals, "ram:LineTotalAmount", _amount(doc.line_total, doc.currency))
+    _el(totals, "ram:TaxBasisTotalAmount", _amount(doc.tax_basis_total, doc.currency))
+    _el(totals, "ram:TaxTotalAmount", _amount(doc.tax_total, doc.currency), currencyID=doc.currency)
+    _el(totals, "ram:GrandTotalAmount", _amount(doc.grand_total, doc.currency))
+    _el(totals, "ram:DuePayableAmount", _amount(doc.due_payable, doc.currency))
     if doc.preceding_invoice:
         number, issued = doc.preceding_invoice
         reference = _el(settlement, "ram:InvoiceReferencedDocument")
@@ -116,7 +117,7 @@ def serialize(doc: Document) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _line(parent, line: Line) -> None:
+def _line(parent, line: Line, currency: str) -> None:
     item = _el(parent, "ram:IncludedSupplyChainTradeLineItem")
     _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", line.id)
     _el(_el(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.name)
@@ -137,7 +138,7 @@ def _line(parent, line: Line) -> None:
     _el(
         _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
         "ram:LineTotalAmount",
-        _amount(line.net_amount),
+        _amount(line.net_amount, currency),
     )
 
 
@@ -181,13 +182,13 @@ def _party(parent, tag: str, party: Party, is_seller: bool) -> None:
         _el(_el(element, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_number, schemeID="FC")
 
 
-def _header_tax(parent, tax: TaxBreakdown) -> None:
+def _header_tax(parent, tax: TaxBreakdown, currency: str) -> None:
     element = _el(parent, "ram:ApplicableTradeTax")
-    _el(element, "ram:CalculatedAmount", _amount(tax.tax_amount))
+    _el(element, "ram:CalculatedAmount", _amount(tax.tax_amount, currency))
     _el(element, "ram:TypeCode", "VAT")
     if tax.exemption_reason:
         _el(element, "ram:ExemptionReason", tax.exemption_reason)
-    _el(element, "ram:BasisAmount", _amount(tax.taxable_amount))
+    _el(element, "ram:BasisAmount", _amount(tax.taxable_amount, currency))
     _el(element, "ram:CategoryCode", tax.category)
     if tax.exemption_code:
         _el(element, "ram:ExemptionReasonCode", tax.exemption_code)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from ..amounts import format_amount
 from ..taxes import NOT_SUBJECT
 from .model import Document, Line, Party, TaxBreakdown
 
@@ -23,7 +24,7 @@ def _el(parent, tag: str, text=None, **attrib):
 
 
 def _amount(parent, tag: str, value: Decimal, currency: str):
-    return _el(parent, tag, f"{value:.2f}", currencyID=currency)
+    return _el(parent, tag, format_amount(value, currency), currencyID=currency)
 
 
 def serialize(doc: Document) -> bytes:

@@ -2,15 +2,18 @@ from decimal import Decimal
 
 from django import template
 
+from entities.models import minor_units
+
 register = template.Library()
 
 
 @register.filter
-def money(value) -> str:
-    """1234.5 → '1,234.50'. Amounts are already rounded; this only formats."""
+def money(value, currency="") -> str:
+    """1234.5 → '1,234.50' (with the currency's decimals: 1234 JPY → '1,234'). Amounts are
+    already rounded; this only formats."""
     if value is None or value == "":
         return ""
-    return f"{Decimal(value):,.2f}"
+    return f"{Decimal(value):,.{minor_units(currency)}f}"
 
 
 @register.filter

@@ -16,6 +16,7 @@ FORM = {
     "vat_id": "atu 135 856 27",
     "email": "billing@solar.test",
     "terms": "30",
+    "line_items": "assignment",
     "custom_days": "",
     "currency": "",
     "is_active": "on",

@@ -1,0 +1,371 @@
+"""`make bench`: the performance targets of DESIGN.md, measured on generated data.
+
+Runs on its own PostgreSQL database (the Makefile creates `leadflip_bench` and points
+DATABASE_URL at it) and prints one table: each figure next to its target, with peak memory.
+Data is loaded with COPY. Nothing here is used by the product; nothing touches the network.
+"""
+
+import http.client
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import connection, connections
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from distribution.models import Assignment, DistributionProfile
+from entities.models import Account, ApiKey, Entity, Membership, User
+from invoicing.billing import finalize_invoice, generate_drafts, preview_period
+from invoicing.models import Invoice
+from partners.models import Partner
+
+MONTH = (date(2026, 10, 1), date(2026, 10, 31))
+BERLIN = ZoneInfo("Europe/Berlin")
+SELLER = {
+    "legal_name": "Bench Leads GmbH", "street": "Friedrichstraße 10", "postcode": "10117",
+    "city": "Berlin", "country": "DE", "vat_id": "DE136695976", "tax_number": "27/123/45678",
+    "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "email": "billing@bench.example.com",
+    "contact_name": "Anna Becker", "phone": "+49 30 1234567", "time_zone": "Europe/Berlin",
+}  # fmt: skip
+
+
+def peak_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+class Command(BaseCommand):
+    help = "Measure billing at scale against the targets; prints one table."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--transactions", type=int, default=1_000_000)
+        parser.add_argument("--partners", type=int, default=1000)
+        parser.add_argument("--pdfs", type=int, default=1000)
+        parser.add_argument("--api-requests", type=int, default=5000)
+        parser.add_argument("--per-lead", type=int, default=10_000)
+        parser.add_argument("--invoices", type=int, default=100_000)
+        parser.add_argument("--step", help="Run one step in this process (used internally).")
+        parser.add_argument("--entity", type=int)
+
+    def handle(self, *args, **options):
+        if not connection.vendor == "postgresql":
+            raise SystemExit("The benchmark needs PostgreSQL (DATABASE_URL).")
+        with scopes_disabled():
+            if options["step"]:
+                print(json.dumps(STEPS[options["step"]](options)))
+                return
+            self.rows = []
+            self.run(options)
+        self.print_table()
+
+    def measure(self, work, target, limit, unit="s", higher_is_better=False, note=""):
+        self.rows.append((work, target, limit, unit, higher_is_better, note))
+
+    def run(self, options):
+        cores = os.cpu_count()
+        self.stdout.write(
+            f"Leadflip benchmark on {cores} cores; PostgreSQL {connection.pg_version}"
+        )
+        account = Account.objects.create(name="Bench")
+        entity = Entity.objects.create(account=account, name="Bench DE", **SELLER)
+
+        started = time.perf_counter()
+        load_month(entity, options["partners"], options["transactions"])
+        self.stdout.write(
+            f"loaded {options['transactions']:,} transactions over {options['partners']:,} "
+            f"partners in {time.perf_counter() - started:.1f} s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE distribution_distributiontransaction")
+
+        started = time.perf_counter()
+        previews = preview_period(entity, *MONTH)
+        elapsed = time.perf_counter() - started
+        assert len(previews) == options["partners"]
+        self.measure(
+            f"preview of a month, {options['transactions']:,} transactions", "≤ 1 s", elapsed
+        )
+
+        before = peak_mb()
+        started = time.perf_counter()
+        result = generate_drafts(entity, *MONTH)
+        elapsed = time.perf_counter() - started
+        assert result.drafts_created == options["partners"]
+        self.measure(
+            f"generate {result.drafts_created:,} drafts", "≤ 10 s", elapsed,
+            note=f"peak memory +{peak_mb() - before} MB",
+        )  # fmt: skip
+
+        ids = list(
+            Invoice.objects.filter(entity=entity).order_by("pk").values_list("pk", flat=True)
+        )
+        ids = ids[: options["pdfs"]]
+        # One process on a first share, to give the single-core rate without spending the
+        # drafts the two-core run needs; both cores on the rest.
+        single = ids[: max(1, len(ids) // 5)]
+        rest = ids[len(single) :]
+        elapsed = finalize_in_processes(single, 1)
+        per_pdf = elapsed / len(single)
+        self.measure(
+            f"finalize + ZUGFeRD PDF, 1 process ({len(single)} measured)",
+            "—", per_pdf * len(ids),
+            note=f"{len(single) / elapsed:.1f}/s → {len(ids)} in {per_pdf * len(ids):.0f} s",
+        )  # fmt: skip
+        elapsed = finalize_in_processes(rest, cores)
+        self.measure(
+            f"finalize + ZUGFeRD PDF, {cores} processes ({len(rest)} measured)",
+            "≤ 60 s", elapsed / len(rest) * len(ids),
+            note=f"{len(rest) / elapsed:.1f}/s → {len(ids)} in {elapsed / len(rest) * len(ids):.0f} s",
+        )  # fmt: skip
+        numbers = Invoice.objects.filter(entity=entity, status="final").count()
+        assert numbers == len(ids), "every draft finalized once"
+
+        rate = api_throughput(entity, options["api_requests"], cores)
+        self.measure(
+            f"API deliveries, one request each ({options['api_requests']:,})", "≥ 500/s", rate,
+            unit="/s", higher_is_better=True,
+        )  # fmt: skip
+
+        per_lead = json.loads(
+            run_step("per_lead", {"count": options["per_lead"], "entity": entity.pk})
+        )
+        self.measure(
+            f"per-lead invoice, {options['per_lead']:,} leads: PDF + XML", "≤ 20 s",
+            per_lead["seconds"], note=f"peak memory {per_lead['peak_mb']} MB (≤ 500 MB)",
+        )  # fmt: skip
+
+        seconds = invoice_list(entity, account, options["invoices"])
+        self.measure(
+            f"invoice list page, {options['invoices']:,} invoices", "≤ 100 ms",
+            seconds * 1000, unit="ms", note="median of 20 requests, 3 filters",
+        )  # fmt: skip
+
+    def print_table(self):
+        self.stdout.write("")
+        self.stdout.write(f"{'work':<62} {'target':>9} {'measured':>11}  ok  note")
+        for work, target, value, unit, higher, note in self.rows:
+            limit = _limit(target)
+            ok = (
+                "—"
+                if limit is None
+                else ("yes" if (value >= limit if higher else value <= limit) else "NO")
+            )
+            shown = f"{value:,.0f} {unit}" if unit in ("/s", "ms") else f"{value:,.2f} {unit}"
+            self.stdout.write(f"{work:<62} {target:>9} {shown:>11}  {ok:<3} {note}")
+        self.stdout.write(f"peak memory of this process: {peak_mb()} MB")
+
+
+def _limit(target: str):
+    digits = "".join(c for c in target if c.isdigit() or c == ".")
+    return float(digits) if digits else None
+
+
+def copy_rows(table: str, columns: list[str], rows) -> None:
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def load_month(entity: Entity, partner_count: int, count: int) -> None:
+    """Partners, one profile with an assignment each, and `count` deliveries in the month."""
+    partners = Partner.objects.bulk_create(
+        Partner(entity=entity, name=f"Partner {n:04}", legal_name=f"Partner {n:04} GmbH",
+                street="Hauptstraße 1", postcode="80331", city="München", country="DE",
+                email=f"p{n}@bench.example.com")
+        for n in range(partner_count)
+    )  # fmt: skip
+    profile = DistributionProfile.objects.create(
+        entity=entity, name="Solar", base_price=Decimal("12.50")
+    )
+    assignments = Assignment.objects.bulk_create(
+        Assignment(profile=profile, partner=p, name=f"Segment {n}",
+                   price_override=Decimal("10.00") + n % 7)
+        for n, p in enumerate(partners)
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM distribution_lead")
+        first_lead = cursor.fetchone()[0] + 1
+    start = datetime.combine(MONTH[0], datetime.min.time(), BERLIN)
+    seconds = int(
+        (
+            datetime.combine(MONTH[1] + timedelta(days=1), datetime.min.time(), BERLIN) - start
+        ).total_seconds()
+    )
+    now = datetime.now(BERLIN)
+    copy_rows(
+        "distribution_lead", ["id", "entity_id", "external_id", "created_at"],
+        ((first_lead + n, entity.pk, f"B-{entity.pk}-{n}", now) for n in range(count)),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('distribution_lead_id_seq', %s)", [first_lead + count])
+    copy_rows(
+        "distribution_distributiontransaction",
+        ["entity_id", "partner_id", "assignment_id", "lead_id", "price", "currency",
+         "delivered_at", "status", "cancel_reason"],
+        (
+            (entity.pk, assignments[n % len(assignments)].partner_id, assignments[n % len(assignments)].pk,
+             first_lead + n, assignments[n % len(assignments)].price_override, "EUR",
+             start + timedelta(seconds=(n * 7919) % seconds), "delivered", "")
+            for n in range(count)
+        ),
+    )  # fmt: skip
+
+
+def _finalize_chunk(ids: list[int]) -> int:
+    connections.close_all()
+    with scopes_disabled():
+        for invoice in Invoice.objects.filter(pk__in=ids).order_by("pk"):
+            finalize_invoice(invoice)
+    return len(ids)
+
+
+def finalize_in_processes(ids: list[int], processes: int) -> float:
+    connections.close_all()
+    chunks = [ids[n::processes] for n in range(processes)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(processes) as pool:
+        assert sum(pool.map(_finalize_chunk, chunks)) == len(ids)
+    return time.perf_counter() - started
+
+
+def _post_deliveries(args) -> int:
+    """One client: `count` POSTs, one delivery each, over one kept-alive connection."""
+    port, key, assignment_id, start, count = args
+    client = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    for n in range(start, start + count):
+        body = json.dumps({"assignment": assignment_id, "lead": f"API-{n}"})
+        client.request("POST", "/api/v1/deliveries", body, headers)
+        response = client.getresponse()
+        response.read()
+        assert response.status == 201, response.status
+    client.close()
+    return count
+
+
+def api_throughput(entity: Entity, requests: int, cores: int) -> float:
+    """Deliveries per second through the real API, served by gunicorn on loopback."""
+    assignment = Assignment.objects.filter(profile__entity=entity).first()
+    _, key = ApiKey.issue(entity, "bench")
+    port = 8765
+    env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1",
+           "DB_CONN_MAX_AGE": "60"}  # fmt: skip
+    # As in production: gunicorn, a process per core, threads, kept-alive connections.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "leadflip.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(cores), "--worker-class", "gthread", "--threads", "4",
+         "--log-level", "warning"],
+        env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        _post_deliveries((port, key, assignment.pk, 10_000_000, 200))  # warm up
+        clients = cores * 2
+        share = requests // clients
+        started = time.perf_counter()
+        with ProcessPoolExecutor(clients) as pool:
+            sent = sum(pool.map(_post_deliveries, [
+                (port, key, assignment.pk, 20_000_000 + c * share, share) for c in range(clients)
+            ]))  # fmt: skip
+        return sent / (time.perf_counter() - started)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def run_step(step: str, arguments: dict) -> str:
+    """Run one step in a fresh process, so its peak memory is its own."""
+    command = [sys.executable, "manage.py", "bench", "--step", step, "--entity", str(arguments["entity"]),
+               "--per-lead", str(arguments["count"])]  # fmt: skip
+    return (
+        subprocess.run(command, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+
+
+def step_per_lead(options) -> dict:
+    entity = Entity.objects.get(pk=options["entity"])
+    partner = Partner.objects.create(
+        entity=entity, name="Per lead", legal_name="Per Lead GmbH", street="Weg 1",
+        postcode="10115", city="Berlin", country="DE", line_items=Partner.PER_LEAD,
+    )  # fmt: skip
+    profile = DistributionProfile.objects.create(
+        entity=entity, name="Per lead", base_price=Decimal("12.50")
+    )
+    assignment = Assignment.objects.create(profile=profile, partner=partner, name="All")
+    count = options["per_lead"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM distribution_lead")
+        first = cursor.fetchone()[0] + 1
+    start = datetime(2026, 9, 1, tzinfo=BERLIN)
+    copy_rows("distribution_lead", ["id", "entity_id", "external_id", "created_at"],
+              ((first + n, entity.pk, f"PL-{n:06}", start) for n in range(count)))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('distribution_lead_id_seq', %s)", [first + count])
+    copy_rows(
+        "distribution_distributiontransaction",
+        ["entity_id", "partner_id", "assignment_id", "lead_id", "price", "currency",
+         "delivered_at", "status", "cancel_reason"],
+        ((entity.pk, partner.pk, assignment.pk, first + n, Decimal("12.50"), "EUR",
+          start + timedelta(minutes=n * 3), "delivered", "") for n in range(count)),
+    )  # fmt: skip
+    started = time.perf_counter()
+    generate_drafts(entity, date(2026, 9, 1), date(2026, 9, 30))
+    invoice = Invoice.objects.get(partner=partner)
+    finalize_invoice(invoice)
+    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
+
+
+def invoice_list(entity: Entity, account: Account, count: int) -> float:
+    """Median server time of the invoices page over `count` invoices."""
+    existing = Invoice.objects.filter(entity=entity).count()
+    partners = list(Partner.objects.filter(entity=entity).values_list("pk", flat=True))
+    today = date(2026, 11, 1)
+    copy_rows(
+        "invoicing_invoice",
+        ["entity_id", "partner_id", "kind", "status", "period_start", "period_end", "currency",
+         "number", "issue_date", "due_date", "seller", "buyer", "tax_category", "tax_rate",
+         "tax_note", "tax_exemption_reason", "tax_exemption_code", "einvoice_format",
+         "subtotal", "tax_amount", "total", "notes", "amount_paid", "is_overdue", "void_reason",
+         "created_at"],
+        ((entity.pk, partners[n % len(partners)], "invoice", "final", date(2020, 1, 1) + timedelta(days=n // 100),
+          date(2020, 1, 1) + timedelta(days=n // 100), "EUR", f"HIST-{n:07}", today, today + timedelta(days=14),
+          "{}", "{}", "S", Decimal("19"), "", "", "", "pdf", Decimal("100"), Decimal("19"), Decimal("119"),
+          "", Decimal("0"), n % 3 == 0, "", datetime.now(BERLIN))
+         for n in range(count - existing)),
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE invoicing_invoice")
+    user = User.objects.create_user("bench@bench.example.com", "bench-pass-123")
+    Membership.objects.create(user=user, account=account, role=Membership.OWNER)
+    client = Client()
+    client.force_login(user)
+    timings = []
+    for query in [{}, {"status": "overdue"}, {"q": "HIST-00123"}] * 7:
+        started = time.perf_counter()
+        response = client.get("/distribution/invoices/", query)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    timings.sort()
+    return timings[len(timings) // 2]
+
+
+STEPS = {"per_lead": step_per_lead}

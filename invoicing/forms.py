@@ -2,7 +2,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
-from django_scopes.forms import SafeModelChoiceField
 
 from distribution.models import DistributionTransaction
 from entities.models import Entity
@@ -80,9 +79,7 @@ class InvoiceFilterForm(forms.Form):
     TYPE_CHOICES = [("", "All"), *Invoice.KIND_CHOICES]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
-    partner = SafeModelChoiceField(
-        queryset=Partner.objects.none(), required=False, empty_label="All partners"
-    )
+    partner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     start = forms.DateField(
         required=False, label="Period from", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -93,7 +90,11 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Partner.objects.filter(entity=entity)
+        # Plain choices: an Entity can have thousands of partners to list on every page.
+        self.fields["partner"].choices = [
+            ("", "All partners"),
+            *Partner.objects.filter(entity=entity).order_by("name").values_list("pk", "name"),
+        ]
 
     def filter(self, invoices):
         """The invoices that match the valid filters."""
@@ -114,7 +115,7 @@ class InvoiceFilterForm(forms.Form):
         if data["type"]:
             invoices = invoices.filter(kind=data["type"])
         if data["partner"]:
-            invoices = invoices.filter(partner=data["partner"])
+            invoices = invoices.filter(partner_id=data["partner"])
         if data["start"]:  # periods that overlap the range
             invoices = invoices.filter(period_end__gte=data["start"])
         if data["end"]:

@@ -153,6 +153,14 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["entity", "status", "due_date"], name="invoice_by_status_due"),
+            # The invoices list: newest periods first, one page at a time.
+            models.Index(fields=["entity", "-period_start", "-id"], name="invoice_list_order"),
+            # The list's totals read only this index (an index-only scan).
+            models.Index(
+                fields=["entity"],
+                include=["currency", "kind", "status", "paid_at", "total", "amount_paid"],
+                name="invoice_totals",
+            ),
         ]
 
     def __str__(self):

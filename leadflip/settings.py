@@ -122,6 +122,10 @@ else:  # the embedded default for `make run`
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "entities.User"
+
+# The invoice list's covering index (INCLUDE columns) is a PostgreSQL optimisation; the
+# embedded SQLite of `make run` builds it without them, which is fine.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "invoicing:index"
 LOGOUT_REDIRECT_URL = "login"

@@ -4,13 +4,17 @@ An invoice uses the rates in force on its supply date (the end of its billing pe
 past period keeps the rate that applied then. Reduced rates are listed highest first; zero
 rates and rates for single goods (e.g. Austria's 19 % in Jungholz) are left out.
 
-Sources, read 2026-11-24:
-- European Commission, "VAT rates applied in the Member States of the European Union"
-  (taxation-customs.ec.europa.eu, Taxes in Europe Database), for the rates and their history.
-- Eurofiscalis, "EU VAT rates for 2026" (eurofiscalis.com/en/vat-rates-in-ue, updated
-  2026-02-02), for the 2026 changes: Finland 14 % → 13.5 %, Lithuania 9 % → 12 %, Romania,
-  Slovakia, Estonia.
-- The national changes named in the table, cross-checked against mindlink.lv's 2025 table.
+Sources (read 2026-11-24 through the project's search tool; no direct web access here):
+- Eurofiscalis, "EU VAT rates for 2026" (eurofiscalis.com/en/vat-rates-in-ue, last updated
+  2026-02-02): every current standard and reduced rate, including the 2026 changes (Finland
+  14 % → 13.5 %, Lithuania 9 % → 12 %) and Romania's 21 % / 11 %, Slovakia's 23 % / 19 % / 5 %.
+- mindlink.lv, "VAT rates in EU" (2025 table): the rates before the 2026 changes.
+- ../shared/DESIGN.md's list of 2026 standard rates and change dates (FI 2024-09-01,
+  EE 2025-07-01, SK 2025-01-01, RO 2025-08-01), which agrees with both.
+- The temporary cuts (DE 2020-07-01 to 2020-12-31, IE 2020-09-01 to 2021-02-28, LU 2023)
+  and the Czech merger of 2024 are from the member states' announcements as widely reported;
+  the European Commission's "VAT rates applied in the Member States" (TEDB) is the reference
+  to confirm them against when the table is reviewed.
 Known current to 2026-11-24. Review when a member state announces a change: a new row with
 its effective date, never an edit of a past row.
 """

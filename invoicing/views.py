@@ -68,6 +68,8 @@ def invoice_list(request):
             "totals": _open_totals(invoices),
             "period_form": PeriodForm(initial=_default_period(request)),
             "run_form": RunForm(initial=_default_period(request)),
+            "partner_choices": filters.fields["partner"].choices,
+            "selected_partner": filters.cleaned_data.get("partner") if filters.is_valid() else None,
             "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),
         },

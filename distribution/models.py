@@ -63,15 +63,44 @@ class Assignment(models.Model):
 
 
 class Lead(models.Model):
+    """A lead the Entity routes. When a supplier (an affiliate) brought it, the lead carries
+    that supplier and the purchase price agreed for it: the supplier's payout for a period is
+    the sum of those prices, issued as a self-billed invoice.
+
+    `payout_invoice_id` is set by the invoicing app when the lead is put on a payout; like
+    the transactions' invoice_id, its foreign key is added by an invoicing migration."""
+
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="leads", db_index=False)
     external_id = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
+    supplier = models.ForeignKey(
+        Partner, models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
+    )
+    purchase_price = models.DecimalField(null=True, blank=True, **PRICE_FIELD)
+    # db_default: the delivery path inserts leads in raw SQL (services._record_in_one_statement).
+    purchase_currency = models.CharField(max_length=3, blank=True, db_default="")
+    payout_invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(entity="entity")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["entity", "external_id"], name="unique_lead_per_entity")
+            models.UniqueConstraint(
+                fields=["entity", "external_id"], name="unique_lead_per_entity"
+            ),
+            models.CheckConstraint(
+                condition=Q(supplier__isnull=True)
+                | (Q(purchase_price__isnull=False) & ~Q(purchase_currency="")),
+                name="a_supplied_lead_has_a_purchase_price",
+            ),
+        ]
+        indexes = [
+            # The period's leads still to pay out, per supplier.
+            models.Index(
+                fields=["entity", "supplier", "created_at"],
+                condition=Q(supplier__isnull=False, payout_invoice_id__isnull=True),
+                name="lead_unpaid_supply",
+            ),
         ]
 
     def __str__(self):

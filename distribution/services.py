@@ -8,6 +8,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from partners.models import Partner
+
 from .models import (
     Assignment,
     DistributionProfile,
@@ -176,6 +178,44 @@ def _tiers_and_counter(assignment: Assignment, delivered_at: datetime):
         partner_id=assignment.partner_id, tiers_of=owner, month=month
     )
     return tiers, counter
+
+
+def record_lead_source(
+    entity,
+    external_lead_id: str,
+    supplier: Partner,
+    purchase_price: Decimal,
+    received_at: datetime | None = None,
+) -> tuple[Lead, bool]:
+    """Record which supplier brought a lead and the price agreed for it, in the supplier's
+    billing currency. Creates the lead if it is new (True) and may be called before or after
+    its deliveries. A lead already on a payout keeps its supplier and price: changing what
+    was paid out is a correction of that payout, not of the lead.
+    """
+    external_lead_id = external_lead_id.strip()
+    if not external_lead_id:
+        raise DeliveryError("A lead id is required.")
+    if not supplier.is_supplier:
+        raise DeliveryError(f"{supplier.name} is not marked as a lead supplier.")
+    if purchase_price < 0:
+        raise DeliveryError("A purchase price cannot be negative.")
+    with transaction.atomic():
+        lead, created = Lead.objects.select_for_update().get_or_create(
+            entity=entity,
+            external_id=external_lead_id,
+            defaults={"created_at": received_at or timezone.now()},
+        )
+        if lead.payout_invoice_id is not None:
+            raise DeliveryError(
+                "This lead is already on a payout to its supplier and cannot change."
+            )
+        lead.supplier = supplier
+        lead.purchase_price = purchase_price
+        lead.purchase_currency = supplier.billing_currency
+        if received_at is not None:
+            lead.created_at = received_at
+        lead.save()
+    return lead, created
 
 
 def mark_delivery_cancelled(txn: DistributionTransaction, reason: str) -> None:

@@ -10,6 +10,20 @@ from .vat import normalize_vat_id, vat_id_problem
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
 
 
+def clean_iban_value(value: str) -> str:
+    iban = stdnum_iban.compact(value)
+    if iban and not stdnum_iban.is_valid(iban):
+        raise forms.ValidationError("This IBAN is not valid: check the digits.")
+    return iban
+
+
+def clean_bic_value(value: str) -> str:
+    bic = stdnum_bic.compact(value)
+    if bic and not stdnum_bic.is_valid(bic):
+        raise forms.ValidationError("A BIC has 8 or 11 characters, e.g. COBADEFFXXX.")
+    return bic
+
+
 class EntityForm(forms.ModelForm):
     """The seller details printed on every invoice the Entity issues."""
 
@@ -40,11 +54,19 @@ class EntityForm(forms.ModelForm):
             "payment_terms_days",
             "vat_rate_kind",
             "invoice_number_format",
+            "invoice_numbers_reset_yearly",
             "credit_note_number_format",
+            "credit_note_numbers_reset_yearly",
+            "self_billed_number_format",
+            "self_billed_numbers_reset_yearly",
+            "self_billed_credit_note_number_format",
+            "self_billed_credit_note_numbers_reset_yearly",
             "billing_day",
             "billing_mode",
             "invoice_email_subject",
             "invoice_email_body",
+            "self_billing_terms_version",
+            "self_billing_terms",
             "time_zone",
         ]
         help_texts = {
@@ -56,16 +78,10 @@ class EntityForm(forms.ModelForm):
         return normalize_vat_id(self.cleaned_data["vat_id"])
 
     def clean_iban(self):
-        iban = stdnum_iban.compact(self.cleaned_data["iban"])
-        if iban and not stdnum_iban.is_valid(iban):
-            raise forms.ValidationError("This IBAN is not valid: check the digits.")
-        return iban
+        return clean_iban_value(self.cleaned_data["iban"])
 
     def clean_bic(self):
-        bic = stdnum_bic.compact(self.cleaned_data["bic"])
-        if bic and not stdnum_bic.is_valid(bic):
-            raise forms.ValidationError("A BIC has 8 or 11 characters, e.g. COBADEFFXXX.")
-        return bic
+        return clean_bic_value(self.cleaned_data["bic"])
 
     def clean(self):
         data = super().clean()

@@ -230,17 +230,55 @@ class Entity(models.Model):
     contact_name = models.CharField(
         max_length=100, blank=True, help_text="Billing contact named on e-invoices."
     )
+    # Numbering: one pattern and one gap-free sequence per kind of document. Spain requires
+    # their own series for corrections and self-billing; the others accept it.
     invoice_number_format = models.CharField(
         max_length=60,
         validators=[validate_number_pattern],
         default="RE-{YYYY}-{seq:05}",
-        help_text="Tokens: {YYYY} year of issue, {seq} counter, {seq:05} counter with 5 digits.",
+        help_text="Tokens: {YYYY} year of issue, {YY} its last two digits, {MM} month, "
+        "{seq} counter, {seq:05} counter with 5 digits.",
+    )
+    invoice_numbers_reset_yearly = models.BooleanField(
+        "invoice numbers restart every year", default=False
     )
     credit_note_number_format = models.CharField(
         max_length=60,
         validators=[validate_number_pattern],
         default="CN-{YYYY}-{seq:05}",
         help_text="Credit notes have their own gap-free sequence. Same tokens as invoices.",
+    )
+    credit_note_numbers_reset_yearly = models.BooleanField(
+        "credit note numbers restart every year", default=False
+    )
+    self_billed_number_format = models.CharField(
+        "self-billed invoice number format",
+        max_length=60,
+        validators=[validate_number_pattern],
+        default="AFF-{seq:06}",
+        help_text="Invoices you issue on behalf of your lead suppliers (self-billing).",
+    )
+    self_billed_numbers_reset_yearly = models.BooleanField(
+        "self-billed invoice numbers restart every year", default=False
+    )
+    self_billed_credit_note_number_format = models.CharField(
+        "self-billed credit note number format",
+        max_length=60,
+        validators=[validate_number_pattern],
+        default="AFF-CN-{seq:06}",
+    )
+    self_billed_credit_note_numbers_reset_yearly = models.BooleanField(
+        "self-billed credit note numbers restart every year", default=False
+    )
+    self_billing_terms = models.TextField(
+        blank=True,
+        help_text="The self-billing clause your lead suppliers accept, shown to them in the "
+        "partner portal.",
+    )
+    self_billing_terms_version = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Change it when the terms change: suppliers are asked to accept again.",
     )
     time_zone = models.CharField(max_length=60, default="Europe/Berlin")
     BILL_DRAFTS = "drafts"
@@ -280,6 +318,41 @@ class Entity(models.Model):
     @property
     def is_in_eu(self) -> bool:
         return self.country in EU_COUNTRIES
+
+    def numbering(self, document_kind: str) -> tuple[str, bool]:
+        """The number pattern of a kind of document and whether its counter restarts every
+        year. Kinds: see DOCUMENT_KINDS."""
+        return (
+            getattr(self, f"{document_kind}_number_format"),
+            getattr(self, f"{document_kind}_numbers_reset_yearly"),
+        )
+
+    def clean(self):
+        errors = {}
+        patterns = {}
+        for kind, label in DOCUMENT_KINDS:
+            pattern, yearly = self.numbering(kind)
+            if yearly and "{YY" not in pattern:
+                errors[f"{kind}_number_format"] = (
+                    "Numbers that restart every year need the year in them ({YYYY} or {YY}); "
+                    "otherwise a number would repeat."
+                )
+            if pattern in patterns:
+                errors[f"{kind}_number_format"] = (
+                    f"{label} numbers need a pattern of their own: this one is the same as for "
+                    f"{patterns[pattern].lower()}."
+                )
+            patterns.setdefault(pattern, label)
+        if errors:
+            raise ValidationError(errors)
+
+
+DOCUMENT_KINDS = [
+    ("invoice", "Invoices"),
+    ("credit_note", "Credit notes"),
+    ("self_billed", "Self-billed invoices"),
+    ("self_billed_credit_note", "Self-billed credit notes"),
+]
 
 
 class SmtpSettings(models.Model):

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from distribution.models import Assignment, DistributionTransaction
+from distribution.models import Assignment, DistributionTransaction, Lead
 from entities.models import Entity
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
@@ -24,7 +24,13 @@ from .documents import store_documents
 from .events import record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .numbering import take_next_number
-from .taxes import NOT_SUBJECT, REVERSE_CHARGE, TaxTreatment, decide_tax_treatment
+from .taxes import (
+    NOT_SUBJECT,
+    REVERSE_CHARGE,
+    TaxTreatment,
+    decide_self_billing_treatment,
+    decide_tax_treatment,
+)
 
 
 def period_bounds(entity: Entity, start: date, end: date) -> tuple[datetime, datetime]:
@@ -217,10 +223,11 @@ def _stamp(entity: Entity, start: date, end: date, drafts: list[Invoice]) -> int
         return cursor.rowcount
 
 
-def _drafts_of_period(entity: Entity, start: date, end: date):
+def _drafts_of_period(entity: Entity, start: date, end: date, self_billed: bool = False):
     return Invoice.objects.filter(
         entity=entity,
         kind=Invoice.KIND_INVOICE,
+        self_billed=self_billed,
         status=Invoice.DRAFT,
         period_start=start,
         period_end=end,
@@ -315,6 +322,8 @@ def refresh_totals(drafts: list[Invoice]) -> None:
         partner = partners[draft.partner_id]
         if draft.corrects_id:  # a credit note keeps the tax treatment of what it corrects
             treatment = tax_treatment_of(originals[draft.corrects_id])
+        elif draft.self_billed:
+            treatment = decide_self_billing_treatment(partner.entity, partner, draft.period_end)
         else:
             treatment = decide_tax_treatment(partner.entity, partner, draft.period_end)
         totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
@@ -399,8 +408,9 @@ def add_credit(
 
 
 def remove_credit(line: InvoiceLine, by=None) -> None:
-    if line.kind != InvoiceLine.CREDIT:
-        raise InvoicingError("Only manual credits can be removed; delivery lines follow the leads.")
+    """Remove a manual line: a credit, or a manual payout line of a self-billed draft."""
+    if line.kind not in (InvoiceLine.CREDIT, InvoiceLine.PAYOUT):
+        raise InvoicingError("Only manual lines can be removed; the other lines follow the leads.")
     with transaction.atomic():
         draft = _lock_draft(line.invoice)
         line.delete()
@@ -417,8 +427,8 @@ def update_notes(invoice: Invoice, notes: str, by=None) -> None:
 
 
 def delete_draft(invoice: Invoice) -> int:
-    """Delete a draft and release its deliveries, which the next generation bills again.
-    Returns how many deliveries were released."""
+    """Delete a draft and release its deliveries (or, for a payout, its supplied leads),
+    which the next generation bills again. Returns how many were released."""
     with transaction.atomic():
         draft = _lock_draft(invoice)
         if draft.is_credit_note:
@@ -428,7 +438,7 @@ def delete_draft(invoice: Invoice) -> int:
             )
         released = DistributionTransaction.objects.filter(invoice_id=draft.pk).update(
             invoice_id=None
-        )
+        ) + Lead.objects.filter(payout_invoice_id=draft.pk).update(payout_invoice_id=None)
         draft.lines.all().delete()
         draft.delete()
     return released
@@ -477,6 +487,44 @@ def buyer_details(partner: Partner) -> dict:
     }
 
 
+def supplier_details(partner: Partner) -> dict:
+    """The seller of a self-billed invoice: the supplier, with the agreement it relies on."""
+    agreement = partner.current_agreement()
+    return {
+        **{key: value for key, value in buyer_details(partner).items() if key != "buyer_reference"},
+        "tax_number": partner.tax_number,
+        # BT-29, for a supplier without a VAT ID: its tax number, or the number the Entity
+        # knows it by (EN 16931 BR-CO-26 wants the seller identified).
+        "identifier": partner.tax_number or f"SUPPLIER-{partner.pk}",
+        "iban": partner.iban,
+        "bic": partner.bic,
+        "agreement": {
+            "terms_version": agreement.terms_version,
+            "accepted_at": agreement.accepted_at.isoformat(),
+            "accepted_by": agreement.accepted_by,
+        }
+        if agreement
+        else {},
+    }
+
+
+def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
+    """The buyer of a self-billed invoice: the Entity, paying within the supplier's terms."""
+    return {
+        "name": entity.legal_name,
+        "kind": "company",
+        "street": entity.street,
+        "postcode": entity.postcode,
+        "city": entity.city,
+        "country": entity.country,
+        "country_name": entity.get_country_display(),
+        "vat_id": entity.vat_id,
+        "tax_number": entity.tax_number,
+        "email": entity.email,
+        "payment_terms_days": partner.payment_terms_days,
+    }
+
+
 def missing_invoicing_details(invoice: Invoice) -> list[str]:
     """What stops this invoice from being finalized, in words for the operator."""
     if invoice.is_credit_note:  # it copies the finalized invoice's details
@@ -490,7 +538,12 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     ]:
         if not value.strip():
             problems.append(f"Fill in {label}.")
-    problems += invoicing_details_problems(partner)
+    if invoice.self_billed:
+        return problems + _self_billing_problems(invoice)
+    problems += [
+        f"{partner.name}: {problem}"
+        for problem in invoicing_details_problems(partner, self_billing=False)
+    ]
     if entity.is_in_eu and not (entity.vat_id or entity.tax_number):
         problems.append("Fill in your VAT ID or tax number (Settings).")
     treatment = decide_tax_treatment(entity, partner, invoice.period_end)
@@ -528,6 +581,22 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     return problems
 
 
+def _self_billing_problems(invoice: Invoice) -> list[str]:
+    entity, supplier = invoice.entity, invoice.partner
+    problems = [
+        f"{supplier.name}: {problem}"
+        for problem in invoicing_details_problems(supplier, self_billing=True)
+    ]
+    treatment = decide_self_billing_treatment(entity, supplier, invoice.period_end)
+    if treatment.blocker:
+        problems.append(treatment.blocker)
+    if treatment.category == REVERSE_CHARGE and not entity.vat_id:
+        problems.append("Reverse charge needs your own VAT ID on the invoice (Settings).")
+    if not invoice.lines.exists():
+        problems.append("The draft has no lines.")
+    return problems
+
+
 def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
     """Give a draft invoice or credit note its permanent number and freeze it; see
     `_finalize`. `user` is who finalizes it (a user, a description, or None)."""
@@ -552,7 +621,7 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
             raise InvoicingError("The total is negative; remove a credit first.")
         entity = draft.entity
         issued_on = local_today(entity)
-        draft.number = take_next_number(entity, draft.kind, issued_on)
+        draft.number = take_next_number(entity, draft.document_kind, issued_on)
         draft.status = Invoice.FINAL
         draft.issue_date = issued_on
         if draft.is_credit_note:
@@ -561,6 +630,14 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
             draft.due_date = issued_on
             draft.seller, draft.buyer = original.seller, original.buyer
             draft.einvoice_format = original.einvoice_format
+        elif draft.self_billed:
+            # The supplier is the seller; the Entity, which issues the invoice, the buyer.
+            draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
+            draft.seller = supplier_details(draft.partner)
+            draft.buyer = entity_as_buyer(entity, draft.partner)
+            # XRechnung knows no self-billing (BR-DE-17), so the e-invoice is Factur-X.
+            wants_pdf = draft.partner.einvoice_format == Partner.EINVOICE_PDF
+            draft.einvoice_format = Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
         else:
             draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
             draft.seller = seller_details(entity)

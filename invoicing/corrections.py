@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from distribution.models import Assignment, DistributionTransaction
+from distribution.models import Assignment, DistributionTransaction, Lead
 from distribution.services import mark_delivery_cancelled
 
 from .amounts import line_net_amount
@@ -127,6 +127,7 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
             entity=original.entity,
             partner=original.partner,
             kind=Invoice.KIND_CREDIT_NOTE,
+            self_billed=original.self_billed,
             corrects=original,
             period_start=original.period_start,
             period_end=original.period_end,
@@ -148,6 +149,7 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
         DistributionTransaction.objects.filter(
             invoice_id=original.pk, status=DistributionTransaction.DELIVERED
         ).update(invoice_id=None)
+        Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
         Invoice.objects.filter(pk=original.pk).update(
             status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
         )

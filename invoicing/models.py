@@ -17,25 +17,29 @@ class InvoicingError(Exception):
 
 
 class NumberSequence(models.Model):
-    """The last number issued for one Entity and kind of document.
+    """The last number issued for one Entity and kind of document (and year, for numbers
+    that restart every year; 0 for those that never do).
 
     Numbers are taken under a row lock on this row inside the finalize transaction, so they are
     gap-free: a PostgreSQL sequence would leave gaps on rollback.
     """
 
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="number_sequences")
-    kind = models.CharField(max_length=20)
+    kind = models.CharField(max_length=30)
+    year = models.PositiveSmallIntegerField(default=0)
     last_number = models.PositiveIntegerField(default=0)
 
     objects = ScopedManager(entity="entity")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["entity", "kind"], name="one_sequence_per_kind")
+            models.UniqueConstraint(
+                fields=["entity", "kind", "year"], name="one_sequence_per_kind_and_year"
+            )
         ]
 
     def __str__(self):
-        return f"{self.entity} {self.kind}: {self.last_number}"
+        return f"{self.entity} {self.kind} {self.year or ''}: {self.last_number}"
 
 
 class InvoiceQuerySet(models.QuerySet):
@@ -72,6 +76,9 @@ class Invoice(models.Model):
     entity = models.ForeignKey(Entity, models.PROTECT, related_name="invoices")
     partner = models.ForeignKey(Partner, models.PROTECT, related_name="invoices")
     kind = models.CharField(max_length=20, choices=KIND_CHOICES, default=KIND_INVOICE)
+    # Self-billing: the Entity issues the invoice on behalf of the partner, who supplied the
+    # leads and is paid for them. The partner is then the seller and the Entity the buyer.
+    self_billed = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=DRAFT)
     period_start = models.DateField()
     period_end = models.DateField()
@@ -123,14 +130,21 @@ class Invoice(models.Model):
         ordering = ["-period_start", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["entity", "kind", "number"],
+                fields=["entity", "kind", "self_billed", "number"],
                 condition=~Q(number=""),
                 name="unique_number_per_entity_and_kind",
             ),
             # One open draft per partner, period and currency: generating again fills the
             # same draft, also when two runs race.
             models.UniqueConstraint(
-                fields=["entity", "partner", "currency", "period_start", "period_end"],
+                fields=[
+                    "entity",
+                    "partner",
+                    "self_billed",
+                    "currency",
+                    "period_start",
+                    "period_end",
+                ],
                 condition=Q(status="draft", kind="invoice"),
                 name="one_draft_per_partner_period_currency",
             ),
@@ -166,7 +180,21 @@ class Invoice(models.Model):
     def __str__(self):
         if self.number:
             return self.number
-        return f"Draft {'credit note' if self.is_credit_note else 'invoice'} #{self.pk}"
+        return f"Draft {self.title.lower()} #{self.pk}"
+
+    @property
+    def document_kind(self) -> str:
+        """Which of the Entity's number sequences this document takes its number from."""
+        if self.self_billed:
+            return "self_billed_credit_note" if self.is_credit_note else "self_billed"
+        return self.kind
+
+    @property
+    def title(self) -> str:
+        """What the document is called on itself and in lists."""
+        if self.self_billed:
+            return "Self-billed credit note" if self.is_credit_note else "Self-billed invoice"
+        return "Credit note" if self.is_credit_note else "Invoice"
 
     @property
     def is_draft(self) -> bool:
@@ -236,6 +264,7 @@ class InvoiceEvent(models.Model):
     GENERATED = "generated"
     CREDIT_ADDED = "credit_added"
     CREDIT_REMOVED = "credit_removed"
+    LINE_ADDED = "line_added"
     NOTES_CHANGED = "notes_changed"
     FINALIZED = "finalized"
     DOWNLOADED = "downloaded"
@@ -251,6 +280,7 @@ class InvoiceEvent(models.Model):
         (GENERATED, "Generated"),
         (CREDIT_ADDED, "Credit added"),
         (CREDIT_REMOVED, "Credit removed"),
+        (LINE_ADDED, "Line added"),
         (NOTES_CHANGED, "Notes changed"),
         (FINALIZED, "Finalized"),
         (DOWNLOADED, "Downloaded"),
@@ -287,7 +317,14 @@ class InvoiceEvent(models.Model):
 class InvoiceLine(models.Model):
     DELIVERIES = "deliveries"
     CREDIT = "credit"
-    KIND_CHOICES = [(DELIVERIES, "Deliveries"), (CREDIT, "Manual credit")]
+    SUPPLIED = "supplied"  # leads a supplier brought, on its self-billed invoice
+    PAYOUT = "payout"  # a manual payout line, e.g. a bonus
+    KIND_CHOICES = [
+        (DELIVERIES, "Deliveries"),
+        (CREDIT, "Manual credit"),
+        (SUPPLIED, "Supplied leads"),
+        (PAYOUT, "Manual payout"),
+    ]
 
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=12, choices=KIND_CHOICES, default=DELIVERIES)
@@ -305,7 +342,9 @@ class InvoiceLine(models.Model):
     objects = ScopedManager(entity="invoice__entity")
 
     class Meta:
-        ordering = ["-kind", "id"]  # deliveries first, then credits
+        # Descending kind: supplied leads and manual payouts on a self-billed invoice;
+        # deliveries, then manual credits on an invoice to a buyer.
+        ordering = ["-kind", "id"]
 
     def __str__(self):
         return self.description

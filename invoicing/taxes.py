@@ -113,3 +113,75 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
             "Reverse charge applies once VIES confirms it; remove the VAT ID to charge VAT instead."
         ),
     )
+
+
+# Self-billing: the Entity issues the invoice on behalf of its lead supplier, who is the
+# seller. The supplier's details decide which of three invoices it gets:
+#
+# | supplier                                              | type | treatment                   |
+# |-------------------------------------------------------|------|-----------------------------|
+# | individual, company outside the EU, EU company        | A    | no VAT, none mentioned (O)  |
+# | without VAT ID, or an Entity outside the EU            |      |                             |
+# | EU company, VIES-valid VAT ID, other member state      | B    | reverse charge, 0 % (AE)    |
+# | EU company, VIES-valid VAT ID, the Entity's country    | C    | the country's VAT (S)       |
+
+SIMPLE_INVOICE = "A"
+REVERSE_CHARGE_INVOICE = "B"
+FULL_VAT_INVOICE = "C"
+SELF_BILLING_REVERSE_CHARGE_NOTE = "Reverse charge applicable"
+
+
+def self_billing_type(entity: Entity, supplier: Partner) -> str:
+    if (
+        not entity.is_in_eu
+        or supplier.kind == Partner.INDIVIDUAL
+        or not supplier.is_in_eu
+        or not supplier.vat_id
+    ):
+        return SIMPLE_INVOICE
+    if supplier.country == entity.country:
+        return FULL_VAT_INVOICE
+    return REVERSE_CHARGE_INVOICE
+
+
+def decide_self_billing_treatment(
+    entity: Entity, supplier: Partner, supply_date: date
+) -> TaxTreatment:
+    """The tax of a self-billed invoice: type A, B or C of the table above. A VAT ID that is
+    malformed, or that VIES has not confirmed, holds the invoice (a blocker) instead of
+    guessing between the types."""
+    kind = self_billing_type(entity, supplier)
+    if kind == SIMPLE_INVOICE:
+        # Nothing about VAT is printed; the e-invoice still needs a category and a reason.
+        return TaxTreatment(
+            NOT_SUBJECT,
+            ZERO,
+            exemption_reason="Not subject to VAT",
+            exemption_code=NOT_SUBJECT_CODE,
+        )
+    if kind == FULL_VAT_INVOICE:
+        treatment = TaxTreatment(STANDARD, standard_rate(supplier.country, supply_date))
+    else:
+        treatment = TaxTreatment(
+            REVERSE_CHARGE,
+            ZERO,
+            note=SELF_BILLING_REVERSE_CHARGE_NOTE,
+            exemption_reason="Reverse charge",
+            exemption_code=REVERSE_CHARGE_CODE,
+        )
+    blocker = ""
+    if problem := vat_id_problem(supplier.vat_id, supplier.country):
+        blocker = f"The supplier's VAT ID {supplier.vat_id}: {problem}"
+    elif supplier.vies_status == Partner.VIES_INVALID:
+        blocker = (
+            f"VIES reports the supplier's VAT ID {supplier.vat_id} as not valid: correct it, "
+            "or remove it for an invoice without VAT."
+        )
+    elif supplier.vies_status != Partner.VIES_VALID:
+        blocker = (
+            f"The supplier's VAT ID {supplier.vat_id} has no successful VIES check on record "
+            "yet; the invoice type depends on it."
+        )
+    if blocker:
+        return TaxTreatment(treatment.category, treatment.rate, blocker=blocker)
+    return treatment

@@ -7,6 +7,7 @@ with status 400 and nothing written.
 
 import json
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.db.models import Exists, OuterRef, Q
@@ -17,12 +18,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope, scopes_disabled
 
 from distribution.models import Assignment, DistributionTransaction, PriceTier
-from distribution.services import DeliveryError, record_delivery
+from distribution.services import DeliveryError, record_delivery, record_lead_source
 from entities.models import ApiKey, hash_api_key
 from invoicing.corrections import cancel_delivery
 from invoicing.documents import store_pdf, store_xml
 from invoicing.models import Invoice, InvoicingError
 from invoicing.views import document_response
+from partners.models import Partner
 
 MAX_BODY_BYTES = 64 * 1024
 # A delivery time this far ahead of our clock is a mistake, not clock skew.
@@ -156,27 +158,9 @@ def deliveries(request, entity, body):
         elif not assignment.is_active:
             errors["assignment"] = "This assignment is paused and takes no deliveries."
 
-    lead = body.get("lead")
-    if lead is None or (isinstance(lead, str) and not lead.strip()):
-        errors["lead"] = "This field is required."
-    elif not isinstance(lead, str | int) or isinstance(lead, bool):
-        errors["lead"] = "Give the lead's id as a string."
-    elif len(str(lead).strip()) > 100:
-        errors["lead"] = "A lead id has at most 100 characters."
-
-    delivered_at = None
-    if body.get("delivered_at") not in (None, ""):
-        raw = body["delivered_at"]
-        try:
-            delivered_at = parse_datetime(raw) if isinstance(raw, str) else None
-        except ValueError:
-            delivered_at = None
-        if delivered_at is None:
-            errors["delivered_at"] = "Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00."
-        elif timezone.is_naive(delivered_at):
-            errors["delivered_at"] = "Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00."
-        elif delivered_at > timezone.now() + MAX_FUTURE:
-            errors["delivered_at"] = "A delivery cannot lie in the future."
+    if problem := lead_id_problem(body.get("lead")):
+        errors["lead"] = problem
+    delivered_at = parse_time(body, "delivered_at", errors)
 
     unknown = set(body) - {"assignment", "lead", "delivered_at"}
     for field in sorted(unknown):
@@ -184,10 +168,89 @@ def deliveries(request, entity, body):
     if errors:
         return invalid(errors)
     try:
-        txn, created = record_delivery(assignment, str(lead), delivered_at)
+        txn, created = record_delivery(assignment, str(body["lead"]), delivered_at)
     except DeliveryError as exc:
         return invalid({"assignment": str(exc)})
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
+
+
+def lead_id_problem(lead) -> str:
+    if lead is None or (isinstance(lead, str) and not lead.strip()):
+        return "This field is required."
+    if not isinstance(lead, str | int) or isinstance(lead, bool):
+        return "Give the lead's id as a string."
+    if len(str(lead).strip()) > 100:
+        return "A lead id has at most 100 characters."
+    return ""
+
+
+def parse_time(body: dict, field: str, errors: dict):
+    """An optional ISO 8601 time with its UTC offset, not in the future."""
+    raw = body.get(field)
+    if raw in (None, ""):
+        return None
+    try:
+        value = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None:
+        errors[field] = "Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00."
+    elif timezone.is_naive(value):
+        errors[field] = "Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00."
+    elif value > timezone.now() + MAX_FUTURE:
+        errors[field] = "This time cannot lie in the future."
+    else:
+        return value
+    return None
+
+
+@api_view("POST")
+def lead_source(request, entity, body):
+    """Record who supplied a lead and at what price:
+    {"lead": "external id", "supplier": partner id, "purchase_price": "2.50",
+    "received_at": "…"}. 201 when the lead is new, 200 when it existed."""
+    errors = {}
+    if problem := lead_id_problem(body.get("lead")):
+        errors["lead"] = problem
+    supplier = None
+    supplier_id = body.get("supplier")
+    if supplier_id in (None, ""):
+        errors["supplier"] = "This field is required."
+    elif isinstance(supplier_id, bool) or not str(supplier_id).isdigit():
+        errors["supplier"] = "Give the supplier's partner id as an integer."
+    else:
+        supplier = Partner.objects.filter(pk=int(supplier_id), entity=entity).first()
+        if supplier is None:
+            errors["supplier"] = f"No partner {supplier_id} in {entity.name}."
+        elif not supplier.is_supplier:
+            errors["supplier"] = f"{supplier.name} is not marked as a lead supplier."
+    price = None
+    try:
+        price = Decimal(str(body.get("purchase_price")))
+        if not price.is_finite() or price < 0 or price.as_tuple().exponent < -4:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["purchase_price"] = 'Give a price of zero or more, e.g. "2.50".'
+    received_at = parse_time(body, "received_at", errors)
+    for field in sorted(set(body) - {"lead", "supplier", "purchase_price", "received_at"}):
+        errors[field] = "Unknown field."
+    if errors:
+        return invalid(errors)
+    try:
+        lead, created = record_lead_source(entity, str(body["lead"]), supplier, price, received_at)
+    except DeliveryError as exc:
+        return error(409, str(exc))
+    return JsonResponse(
+        {
+            "lead": lead.external_id,
+            "supplier": lead.supplier_id,
+            "purchase_price": str(lead.purchase_price),
+            "currency": lead.purchase_currency,
+            "received_at": lead.created_at.isoformat(),
+            "paid_out": lead.payout_invoice_id is not None,
+        },
+        status=201 if created else 200,
+    )
 
 
 @api_view("POST")

@@ -5,6 +5,7 @@ from . import api
 app_name = "api"
 urlpatterns = [
     path("deliveries", api.deliveries, name="deliveries"),
+    path("leads", api.lead_source, name="lead_source"),
     path("deliveries/<int:pk>/cancel", api.cancel, name="cancel_delivery"),
 ]
 urlpatterns += [

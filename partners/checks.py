@@ -5,16 +5,63 @@ from entities.vat import vat_id_problem
 from .models import Partner
 
 
-def invoicing_details_problems(partner: Partner) -> list[str]:
-    """What is missing or wrong in the partner's invoicing details, in words for the operator."""
+def invoicing_details_problems(partner: Partner, self_billing: bool | None = None) -> list[str]:
+    """What is missing or wrong in the partner's invoicing details, in words that both the
+    operator and the partner understand. Empty when the partner can be invoiced (and, for a
+    supplier, when self-billed invoices can be issued on its behalf).
+
+    A VAT ID that VIES has not answered for yet is not a problem of the details: the check
+    runs by itself, and the tax decision holds an invoice that depends on it.
+
+    `self_billing` False leaves out what only self-billing needs (for an invoice to a
+    partner that is also a supplier); None checks it for every supplier."""
     problems = []
+    name_label = "the full name" if partner.kind == Partner.INDIVIDUAL else "the legal name"
     for label, value in [
-        ("the partner's legal name", partner.legal_name),
-        ("the partner's street", partner.street),
-        ("the partner's city", partner.city),
+        (name_label, partner.legal_name),
+        ("the street", partner.street),
+        ("the city", partner.city),
+        ("the country", partner.country),
     ]:
-        if not value.strip():
+        if not (value or "").strip():
             problems.append(f"Fill in {label}.")
-    if problem := vat_id_problem(partner.vat_id, partner.country):
-        problems.append(f"The partner's VAT ID {partner.vat_id}: {problem}")
+    if partner.vat_id:
+        if partner.kind == Partner.INDIVIDUAL:
+            problems.append(
+                "A VAT ID belongs to a business: make the partner a company, or remove the VAT ID."
+            )
+        elif problem := vat_id_problem(partner.vat_id, partner.country):
+            problems.append(f"The VAT ID {partner.vat_id}: {problem}")
+        elif partner.vies_status == Partner.VIES_INVALID:
+            problems.append(
+                f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
+            )
+    if self_billing is None:
+        self_billing = partner.is_supplier
+    if self_billing and (problem := agreement_problem(partner)):
+        problems.append(problem)
     return problems
+
+
+def agreement_problem(partner: Partner) -> str:
+    """Why no self-billed invoice may be issued for the supplier yet, or ''."""
+    agreement = partner.current_agreement()
+    if agreement is None:
+        return (
+            "No self-billing agreement is recorded: the supplier has to accept that invoices "
+            "are issued on its behalf."
+        )
+    version = partner.entity.self_billing_terms_version
+    if version and agreement.terms_version != version:
+        return (
+            f"The supplier accepted version {agreement.terms_version} of the self-billing "
+            f"terms; the current version is {version} and has to be accepted."
+        )
+    return ""
+
+
+def refresh_invoicing_problems(partner: Partner) -> list[str]:
+    """Check the partner's details again and store what is wrong (for lists and counts)."""
+    partner.invoicing_problems = invoicing_details_problems(partner)
+    Partner.objects.filter(pk=partner.pk).update(invoicing_problems=partner.invoicing_problems)
+    return partner.invoicing_problems

@@ -1,9 +1,11 @@
 from django import forms
 
+from entities.forms import clean_bic_value, clean_iban_value
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.vat import normalize_vat_id, vat_id_problem
 
-from .models import Partner
+from .checks import refresh_invoicing_problems
+from .models import Partner, SelfBillingAgreement
 
 CUSTOM_TERMS = "custom"
 
@@ -26,7 +28,10 @@ class VatIdMixin:
             self.instance.vies_checked_at = None
             self.instance.vies_request_identifier = ""
             self.instance.vies_last_error = ""
-        return super().save(commit)
+        partner = super().save(commit)
+        if commit:
+            refresh_invoicing_problems(partner)
+        return partner
 
 
 class PartnerForm(VatIdMixin, forms.ModelForm):
@@ -52,7 +57,12 @@ class PartnerForm(VatIdMixin, forms.ModelForm):
             "city",
             "country",
             "vat_id",
+            "tax_number",
             "email",
+            "is_buyer",
+            "is_supplier",
+            "iban",
+            "bic",
             "currency",
             "einvoice_format",
             "buyer_reference",
@@ -66,7 +76,7 @@ class PartnerForm(VatIdMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields([*self.Meta.fields[:9], "terms", "custom_days"])
+        self.order_fields([*self.Meta.fields[:10], "terms", "custom_days"])
         days = self.instance.payment_terms_days if self.instance.pk else 14
         standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
         self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)
@@ -83,6 +93,8 @@ class PartnerForm(VatIdMixin, forms.ModelForm):
         elif data.get("terms"):
             self.instance.payment_terms_days = int(data["terms"])
         self.check_vat_id(data)
+        if not (data.get("is_buyer") or data.get("is_supplier")):
+            self.add_error("is_buyer", "A partner buys leads, supplies them, or both.")
         if data.get("einvoice_format", "").startswith("xrechnung"):
             # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
             # address (PEPPOL-EN16931-R010) and its postcode.
@@ -95,6 +107,22 @@ class PartnerForm(VatIdMixin, forms.ModelForm):
                     self.add_error(field, message)
         return data
 
+    def clean_iban(self):
+        return clean_iban_value(self.cleaned_data["iban"])
+
+    def clean_bic(self):
+        return clean_bic_value(self.cleaned_data["bic"])
+
+
+class AgreementForm(forms.ModelForm):
+    """An operator records a supplier's acceptance of the self-billing terms, e.g. signed on
+    paper or in the supplier contract."""
+
+    class Meta:
+        model = SelfBillingAgreement
+        fields = ["terms_version", "accepted_at", "accepted_by"]
+        widgets = {"accepted_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
 
 class PartnerSearchForm(forms.Form):
     q = forms.CharField(required=False, label="Search")
@@ -102,6 +130,15 @@ class PartnerSearchForm(forms.Form):
     status = forms.ChoiceField(
         required=False,
         choices=[("", "All"), ("active", "Active"), ("inactive", "Inactive")],
+    )
+    role = forms.ChoiceField(
+        required=False,
+        choices=[("", "All"), ("buyer", "Buyers"), ("supplier", "Suppliers")],
+    )
+    details = forms.ChoiceField(
+        required=False,
+        label="Invoicing details",
+        choices=[("", "All"), ("incomplete", "Incomplete")],
     )
 
     def __init__(self, *args, countries=(), **kwargs):

@@ -7,7 +7,8 @@ from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Ent
 
 
 class Partner(models.Model):
-    """A buyer of leads: the party an Entity invoices."""
+    """A business partner of an Entity: a buyer of leads (the Entity invoices it), a supplier
+    of leads (the Entity pays it and issues self-billed invoices on its behalf), or both."""
 
     COMPANY = "company"
     INDIVIDUAL = "individual"
@@ -22,7 +23,26 @@ class Partner(models.Model):
     city = models.CharField(max_length=100)
     country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
     vat_id = models.CharField("VAT ID", max_length=20, blank=True)
+    tax_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A supplier's own tax number, printed on self-billed invoices when it has no "
+        "VAT ID.",
+    )
     email = models.EmailField("billing email", blank=True)
+    is_buyer = models.BooleanField(
+        "buys leads", default=True, help_text="You invoice this partner for leads delivered."
+    )
+    is_supplier = models.BooleanField(
+        "supplies leads",
+        default=False,
+        help_text="An affiliate or lead supplier you pay: you issue self-billed invoices "
+        "on its behalf.",
+    )
+    iban = models.CharField(
+        "IBAN", max_length=34, blank=True, help_text="Where you pay a supplier's payouts."
+    )
+    bic = models.CharField("BIC", max_length=11, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(
         "payment terms (days)",
         default=14,
@@ -89,6 +109,9 @@ class Partner(models.Model):
         "invoice lines", max_length=10, choices=LINE_ITEM_CHOICES, default=PER_ASSIGNMENT
     )
     is_active = models.BooleanField(default=True)
+    # What is missing or wrong for invoicing, checked on every change of the partner and
+    # every VIES answer (partners.checks.refresh_invoicing_problems), for lists and counts.
+    invoicing_problems = models.JSONField(default=list, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(entity="entity")
@@ -130,6 +153,44 @@ class Partner(models.Model):
     @property
     def payment_terms_label(self) -> str:
         return f"Net {self.payment_terms_days}"
+
+    @property
+    def roles_label(self) -> str:
+        roles = [
+            label
+            for flag, label in ((self.is_buyer, "buyer"), (self.is_supplier, "supplier"))
+            if flag
+        ]
+        return " and ".join(roles) or "no role"
+
+    def current_agreement(self) -> "SelfBillingAgreement | None":
+        return self.self_billing_agreements.order_by("-accepted_at", "-pk").first()
+
+
+class SelfBillingAgreement(models.Model):
+    """A supplier's acceptance that the Entity issues invoices on its behalf (Art. 224 VAT
+    Directive): which version of the terms, when, and by whom. Kept for audits; a later
+    acceptance adds a record, none is ever changed."""
+
+    partner = models.ForeignKey(Partner, models.PROTECT, related_name="self_billing_agreements")
+    terms_version = models.CharField("version of the terms", max_length=50)
+    accepted_at = models.DateTimeField("accepted on")
+    accepted_by = models.CharField(
+        max_length=200, help_text="The supplier's person who accepted, with name or email."
+    )
+    recorded_by = models.CharField(
+        max_length=200, help_text="Who recorded it: an operator's email or the partner portal."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="partner__entity")
+
+    class Meta:
+        ordering = ["-accepted_at", "-pk"]
+
+    def __str__(self):
+        accepted = f"{self.accepted_at:%Y-%m-%d} by {self.accepted_by}"
+        return f"Terms {self.terms_version}, accepted {accepted}"
 
 
 class PartnerUser(models.Model):

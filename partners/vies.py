@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from zeep.transports import Transport
 
+from .checks import refresh_invoicing_problems
 from .models import Partner
 
 WSDL = Path(__file__).with_name("checkVatService.wsdl")
@@ -117,4 +118,5 @@ def record_vies_check(partner: Partner) -> Partner:
         vies_last_error="",
     )
     partner.refresh_from_db()
+    refresh_invoicing_problems(partner)
     return partner

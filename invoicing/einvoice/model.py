@@ -28,6 +28,9 @@ PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 SEPA_CREDIT_TRANSFER = "58"
 CREDIT_TRANSFER = "30"
 
+# Art. 226(10a) VAT Directive: a self-billed invoice says so.
+SELF_BILLING_NOTE = "Self-billing"
+
 UNIT_ONE = "C62"  # UN/ECE Rec 20: "one", each lead
 
 
@@ -118,6 +121,8 @@ class Document:
 
 
 def type_code(invoice: Invoice) -> str:
+    if invoice.self_billed:
+        return SELF_BILLED_CREDIT_NOTE if invoice.is_credit_note else SELF_BILLED_INVOICE
     return CREDIT_NOTE if invoice.is_credit_note else INVOICE
 
 
@@ -137,7 +142,9 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         address=_address(seller),
         vat_id=seller["vat_id"] if vat_ids_allowed else "",
         tax_number=seller.get("tax_number", ""),
-        identifier="" if (vat_ids_allowed and seller["vat_id"]) else seller.get("tax_number", ""),
+        identifier=""
+        if (vat_ids_allowed and seller["vat_id"])
+        else (seller.get("tax_number") or seller.get("identifier", "")),
         electronic_address=seller.get("email", ""),
         contact_name=seller.get("contact_name", ""),
         contact_phone=seller.get("phone", ""),
@@ -174,6 +181,8 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
     notes = [n for n in (invoice.tax_note, invoice.notes.strip()) if n]
     if category == REVERSE_CHARGE and not invoice.tax_note:
         notes.insert(0, "Reverse charge")
+    if invoice.self_billed:
+        notes.insert(0, SELF_BILLING_NOTE)
     payment = None
     if seller.get("iban"):
         payment = Payment(

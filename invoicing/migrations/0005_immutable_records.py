@@ -20,11 +20,14 @@ INVOICE_CONTENT = (
     "notes, created_at, finalized_at"
 )
 
-NEW_CONTENT = ", ".join("NEW." + c.strip() for c in INVOICE_CONTENT.split(","))
-OLD_CONTENT = ", ".join("OLD." + c.strip() for c in INVOICE_CONTENT.split(","))
 
-FORWARD = f"""
-CREATE FUNCTION invoicing_protect_invoice() RETURNS trigger AS $$
+def protect_invoice_function(content: str) -> str:
+    """The trigger function that keeps the `content` columns of a finalized invoice as they
+    are (a later migration replaces it when columns are added)."""
+    new_content = ", ".join("NEW." + c.strip() for c in content.split(","))
+    old_content = ", ".join("OLD." + c.strip() for c in content.split(","))
+    return f"""
+CREATE OR REPLACE FUNCTION invoicing_protect_invoice() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
         IF OLD.status <> 'draft' THEN
@@ -41,7 +44,7 @@ BEGIN
         RAISE EXCEPTION 'invoice % is finalized: its status can only become void', OLD.number
             USING ERRCODE = 'restrict_violation';
     END IF;
-    IF ROW({NEW_CONTENT}) IS DISTINCT FROM ROW({OLD_CONTENT}) THEN
+    IF ROW({new_content}) IS DISTINCT FROM ROW({old_content}) THEN
         RAISE EXCEPTION 'invoice % is finalized: only its payment may change', OLD.number
             USING ERRCODE = 'restrict_violation';
     END IF;
@@ -51,7 +54,12 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$ LANGUAGE plpgsql;
+"""
 
+
+FORWARD = (
+    protect_invoice_function(INVOICE_CONTENT)
+    + """
 CREATE TRIGGER invoicing_protect_invoice BEFORE UPDATE OR DELETE ON invoicing_invoice
 FOR EACH ROW EXECUTE FUNCTION invoicing_protect_invoice();
 
@@ -96,6 +104,7 @@ ALTER TABLE distribution_distributiontransaction
 ADD CONSTRAINT distribution_txn_credit_note_fk FOREIGN KEY (credit_note_id)
 REFERENCES invoicing_invoice (id) DEFERRABLE INITIALLY DEFERRED;
 """
+)
 
 BACKWARD = """
 ALTER TABLE distribution_distributiontransaction DROP CONSTRAINT distribution_txn_credit_note_fk;

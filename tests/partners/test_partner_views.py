@@ -20,6 +20,7 @@ FORM = {
     "custom_days": "",
     "currency": "",
     "is_active": "on",
+    "is_buyer": "on",
 }
 
 
@@ -111,7 +112,7 @@ def test_the_list_shows_an_empty_state(owner_client, entity):
 def test_the_partner_page_lists_missing_invoicing_details(owner_client, entity):
     partner = make_partner(entity, street="")
     page = owner_client.get(reverse("partners:detail", args=[partner.pk])).content.decode()
-    assert "Fill in the partner&#x27;s street." in page
+    assert "Fill in the street." in page
 
 
 def test_the_partner_page_shows_its_assignments(owner_client, entity):

@@ -1,0 +1,218 @@
+"""Payouts to lead suppliers, issued as self-billed invoices.
+
+A supplier's payout for a period is the sum of the purchase prices of the leads it brought in
+that period (distribution.Lead.supplier and purchase_price), plus manual payout lines. It
+becomes a draft self-billed invoice: the supplier is the seller, the Entity the buyer, and
+the Entity issues the document on the supplier's behalf under a self-billing agreement.
+Finalizing, numbering, voiding and payments are those of every invoice (billing,
+corrections, payments); the tax is decided by taxes.decide_self_billing_treatment.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count
+
+from distribution.models import Lead
+from entities.models import Entity
+from partners.models import Partner
+
+from .amounts import invoice_totals, line_net_amount
+from .billing import (
+    PartnerPreview,
+    PreviewLine,
+    _drafts_of_period,
+    _lock_draft,
+    period_bounds,
+    refresh_totals,
+)
+from .events import record_event, record_events
+from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
+from .taxes import decide_self_billing_treatment
+
+SUPPLIED_LINE = "Leads supplied"
+
+
+def unpaid_supplied_leads(entity: Entity, start: date, end: date):
+    """Leads a supplier brought within the period that are on no payout yet."""
+    lower, upper = period_bounds(entity, start, end)
+    return Lead.objects.filter(
+        entity=entity,
+        supplier__isnull=False,
+        payout_invoice_id__isnull=True,
+        created_at__gte=lower,
+        created_at__lt=upper,
+    )
+
+
+def preview_payouts(entity: Entity, start: date, end: date) -> list[PartnerPreview]:
+    """What generating payouts for the period would pay, per supplier and currency."""
+    rows = list(
+        unpaid_supplied_leads(entity, start, end)
+        .values("supplier_id", "purchase_currency", "purchase_price")
+        .annotate(leads=Count("id"))
+        .order_by("supplier_id", "purchase_currency", "-purchase_price")
+    )
+    suppliers = Partner.objects.in_bulk({row["supplier_id"] for row in rows})
+    previews: dict[tuple[int, str], PartnerPreview] = {}
+    for row in rows:
+        key = (row["supplier_id"], row["purchase_currency"])
+        if key not in previews:
+            supplier = suppliers[row["supplier_id"]]
+            treatment = decide_self_billing_treatment(entity, supplier, end)
+            previews[key] = PartnerPreview(supplier, row["purchase_currency"], treatment)
+        previews[key].lines.append(
+            PreviewLine(
+                SUPPLIED_LINE,
+                row["leads"],
+                row["purchase_price"],
+                line_net_amount(row["leads"], row["purchase_price"], row["purchase_currency"]),
+            )
+        )
+    for preview in previews.values():
+        preview.totals = invoice_totals(
+            (line.net_amount for line in preview.lines), preview.treatment.rate, preview.currency
+        )
+    return sorted(previews.values(), key=lambda p: (p.partner.name.lower(), p.currency))
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    drafts_created: int
+    drafts_updated: int
+    leads_paid: int
+
+
+def generate_payout_drafts(entity: Entity, start: date, end: date, by=None) -> PayoutResult:
+    """Put every supplied lead of the period that is on no payout yet onto a draft
+    self-billed invoice: one per supplier and currency. Idempotent and safe to run
+    concurrently, like billing.generate_drafts: one draft per supplier, period and currency
+    (a unique constraint), drafts locked before leads are stamped, only unstamped leads
+    stamped."""
+    if start > end:
+        raise InvoicingError("The billing period must start before it ends.")
+    with transaction.atomic():
+        groups = list(
+            unpaid_supplied_leads(entity, start, end)
+            .values_list("supplier_id", "purchase_currency")
+            .distinct()
+            .order_by("supplier_id", "purchase_currency")
+        )
+        if not groups:
+            return PayoutResult(0, 0, 0)
+        supplier_ids = sorted({supplier_id for supplier_id, _ in groups})
+        payouts = _drafts_of_period(entity, start, end, self_billed=True).filter(
+            partner_id__in=supplier_ids
+        )
+        existing = set(payouts.values_list("partner_id", "currency"))
+        Invoice.objects.bulk_create(
+            [
+                Invoice(
+                    entity=entity,
+                    partner_id=supplier_id,
+                    self_billed=True,
+                    currency=currency,
+                    period_start=start,
+                    period_end=end,
+                )
+                for supplier_id, currency in groups
+                if (supplier_id, currency) not in existing
+            ],
+            ignore_conflicts=True,
+        )
+        drafts = list(payouts.select_for_update().order_by("pk"))
+        paid = 0
+        for draft in drafts:  # one per supplier: a handful, not one per lead
+            paid += (
+                unpaid_supplied_leads(entity, start, end)
+                .filter(supplier_id=draft.partner_id, purchase_currency=draft.currency)
+                .update(payout_invoice_id=draft.pk)
+            )
+        rebuild_supplied_lines(drafts)
+        new = [d for d in drafts if (d.partner_id, d.currency) not in existing]
+        period = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+        record_events(new, InvoiceEvent.GENERATED, by, f"Payout {period}")
+        record_events(
+            [d for d in drafts if (d.partner_id, d.currency) in existing],
+            InvoiceEvent.GENERATED,
+            by,
+            f"Payout {period}: late leads added",
+        )
+    return PayoutResult(len(new), len(drafts) - len(new), paid)
+
+
+def rebuild_supplied_lines(drafts: list[Invoice]) -> None:
+    """Replace the payouts' supplied-lead lines by one line per purchase price of the leads
+    on them, and recompute their totals. Manual payout lines and credits stay."""
+    by_id = {draft.pk: draft for draft in drafts}
+    InvoiceLine.objects.filter(invoice_id__in=by_id, kind=InvoiceLine.SUPPLIED).delete()
+    rows = (
+        Lead.objects.filter(payout_invoice_id__in=by_id)
+        .values("payout_invoice_id", "purchase_price")
+        .annotate(leads=Count("id"))
+        .order_by("payout_invoice_id", "-purchase_price")
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice_id=row["payout_invoice_id"],
+            kind=InvoiceLine.SUPPLIED,
+            description=SUPPLIED_LINE,
+            quantity=row["leads"],
+            unit_price=row["purchase_price"],
+            net_amount=line_net_amount(
+                row["leads"], row["purchase_price"], by_id[row["payout_invoice_id"]].currency
+            ),
+        )
+        for row in rows
+    )
+    refresh_totals(drafts)
+
+
+def add_payout_line(
+    invoice: Invoice, description: str, quantity: int, unit_price: Decimal, by=None
+) -> InvoiceLine:
+    """Add a manual line to a draft payout, e.g. a bonus or leads bought outside the API."""
+    description = description.strip()
+    if not invoice.self_billed:
+        raise InvoicingError("Payout lines belong on self-billed invoices to suppliers.")
+    if not description:
+        raise InvoicingError("Say what the payout line is for.")
+    if quantity < 1:
+        raise InvoicingError("The quantity is at least 1.")
+    if unit_price <= 0:
+        raise InvoicingError("The price must be more than zero; use a credit to reduce a payout.")
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        line = InvoiceLine.objects.create(
+            invoice=draft,
+            kind=InvoiceLine.PAYOUT,
+            description=description,
+            quantity=quantity,
+            unit_price=unit_price,
+            net_amount=line_net_amount(quantity, unit_price, draft.currency),
+        )
+        refresh_totals([draft])
+        record_event(
+            draft, InvoiceEvent.LINE_ADDED, by, f"{description}: {quantity} × {unit_price}"
+        )
+    return line
+
+
+def start_payout(entity: Entity, supplier: Partner, start: date, end: date, currency: str = ""):
+    """An empty draft payout for a supplier without supplied leads in the period, for manual
+    payout lines only (or the existing draft of that period)."""
+    if not supplier.is_supplier:
+        raise InvoicingError(f"{supplier.name} is not marked as a lead supplier.")
+    draft, _ = Invoice.objects.get_or_create(
+        entity=entity,
+        partner=supplier,
+        self_billed=True,
+        kind=Invoice.KIND_INVOICE,
+        status=Invoice.DRAFT,
+        currency=currency or supplier.billing_currency,
+        period_start=start,
+        period_end=end,
+    )
+    return draft

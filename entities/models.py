@@ -280,6 +280,10 @@ class Entity(models.Model):
         blank=True,
         help_text="Change it when the terms change: suppliers are asked to accept again.",
     )
+    invoice_template = models.TextField(
+        blank=True,
+        help_text="Your own Liquid template for invoice PDFs; empty for the default template.",
+    )
     time_zone = models.CharField(max_length=60, default="Europe/Berlin")
     BILL_DRAFTS = "drafts"
     BILL_FINALIZE = "finalize"

@@ -12,19 +12,17 @@ written once, locked with their SHA-256.
 
 import hashlib
 import re
-from zoneinfo import ZoneInfo
 
 import facturx
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.template.loader import render_to_string
 from weasyprint import HTML
 
 from partners.models import Partner
 
 from .einvoice import cii, ubl
 from .einvoice.model import build_document
-from .models import Invoice, InvoiceDocument, InvoiceLine
+from .models import Invoice, InvoiceDocument
+from .templating import pdf_url_fetcher, render_invoice_html
 
 XML_MIMETYPE = "application/xml"
 
@@ -34,55 +32,12 @@ def document_basename(invoice: Invoice) -> str:
 
 
 def render_visual_pdf(invoice: Invoice) -> bytes:
-    """The PDF a person reads. An invoice with a line per lead shows a summary per
-    assignment and price, then the leads as an annex of compact lists: a table row per lead
-    would make a 10,000-lead invoice take minutes and gigabytes to render."""
-    lead_lines = invoice.lines.filter(kind=InvoiceLine.DELIVERIES).exclude(lead_external_id="")
-    context = {"invoice": invoice, "seller": invoice.seller, "buyer": invoice.buyer}
-    if lead_lines.exists():
-        context["lines"] = _summary(invoice)
-        context["annex"] = _annex(lead_lines, invoice.entity.time_zone)
-    else:
-        context["lines"] = list(invoice.lines.all())
-    html = render_to_string("invoicing/invoice_pdf.html", context)
-    return HTML(string=html).write_pdf(pdf_variant="pdf/a-3b")
-
-
-def _summary(invoice: Invoice) -> list[dict]:
-    """Per assignment and unit price: the leads and their amount (the sum of their lines)."""
-    rows = (
-        invoice.lines.filter(kind=InvoiceLine.DELIVERIES)
-        .values("assignment__profile__name", "assignment__name", "unit_price")
-        .annotate(quantity=Sum("quantity"), net_amount=Sum("net_amount"))
-        .order_by("assignment__profile__name", "assignment__name", "unit_price")
-    )
-    summary = [
-        {
-            "kind": InvoiceLine.DELIVERIES,
-            "description": f"Leads · {r['assignment__profile__name']} · {r['assignment__name']}",
-            "quantity": r["quantity"],
-            "unit_price": r["unit_price"],
-            "net_amount": r["net_amount"],
-        }
-        for r in rows
-    ]
-    return summary + list(invoice.lines.filter(kind=InvoiceLine.CREDIT))
-
-
-def _annex(lead_lines, time_zone: str) -> list[dict]:
-    """The leads grouped by delivery day and price, each group one paragraph of lead ids."""
-    tz = ZoneInfo(time_zone)
-    groups: dict[tuple, list[str]] = {}
-    for lead_id, delivered_at, price in (
-        lead_lines.order_by("delivered_at", "pk")
-        .values_list("lead_external_id", "delivered_at", "unit_price")
-        .iterator(5000)
-    ):
-        groups.setdefault((delivered_at.astimezone(tz).date(), price), []).append(lead_id)
-    return [
-        {"day": day, "unit_price": price, "count": len(ids), "leads": ", ".join(ids)}
-        for (day, price), ids in groups.items()
-    ]
+    """The PDF a person reads, from the Entity's invoice template (see templating). An
+    invoice with a line per lead shows a summary per assignment and price, then the leads as
+    an annex of compact lists: a table row per lead would make a 10,000-lead invoice take
+    minutes and gigabytes to render."""
+    html = render_invoice_html(invoice)
+    return HTML(string=html, url_fetcher=pdf_url_fetcher).write_pdf(pdf_variant="pdf/a-3b")
 
 
 def render_xml(invoice: Invoice) -> bytes | None:

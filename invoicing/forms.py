@@ -42,6 +42,16 @@ class CreditForm(forms.Form):
     )
 
 
+class PayoutLineForm(forms.Form):
+    description = forms.CharField(
+        max_length=200, initial="Bonus", help_text="Printed on the self-billed invoice."
+    )
+    quantity = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1)
+    unit_price = forms.DecimalField(
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label="Unit price"
+    )
+
+
 class NotesForm(forms.Form):
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
@@ -76,7 +86,12 @@ class InvoiceFilterForm(forms.Form):
         ("paid", "Paid"),
         ("void", "Void"),
     ]
-    TYPE_CHOICES = [("", "All"), *Invoice.KIND_CHOICES]
+    TYPE_CHOICES = [
+        ("", "All"),
+        ("invoice", "Invoices to buyers"),
+        ("credit_note", "Credit notes"),
+        ("self_billed", "Self-billed (payouts)"),
+    ]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
     partner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
@@ -112,7 +127,11 @@ class InvoiceFilterForm(forms.Form):
             invoices = invoices.paid()
         elif status == "void":
             invoices = invoices.filter(status=Invoice.VOID)
-        if data["type"]:
+        if data["type"] == "self_billed":
+            invoices = invoices.filter(self_billed=True)
+        elif data["type"] == "invoice":
+            invoices = invoices.filter(kind=Invoice.KIND_INVOICE, self_billed=False)
+        elif data["type"]:
             invoices = invoices.filter(kind=data["type"])
         if data["partner"]:
             invoices = invoices.filter(partner_id=data["partner"])

@@ -21,6 +21,7 @@ from .billing import finalize_invoice, generate_drafts, local_today
 from .documents import store_documents
 from .forms import previous_month
 from .models import BillingRun, EmailDispatch, Invoice, InvoiceDocument, InvoicingError
+from .payouts import generate_payout_drafts
 from .sending import queue_sending
 
 SCHEDULER = "monthly schedule"
@@ -65,6 +66,7 @@ def execute(run_id: int) -> None:
     BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.RUNNING)
     by = run.started_by or SCHEDULER
     result = generate_drafts(run.entity, run.period_start, run.period_end, by=by)
+    payouts = generate_payout_drafts(run.entity, run.period_start, run.period_end, by=by)
     ids = list(
         Invoice.objects.filter(
             entity=run.entity,
@@ -79,7 +81,7 @@ def execute(run_id: int) -> None:
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
         run.invoice_ids = sorted(set(run.invoice_ids) | set(ids))
-        run.drafts_created += result.drafts_created
+        run.drafts_created += result.drafts_created + payouts.drafts_created
         run.deliveries_billed += result.transactions_billed
         run.save(update_fields=["invoice_ids", "drafts_created", "deliveries_billed"])
     if run.mode == Entity.BILL_DRAFTS or not run.invoice_ids:

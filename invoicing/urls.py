@@ -13,6 +13,7 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("<int:pk>/", views.invoice_detail, name="detail"),
     path("<int:pk>/credits/", views.add_credit, name="add_credit"),
+    path("<int:pk>/payout-lines/", views.add_payout, name="add_payout_line"),
     path("<int:pk>/credits/<int:line_pk>/remove/", views.remove_credit, name="remove_credit"),
     path("<int:pk>/notes/", views.update_notes, name="update_notes"),
     path("<int:pk>/delete/", views.delete_draft, name="delete"),

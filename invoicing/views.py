@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from distribution.models import DistributionTransaction
+from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
@@ -25,13 +25,15 @@ from .forms import (
     NotesForm,
     PaidForm,
     PaymentForm,
+    PayoutLineForm,
     PeriodForm,
     RunForm,
     VoidForm,
     previous_month,
 )
 from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
-from .taxes import TaxTreatment, decide_tax_treatment
+from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
+from .taxes import TaxTreatment, decide_self_billing_treatment, decide_tax_treatment
 
 
 def get_invoice_for_user(request, pk: int) -> Invoice:
@@ -72,13 +74,17 @@ def invoice_list(request):
             "selected_partner": filters.cleaned_data.get("partner") if filters.is_valid() else None,
             "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),
+            "partners_to_fix": Partner.objects.filter(is_active=True)
+            .exclude(invoicing_problems=[])
+            .count(),
         },
     )
 
 
 def _open_totals(invoices) -> list[dict]:
-    """Per currency: how many documents, their total with credit notes counted negative, and
-    what is still open on the finalized ones (an open credit note is money owed back)."""
+    """Per currency, receivables and payouts (self-billed) apart: how many documents, their
+    total with credit notes counted negative, and what is still open on the finalized ones
+    (an open credit note is money owed back)."""
     signed = Case(When(kind=Invoice.KIND_CREDIT_NOTE, then=-F("total")), default=F("total"))
     signed_open = Case(
         When(kind=Invoice.KIND_CREDIT_NOTE, then=F("amount_paid") - F("total")),
@@ -87,13 +93,13 @@ def _open_totals(invoices) -> list[dict]:
     unpaid = Q(status=Invoice.FINAL, paid_at__isnull=True)
     return list(
         invoices.order_by()
-        .values("currency")
+        .values("self_billed", "currency")
         .annotate(
             count=Count("id"),
             net_total=Sum(signed, default=0),
             open_amount=Sum(signed_open, filter=unpaid, default=0),
         )
-        .order_by("currency")
+        .order_by("self_billed", "currency")
     )
 
 
@@ -143,10 +149,13 @@ def preview(request):
     if form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         previews = billing.preview_period(request.entity, start, end)
+        payouts = preview_payouts(request.entity, start, end)
         context.update(
             start=start,
             end=end,
             previews=previews,
+            payouts=payouts,
+            drafts=len(previews) + len(payouts),
             summary=billing.period_summary(request.entity, start, end),
             leads=sum(p.leads for p in previews),
         )
@@ -162,15 +171,21 @@ def generate(request):
         return redirect("invoicing:preview")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     result = billing.generate_drafts(request.entity, start, end, by=request.user)
-    if result.transactions_billed == 0:
+    paid = generate_payout_drafts(request.entity, start, end, by=request.user)
+    if result.transactions_billed == 0 and paid.leads_paid == 0:
         messages.info(
-            request, "Nothing new to bill in this period: every delivery is on an invoice."
+            request,
+            "Nothing new in this period: every delivery is on an invoice and every supplied "
+            "lead on a payout.",
         )
     else:
+        created = result.drafts_created + paid.drafts_created
+        updated = result.drafts_updated + paid.drafts_updated
         messages.success(
             request,
-            f"{result.drafts_created} draft(s) created, {result.drafts_updated} updated, "
-            f"{result.transactions_billed} deliveries billed. Review each draft, then finalize.",
+            f"{created} draft(s) created, {updated} updated: {result.transactions_billed} "
+            f"deliveries billed, {paid.leads_paid} supplied leads on payouts. Review each "
+            "draft, then finalize.",
         )
     return redirect(reverse("invoicing:index") + "?status=draft")
 
@@ -182,6 +197,7 @@ def _render_detail(request, invoice, status=200, **forms):
         "lines": list(invoice.lines.select_related("assignment")),
         "state": invoice.payment_status(today),
         "credit_form": forms.get("credit_form") or CreditForm(),
+        "payout_line_form": forms.get("payout_line_form") or PayoutLineForm(),
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": invoice.notes}),
         "paid_form": forms.get("paid_form") or PaidForm(initial={"paid_on": today}),
         "payment_form": forms.get("payment_form")
@@ -201,15 +217,26 @@ def _render_detail(request, invoice, status=200, **forms):
         context["treatment_label"] = TaxTreatment(invoice.tax_category, invoice.tax_rate).label
     else:
         context["einvoice_format_label"] = formats[invoice.partner.effective_einvoice_format]
-        context["treatment_label"] = (
-            billing.tax_treatment_of(invoice.corrects).label
-            if invoice.is_credit_note
-            else decide_tax_treatment(invoice.entity, invoice.partner, invoice.period_end).label
-        )
+        if invoice.is_credit_note:
+            treatment = billing.tax_treatment_of(invoice.corrects)
+        elif invoice.self_billed:
+            treatment = decide_self_billing_treatment(
+                invoice.entity, invoice.partner, invoice.period_end
+            )
+            wants_pdf = invoice.partner.einvoice_format == Partner.EINVOICE_PDF
+            context["einvoice_format_label"] = formats[
+                Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
+            ]
+        else:
+            treatment = decide_tax_treatment(invoice.entity, invoice.partner, invoice.period_end)
+        context["treatment_label"] = treatment.label
         context["problems"] = billing.missing_invoicing_details(invoice)
-        context["deliveries"] = DistributionTransaction.objects.filter(
-            **{"credit_note_id" if invoice.is_credit_note else "invoice_id": invoice.pk}
-        ).count()
+        if invoice.self_billed and not invoice.is_credit_note:
+            context["deliveries"] = Lead.objects.filter(payout_invoice_id=invoice.pk).count()
+        else:
+            context["deliveries"] = DistributionTransaction.objects.filter(
+                **{"credit_note_id" if invoice.is_credit_note else "invoice_id": invoice.pk}
+            ).count()
     return render(request, "invoicing/invoice_detail.html", context, status=status)
 
 
@@ -240,6 +267,21 @@ def add_credit(request, pk):
 
 @require_POST
 @role_required("finance")
+def add_payout(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = PayoutLineForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, payout_line_form=form)
+    try:
+        add_payout_line(invoice, **form.cleaned_data, by=request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Payout line added.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
 def remove_credit(request, pk, line_pk):
     invoice = get_invoice_for_user(request, pk)
     line = get_object_or_404(InvoiceLine, pk=line_pk, invoice=invoice)
@@ -247,7 +289,7 @@ def remove_credit(request, pk, line_pk):
         billing.remove_credit(line, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Credit removed.")
+    messages.success(request, "Line removed.")
     return redirect("invoicing:detail", invoice.pk)
 
 

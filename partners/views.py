@@ -9,9 +9,9 @@ from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured, PermanentMailError, TemporaryMailError
 from entities.models import COUNTRY_CHOICES
 
-from .checks import invoicing_details_problems
-from .forms import InviteForm, PartnerForm, PartnerSearchForm
-from .models import Partner, PartnerUser
+from .checks import invoicing_details_problems, refresh_invoicing_problems
+from .forms import AgreementForm, InviteForm, PartnerForm, PartnerSearchForm
+from .models import Partner, PartnerUser, SelfBillingAgreement
 from .portal_access import PortalAccessError, invite
 from .tasks import check_vat_id
 from .vies import can_check
@@ -36,9 +36,11 @@ def partner_list(request):
             partners = partners.filter(country=country)
         if status := search.cleaned_data["status"]:
             partners = partners.filter(is_active=status == "active")
+        if role := search.cleaned_data["role"]:
+            partners = partners.filter(**{f"is_{role}": True})
+        if search.cleaned_data["details"] == "incomplete":
+            partners = partners.exclude(invoicing_problems=[])
     page = Paginator(partners, 50).get_page(request.GET.get("page"))
-    for partner in page:
-        partner.problems = invoicing_details_problems(partner)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -49,7 +51,7 @@ def partner_list(request):
 
 
 @entity_required
-def partner_detail(request, pk):
+def partner_detail(request, pk, agreement_form=None):
     partner = get_object_or_404(Partner, pk=pk)
     return render(
         request,
@@ -62,8 +64,29 @@ def partner_detail(request, pk):
             ),
             "portal_users": partner.portal_users.order_by("email"),
             "invite_form": InviteForm(initial={"email": partner.email}),
+            "agreements": partner.self_billing_agreements.all(),
+            "agreement_form": agreement_form
+            or AgreementForm(initial={"terms_version": request.entity.self_billing_terms_version}),
         },
+        status=400 if agreement_form else 200,
     )
+
+
+@require_POST
+@role_required("finance")
+def record_agreement(request, pk):
+    """Record a supplier's acceptance of the self-billing terms given outside the portal."""
+    partner = get_object_or_404(Partner, pk=pk)
+    form = AgreementForm(request.POST, instance=SelfBillingAgreement(partner=partner))
+    if not partner.is_supplier:
+        form.add_error(None, "Only a lead supplier has a self-billing agreement.")
+    if not form.is_valid():
+        return partner_detail(request, pk, agreement_form=form)
+    form.instance.recorded_by = request.user.email
+    form.save()
+    refresh_invoicing_problems(partner)
+    messages.success(request, f"Self-billing agreement {form.instance.terms_version} recorded.")
+    return redirect("partners:detail", partner.pk)
 
 
 @role_required("finance")

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('distribution', '0004_volume_tiers'),
-        ('entities', '0007_numbering_and_self_billing_terms'),
+        ('entities', '0007_numbering_templates_self_billing_terms'),
         ('partners', '0007_suppliers_and_agreements'),
     ]
 

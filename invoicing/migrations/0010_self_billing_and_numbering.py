@@ -38,9 +38,9 @@ def backward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("entities", "0007_numbering_and_self_billing_terms"),
         ("invoicing", "0009_invoice_list_indexes"),
         ("distribution", "0005_lead_supplier"),
+        ("entities", "0007_numbering_templates_self_billing_terms"),
         ("partners", "0007_suppliers_and_agreements"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,262 @@
+"""The invoice PDF's HTML, from a Liquid template each Entity may edit.
+
+Operators edit their own template (as FirstPromoter's customers do), so it runs sandboxed:
+
+- Liquid sees only `invoice_data()`: plain dicts and strings of the one invoice, never a
+  model, the settings or another tenant. There is no template loader (no include or render
+  of files), undefined names are errors, and loops and output are bounded.
+- Output is HTML-escaped unless a template asks otherwise.
+- WeasyPrint fetches no file and no URL for it: only inline `data:` resources (see
+  `pdf_url_fetcher`).
+- Legal mentions (number, parties, VAT IDs, reverse charge, self-billing, the tax note) are
+  checked in the rendered text. A custom template that drops one is refused when saved, and
+  should it still miss one on a real invoice, that invoice is rendered with the default
+  template instead.
+"""
+
+import logging
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Sum
+from liquid import DictLoader, Environment, StrictUndefined
+from liquid.exceptions import LiquidError
+
+from .models import Invoice, InvoiceLine
+from .taxes import NOT_SUBJECT, REVERSE_CHARGE, STANDARD
+from .templatetags.money import iban, money, unit_price
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE_PATH = Path(settings.BASE_DIR) / "templates" / "invoicing" / "invoice.liquid"
+
+
+class SandboxedEnvironment(Environment):
+    loop_iteration_limit = 200_000  # a per-lead annex has one group per day and price
+    output_stream_limit = 20_000_000  # characters
+    context_depth_limit = 20
+    local_namespace_limit = 100_000
+
+
+ENVIRONMENT = SandboxedEnvironment(
+    autoescape=True, undefined=StrictUndefined, loader=DictLoader({})
+)
+
+
+class TemplateProblem(Exception):
+    """A template that does not parse, fails to render, or drops a legal mention."""
+
+
+def default_template() -> str:
+    return DEFAULT_TEMPLATE_PATH.read_text()
+
+
+def render_invoice_html(invoice: Invoice, lines=None) -> str:
+    """The HTML of the invoice's PDF, from its Entity's template (or the default)."""
+    data = invoice_data(invoice, lines)
+    source = invoice.entity.invoice_template
+    if source.strip():
+        try:
+            return render_checked(source, data)
+        except TemplateProblem as problem:
+            logger.error(
+                "Invoice %s: the Entity's template failed (%s); the default template is used.",
+                invoice.pk,
+                problem,
+            )
+    return render_checked(default_template(), data)
+
+
+def render_checked(source: str, data: dict) -> str:
+    """Render `source` with the invoice data and check its legal mentions."""
+    try:
+        html = ENVIRONMENT.from_string(source).render(**data)
+    except LiquidError as error:
+        raise TemplateProblem(describe_error(error)) from error
+    if missing := missing_mentions(html, data):
+        raise TemplateProblem(
+            "The template leaves out what the invoice must say: " + "; ".join(missing) + "."
+        )
+    return html
+
+
+def describe_error(error: LiquidError) -> str:
+    """A Liquid error in one line, with the line of the template it is on."""
+    message = str(error).splitlines()[0]
+    token = getattr(error, "token", None)
+    if token is not None:
+        line = token.source.count("\n", 0, token.start_index) + 1
+        return f"Line {line}: {message}"
+    return message
+
+
+def missing_mentions(html: str, data: dict) -> list[str]:
+    """What a rendered invoice must show and does not: in words for the operator."""
+    text = visible_text(html)
+    invoice, seller, buyer = data["invoice"], data["seller"], data["buyer"]
+    required = [
+        (f"the number {invoice['number']}", invoice["number"]),
+        (f"the seller's name {seller['name']}", seller["name"]),
+        (f"the buyer's name {buyer['name']}", buyer["name"]),
+        (f"the total {invoice['total']}", invoice["total"]),
+    ]
+    if invoice["vat_invoice"]:
+        if seller["vat_id"]:
+            required.append((f"the seller's VAT ID {seller['vat_id']}", seller["vat_id"]))
+        if buyer["vat_id"]:
+            required.append((f"the buyer's VAT ID {buyer['vat_id']}", buyer["vat_id"]))
+    if invoice["reverse_charge"]:
+        required.append(("the words “Reverse charge”", "reverse charge"))
+    if invoice["self_billed"]:
+        required.append(("the word “Self-billing”", "self-billing"))
+    if invoice["tax_note"]:
+        required.append((f"the tax note “{invoice['tax_note']}”", invoice["tax_note"]))
+    folded = text.casefold()
+    return [label for label, needle in required if normalize(needle).casefold() not in folded]
+
+
+def visible_text(html: str) -> str:
+    """The text a reader sees: no tags, no style or head, no comments, spaces collapsed."""
+    html = re.sub(r"(?is)<(head|style|script)\b.*?</\1\s*>|<!--.*?-->", " ", html)
+    return normalize(unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def pdf_url_fetcher(url: str, *args, **kwargs):
+    """WeasyPrint's fetcher for invoice HTML: inline data only, never a file or the network."""
+    if url.startswith("data:"):
+        from weasyprint.urls import default_url_fetcher
+
+        return default_url_fetcher(url, *args, **kwargs)
+    raise ValueError(f"Invoice templates cannot load {url.split(':')[0]}: resources.")
+
+
+# The data a template sees
+
+
+def invoice_data(invoice: Invoice, lines=None) -> dict:
+    """Everything a template may print, as plain values already formatted for reading.
+    `lines` replaces the stored lines (a sample invoice has none in the database)."""
+    currency = invoice.currency
+    category = invoice.tax_category
+    seller, buyer = dict(invoice.seller), dict(invoice.buyer)
+    annex = []
+    if lines is None:
+        lead_lines = invoice.lines.filter(kind=InvoiceLine.DELIVERIES).exclude(lead_external_id="")
+        if lead_lines.exists():
+            lines = _summary(invoice)
+            annex = _annex(lead_lines, invoice.entity.time_zone)
+        else:
+            lines = list(invoice.lines.all())
+    return {
+        "invoice": {
+            "title": invoice.title,
+            "number": invoice.number,
+            "is_credit_note": invoice.is_credit_note,
+            "self_billed": invoice.self_billed,
+            "issue_date": _date(invoice.issue_date),
+            "due_date": _date(invoice.due_date),
+            "period_start": _date(invoice.period_start),
+            "period_end": _date(invoice.period_end),
+            "currency": currency,
+            "subtotal": money(invoice.subtotal, currency),
+            "tax_amount": money(invoice.tax_amount, currency),
+            "total": money(invoice.total, currency),
+            "tax_category": category,
+            "tax_rate": f"{Decimal(invoice.tax_rate).normalize():f}",
+            # FirstPromoter's name: VAT is mentioned at all (not on a type A invoice).
+            "vat_invoice": category in (STANDARD, REVERSE_CHARGE),
+            "reverse_charge": category == REVERSE_CHARGE,
+            "outside_vat": category == NOT_SUBJECT,
+            "tax_note": invoice.tax_note,
+            "notes": invoice.notes,
+            "corrects_number": invoice.corrects.number if invoice.corrects_id else "",
+            "corrects_date": _date(invoice.corrects.issue_date) if invoice.corrects_id else "",
+            "payment_terms_days": buyer.get("payment_terms_days", ""),
+        },
+        "seller": _party(seller),
+        "buyer": _party(buyer),
+        "lines": [
+            {
+                "number": number,
+                "description": _get(line, "description"),
+                "kind": _get(line, "kind"),
+                "is_credit": _get(line, "kind") == InvoiceLine.CREDIT,
+                "quantity": f"{_get(line, 'quantity'):,}",
+                "unit_price": unit_price(_get(line, "unit_price")),
+                "amount": money(_get(line, "net_amount"), currency),
+            }
+            for number, line in enumerate(lines, start=1)
+        ],
+        "annex": annex,
+    }
+
+
+PARTY_KEYS = [
+    "name", "street", "postcode", "city", "country", "country_name", "vat_id", "tax_number",
+    "tax_office", "email", "phone", "bank_name", "iban", "bic", "buyer_reference",
+]  # fmt: skip
+
+
+def _party(details: dict) -> dict:
+    party = {key: str(details.get(key) or "") for key in PARTY_KEYS}
+    party["iban"] = iban(party["iban"])
+    return party
+
+
+def _get(line, name):
+    return line[name] if isinstance(line, dict) else getattr(line, name)
+
+
+def _date(value: date | datetime | None) -> str:
+    return f"{value:%Y-%m-%d}" if value else ""
+
+
+def _summary(invoice: Invoice) -> list[dict]:
+    """Per assignment and unit price: the leads and their amount (the sum of their lines)."""
+    rows = (
+        invoice.lines.filter(kind=InvoiceLine.DELIVERIES)
+        .values("assignment__profile__name", "assignment__name", "unit_price")
+        .annotate(quantity=Sum("quantity"), net_amount=Sum("net_amount"))
+        .order_by("assignment__profile__name", "assignment__name", "unit_price")
+    )
+    summary = [
+        {
+            "kind": InvoiceLine.DELIVERIES,
+            "description": f"Leads · {r['assignment__profile__name']} · {r['assignment__name']}",
+            "quantity": r["quantity"],
+            "unit_price": r["unit_price"],
+            "net_amount": r["net_amount"],
+        }
+        for r in rows
+    ]
+    return summary + list(invoice.lines.filter(kind=InvoiceLine.CREDIT))
+
+
+def _annex(lead_lines, time_zone: str) -> list[dict]:
+    """The leads grouped by delivery day and price, each group one paragraph of lead ids."""
+    tz = ZoneInfo(time_zone)
+    groups: dict[tuple, list[str]] = {}
+    for lead_id, delivered_at, price in (
+        lead_lines.order_by("delivered_at", "pk")
+        .values_list("lead_external_id", "delivered_at", "unit_price")
+        .iterator(5000)
+    ):
+        groups.setdefault((delivered_at.astimezone(tz).date(), price), []).append(lead_id)
+    return [
+        {
+            "day": _date(day),
+            "unit_price": unit_price(price),
+            "count": len(ids),
+            "leads": ", ".join(ids),
+        }
+        for (day, price), ids in groups.items()
+    ]

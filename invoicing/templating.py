@@ -16,7 +16,7 @@ Operators edit their own template (as FirstPromoter's customers do), so it runs 
 
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -27,9 +27,23 @@ from django.db.models import Sum
 from liquid import DictLoader, Environment, StrictUndefined
 from liquid.exceptions import LiquidError
 
+from entities.models import Entity, format_document_number
+from partners.models import Partner
+
+from .amounts import invoice_totals, line_net_amount
 from .models import Invoice, InvoiceLine
-from .taxes import NOT_SUBJECT, REVERSE_CHARGE, STANDARD
+from .taxes import (
+    NOT_SUBJECT,
+    NOT_SUBJECT_CODE,
+    OUTSIDE_EU_NOTE,
+    REVERSE_CHARGE,
+    REVERSE_CHARGE_NOTE,
+    SELF_BILLING_REVERSE_CHARGE_NOTE,
+    STANDARD,
+    ZERO,
+)
 from .templatetags.money import iban, money, unit_price
+from .vat_rates import standard_rate
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +162,7 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
     currency = invoice.currency
     category = invoice.tax_category
     seller, buyer = dict(invoice.seller), dict(invoice.buyer)
+    corrects = invoice.corrects if invoice.is_credit_note else None
     annex = []
     if lines is None:
         lead_lines = invoice.lines.filter(kind=InvoiceLine.DELIVERIES).exclude(lead_external_id="")
@@ -178,8 +193,8 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             "outside_vat": category == NOT_SUBJECT,
             "tax_note": invoice.tax_note,
             "notes": invoice.notes,
-            "corrects_number": invoice.corrects.number if invoice.corrects_id else "",
-            "corrects_date": _date(invoice.corrects.issue_date) if invoice.corrects_id else "",
+            "corrects_number": corrects.number if corrects else "",
+            "corrects_date": _date(corrects.issue_date) if corrects else "",
             "payment_terms_days": buyer.get("payment_terms_days", ""),
         },
         "seller": _party(seller),
@@ -260,3 +275,119 @@ def _annex(lead_lines, time_zone: str) -> list[dict]:
         }
         for (day, price), ids in groups.items()
     ]
+
+
+# Sample invoices: the live preview and the checks on saving a template
+
+
+SAMPLE_CASES = [
+    ("invoice", "Invoice with VAT"),
+    ("reverse_charge", "Invoice with reverse charge"),
+    ("outside_eu", "Invoice outside EU VAT"),
+    ("credit_note", "Credit note"),
+    ("self_billed_a", "Self-billed invoice, type A (no VAT)"),
+    ("self_billed_b", "Self-billed invoice, type B (reverse charge)"),
+    ("self_billed_c", "Self-billed invoice, type C (VAT)"),
+]
+
+
+def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine]]:
+    """An unsaved invoice of the Entity, as finalize would have made it, for one of the
+    SAMPLE_CASES. Nothing is written to the database."""
+    from .billing import entity_as_buyer, seller_details
+
+    today = date.today()
+    period_start = today.replace(day=1) - timedelta(days=1)
+    period_start = period_start.replace(day=1)
+    period_end = today.replace(day=1) - timedelta(days=1)
+    self_billed = case.startswith("self_billed")
+    currency = entity.default_currency
+    partner = {
+        "name": "Sample Leads GmbH",
+        "kind": "company",
+        "street": "Musterstraße 1",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "country_name": "Germany",
+        "vat_id": "DE123456789",
+        "tax_number": "",
+        "email": "billing@sample-leads.example",
+        "payment_terms_days": 14,
+        "buyer_reference": "PO-4711",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+    }
+    rate = standard_rate(entity.country, period_end) if entity.is_in_eu else ZERO
+    category, tax_rate, note, code = STANDARD, rate, "", ""
+    if case in ("reverse_charge", "self_billed_b"):
+        partner.update(country="AT", country_name="Austria", vat_id="ATU13585627")
+        category, tax_rate = REVERSE_CHARGE, ZERO
+        note = SELF_BILLING_REVERSE_CHARGE_NOTE if self_billed else REVERSE_CHARGE_NOTE
+    elif case == "outside_eu":
+        partner.update(country="US", country_name="United States", vat_id="")
+        category, tax_rate, note = NOT_SUBJECT, ZERO, OUTSIDE_EU_NOTE
+    elif case == "self_billed_a":
+        partner.update(kind="individual", name="Alex Sample", vat_id="", tax_number="")
+        category, tax_rate = NOT_SUBJECT, ZERO
+    if category == NOT_SUBJECT:
+        code = NOT_SUBJECT_CODE
+    kind = Invoice.KIND_CREDIT_NOTE if case == "credit_note" else Invoice.KIND_INVOICE
+    invoice = Invoice(
+        entity=entity,
+        kind=kind,
+        self_billed=self_billed,
+        status=Invoice.FINAL,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        issue_date=today,
+        due_date=today + timedelta(days=14),
+        tax_category=category,
+        tax_rate=tax_rate,
+        tax_note=note,
+        tax_exemption_code=code,
+    )
+    invoice.number = format_document_number(entity.numbering(invoice.document_kind)[0], 42, today)
+    if self_billed:
+        invoice.seller = partner
+        invoice.buyer = entity_as_buyer(entity, Partner(payment_terms_days=14))
+    else:
+        invoice.seller = seller_details(entity)
+        invoice.buyer = partner
+    if kind == Invoice.KIND_CREDIT_NOTE:
+        invoice.corrects = Invoice(number="RE-SAMPLE-41", issue_date=period_end)
+        invoice.notes = "Credits 2 cancelled leads."
+    description = "Leads supplied" if self_billed else "Leads · Solar DE · Premium"
+    lines = [
+        InvoiceLine(kind=InvoiceLine.SUPPLIED if self_billed else InvoiceLine.DELIVERIES,
+                    description=description, quantity=120, unit_price=Decimal("12.50")),
+        InvoiceLine(kind=InvoiceLine.CREDIT, description="Credit: disputed lead",
+                    quantity=-2, unit_price=Decimal("12.50")),
+    ]  # fmt: skip
+    for line in lines:
+        line.net_amount = line_net_amount(line.quantity, line.unit_price, currency)
+    totals = invoice_totals([line.net_amount for line in lines], tax_rate, currency)
+    invoice.subtotal, invoice.tax_amount, invoice.total = (
+        totals.subtotal,
+        totals.tax_amount,
+        totals.total,
+    )
+    return invoice, lines
+
+
+def render_sample(source: str, entity: Entity, case: str) -> str:
+    """The template's HTML for a sample invoice; raises TemplateProblem."""
+    invoice, lines = sample_invoice(entity, case)
+    return render_checked(source, invoice_data(invoice, lines))
+
+
+def template_problems(source: str, entity: Entity) -> list[str]:
+    """Why a template cannot be saved: its errors on any of the sample invoices."""
+    problems = []
+    for case, label in SAMPLE_CASES:
+        try:
+            render_sample(source, entity, case)
+        except TemplateProblem as problem:
+            problems.append(f"{label}: {problem}")
+    return problems

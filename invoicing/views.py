@@ -1,6 +1,7 @@
 import csv
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, Q, Sum, When
 from django.http import Http404, HttpResponse, JsonResponse
@@ -13,9 +14,10 @@ from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
+from entities.models import Membership
 from partners.models import Partner
 
-from . import billing, corrections, payments, runs, sending
+from . import billing, corrections, payments, runs, sending, templating
 from .documents import store_pdf, store_xml
 from .events import events_csv, record_event
 from .forms import (
@@ -512,3 +514,58 @@ def start_run(request):
 def run_status(request, pk):
     """A run's progress as JSON, for the progress bar."""
     return JsonResponse(runs.progress(get_object_or_404(BillingRun, pk=pk)))
+
+
+# The Entity's invoice template
+
+
+@entity_required
+def invoice_template(request):
+    """Edit the Liquid template of the Entity's invoice PDFs, with a live preview. Saving
+    checks it against a sample of every kind of document; only an owner saves."""
+    entity = request.entity
+    source = entity.invoice_template or templating.default_template()
+    problems = []
+    if request.method == "POST":
+        if request.membership.role != Membership.OWNER:
+            raise PermissionDenied("Only an owner of this account can change the template.")
+        if "reset" in request.POST:
+            entity.invoice_template = ""
+            entity.save(update_fields=["invoice_template"])
+            messages.success(request, "The default template is used again for new invoices.")
+            return redirect("invoicing:template")
+        source = request.POST.get("template", "")
+        problems = templating.template_problems(source, entity)
+        if not problems:
+            default = source.strip() == templating.default_template().strip()
+            entity.invoice_template = "" if default else source
+            entity.save(update_fields=["invoice_template"])
+            messages.success(
+                request, "Template saved. Invoices finalized from now on use it; issued PDFs stay."
+            )
+            return redirect("invoicing:template")
+    return render(
+        request,
+        "invoicing/template_editor.html",
+        {
+            "source": source,
+            "problems": problems,
+            "cases": templating.SAMPLE_CASES,
+            "is_default": not entity.invoice_template,
+        },
+        status=400 if problems else 200,
+    )
+
+
+@require_POST
+@entity_required
+def invoice_template_preview(request):
+    """The template rendered on a sample invoice, as JSON {html} or {error}."""
+    case = request.POST.get("case", "invoice")
+    if case not in dict(templating.SAMPLE_CASES):
+        case = "invoice"
+    try:
+        html = templating.render_sample(request.POST.get("template", ""), request.entity, case)
+    except templating.TemplateProblem as problem:
+        return JsonResponse({"error": str(problem)})
+    return JsonResponse({"html": html})

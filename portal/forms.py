@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from entities.forms import clean_bic_value, clean_iban_value
 from partners.forms import VatIdMixin
 from partners.models import Partner
 
@@ -32,9 +33,32 @@ class ProfileForm(VatIdMixin, forms.ModelForm):
 
     class Meta:
         model = Partner
-        fields = ["legal_name", "street", "postcode", "city", "country", "vat_id", "email"]
+        fields = [
+            "legal_name",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "vat_id",
+            "tax_number",
+            "email",
+            "iban",
+            "bic",
+        ]
         labels = {"email": "Billing email"}
         help_texts = {"vat_id": "With its country prefix; Greece uses EL."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.is_supplier:  # payout details concern suppliers only
+            for name in ("tax_number", "iban", "bic"):
+                del self.fields[name]
+
+    def clean_iban(self):
+        return clean_iban_value(self.cleaned_data["iban"])
+
+    def clean_bic(self):
+        return clean_bic_value(self.cleaned_data["bic"])
 
     def clean(self):
         data = super().clean()

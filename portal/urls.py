@@ -15,4 +15,5 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", views.invoice_document, {"kind": "pdf"}, name="invoice_pdf"),
     path("invoices/<int:pk>/xml/", views.invoice_document, {"kind": "xml"}, name="invoice_xml"),
     path("profile/", views.profile, name="profile"),
+    path("self-billing-terms/", views.accept_terms, name="accept_terms"),
 ]

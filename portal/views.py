@@ -24,8 +24,12 @@ from distribution.models import DistributionTransaction
 from invoicing.documents import store_pdf, store_xml
 from invoicing.events import record_event
 from invoicing.models import Invoice, InvoiceEvent
-from partners.checks import invoicing_details_problems
-from partners.models import PartnerUser
+from partners.checks import (
+    agreement_problem,
+    invoicing_details_problems,
+    refresh_invoicing_problems,
+)
+from partners.models import PartnerUser, SelfBillingAgreement
 from partners.portal_access import portal_tokens, send_password_reset
 from partners.tasks import check_vat_id
 from partners.vies import can_check
@@ -102,7 +106,8 @@ def dashboard(request):
     )
     open_documents = _invoices(request).filter(status=Invoice.FINAL, paid_at__isnull=True)
     # What the partner owes: open invoices, less open credit notes in its favour.
-    balance = open_documents.values("currency").annotate(
+    # Self-billed documents run the other way: the Entity owes them to the partner.
+    balance = open_documents.values("self_billed", "currency").annotate(
         open=Sum(
             Case(
                 When(kind=Invoice.KIND_CREDIT_NOTE, then=F("amount_paid") - F("total")),
@@ -118,8 +123,39 @@ def dashboard(request):
             "leads_this_month": leads.count(),
             "balances": balance,
             "recent": _invoices(request).order_by("-issue_date", "-pk")[:5],
+            "problems": invoicing_details_problems(partner),
+            "terms_to_accept": _terms_to_accept(partner),
         },
     )
+
+
+def _terms_to_accept(partner) -> bool:
+    """A supplier is asked to accept the Entity's self-billing terms, when the Entity has
+    written them and the supplier has not accepted their current version."""
+    entity = partner.entity
+    return bool(partner.is_supplier and entity.self_billing_terms and agreement_problem(partner))
+
+
+@require_POST
+@auth.portal_login_required
+def accept_terms(request):
+    partner = request.partner
+    if not _terms_to_accept(partner):
+        messages.info(request, "There are no self-billing terms waiting for your acceptance.")
+        return redirect("portal:dashboard")
+    if request.POST.get("accept") != "yes":
+        messages.error(request, "Tick the box to accept the self-billing terms.")
+        return redirect("portal:dashboard")
+    SelfBillingAgreement.objects.create(
+        partner=partner,
+        terms_version=partner.entity.self_billing_terms_version or "1",
+        accepted_at=timezone.now(),
+        accepted_by=request.portal_user.email,
+        recorded_by="partner portal",
+    )
+    refresh_invoicing_problems(partner)
+    messages.success(request, "Thank you: the self-billing terms are accepted.")
+    return redirect("portal:dashboard")
 
 
 def _transactions(request):

@@ -130,3 +130,51 @@ def backdate(invoice, days: int):
         cursor.execute("SET session_replication_role = origin")
     invoice.refresh_from_db()
     return invoice
+
+
+OCTOBER = (datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date())
+
+
+def make_supplier(entity: Entity, agreement: bool = True, **fields) -> Partner:
+    """A lead supplier (an affiliate), with an accepted self-billing agreement unless told."""
+    from django.utils import timezone
+
+    from partners.checks import refresh_invoicing_problems
+    from partners.models import SelfBillingAgreement
+
+    defaults = {"is_buyer": False, "is_supplier": True, "iban": "DE02120300000000202051"}
+    supplier = make_partner(entity, **{**defaults, **fields})
+    if agreement:
+        SelfBillingAgreement.objects.create(
+            partner=supplier,
+            terms_version=entity.self_billing_terms_version or "1",
+            accepted_at=timezone.now(),
+            accepted_by="owner@supplier.test",
+            recorded_by="test",
+        )
+    refresh_invoicing_problems(supplier)
+    return supplier
+
+
+def supply(entity, supplier, count: int = 1, price="4.00", at: datetime | None = None) -> list:
+    """Record `count` new leads brought by `supplier` at the purchase price `price`."""
+    from zoneinfo import ZoneInfo
+
+    from distribution.services import record_lead_source
+
+    at = at or datetime(2026, 10, 15, 12, tzinfo=ZoneInfo("Europe/Berlin"))
+    return [
+        record_lead_source(entity, f"lead-{next(_seq)}", supplier, Decimal(price), at)[0]
+        for _ in range(count)
+    ]
+
+
+def make_payout(entity, supplier=None, leads: int = 3, price="4.00"):
+    """A draft self-billed invoice for October 2026 with `leads` supplied leads on it."""
+    from invoicing.models import Invoice
+    from invoicing.payouts import generate_payout_drafts
+
+    supplier = supplier or make_supplier(entity)
+    supply(entity, supplier, leads, price)
+    generate_payout_drafts(entity, *OCTOBER)
+    return Invoice.objects.get(partner=supplier, self_billed=True, status=Invoice.DRAFT)

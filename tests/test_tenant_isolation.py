@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from distribution.models import Assignment, DistributionProfile, DistributionTransaction
+from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
 from entities.models import ApiKey, Entity, SmtpSettings
 from invoicing.billing import add_credit
 from invoicing.models import (
@@ -24,7 +24,7 @@ from invoicing.models import (
     Payment,
 )
 from invoicing.payments import mark_paid
-from partners.models import Partner, PartnerUser
+from partners.models import Partner, PartnerUser, SelfBillingAgreement
 
 from .factories import (
     deliver,
@@ -33,6 +33,7 @@ from .factories import (
     make_entity,
     make_final,
     make_partner,
+    make_payout,
     make_profile,
 )
 
@@ -97,6 +98,16 @@ OBJECT_URLS = {
         {"name": "Changed", "partner": "PARTNER", "price_override": "1.00", "is_active": "on"},
     ),
     "entities:revoke_api_key": ("post", "api_key", {}),
+    "invoicing:add_payout_line": (
+        "post",
+        "payout",
+        {"description": "Bonus", "quantity": 1, "unit_price": "1.00"},
+    ),
+    "partners:record_agreement": (
+        "post",
+        "supplier",
+        {"terms_version": "1", "accepted_at": "2026-10-01T10:00", "accepted_by": "x"},
+    ),
 }
 
 # Writes that take no object id: a viewer gets 403 on each.
@@ -115,6 +126,7 @@ OTHER_WRITES = {
     "entities:smtp_test": {},
     "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
+    "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
 }
 
 # Pages without an object id that only read (or, like switching Entity, change only the
@@ -130,6 +142,7 @@ READS = {
     "partners:list",
     "distribution:logs",
     "distribution:profiles",
+    "invoicing:template_preview",  # renders a sample invoice, stores nothing
 }
 NOT_OPERATOR_UI = ("admin:", "api:", "portal:")
 
@@ -166,6 +179,7 @@ def world(entity):
     [unbilled] = deliver(make_assignment(profile, partner), 1)
     api_key, _ = ApiKey.issue(entity, "integration")
     portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
+    payout = make_payout(entity)
     return {
         "draft": [draft.pk],
         "credit": [draft.pk, credit.pk],
@@ -177,6 +191,8 @@ def world(entity):
         "assignment": [unbilled.assignment_id],
         "api_key": [api_key.pk],
         "portal_user": [portal_user.pk],
+        "payout": [payout.pk],
+        "supplier": [payout.partner_id],
         "run": [
             BillingRun.objects.create(
                 entity=entity,
@@ -206,6 +222,8 @@ def snapshot() -> dict:
         PartnerUser,
         SmtpSettings,
         BillingRun,
+        Lead,
+        SelfBillingAgreement,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

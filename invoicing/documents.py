@@ -37,7 +37,7 @@ def render_visual_pdf(invoice: Invoice) -> bytes:
     an annex of compact lists: a table row per lead would make a 10,000-lead invoice take
     minutes and gigabytes to render."""
     html = render_invoice_html(invoice)
-    return HTML(string=html, url_fetcher=pdf_url_fetcher).write_pdf(pdf_variant="pdf/a-3b")
+    return HTML(string=html, url_fetcher=pdf_url_fetcher()).write_pdf(pdf_variant="pdf/a-3b")
 
 
 def render_xml(invoice: Invoice) -> bytes | None:

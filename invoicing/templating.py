@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Sum
 from liquid import DictLoader, Environment, StrictUndefined
-from liquid.exceptions import LiquidError
+from liquid.exceptions import LiquidError, TemplateNotFoundError
+from weasyprint.urls import URLFetcher
 
 from entities.models import Entity, format_document_number
 from partners.models import Partner
@@ -102,6 +103,8 @@ def render_checked(source: str, data: dict) -> str:
 def describe_error(error: LiquidError) -> str:
     """A Liquid error in one line, with the line of the template it is on."""
     message = str(error).splitlines()[0]
+    if isinstance(error, TemplateNotFoundError):
+        message = "a template cannot include or render other templates or files"
     token = getattr(error, "token", None)
     if token is not None:
         line = token.source.count("\n", 0, token.start_index) + 1
@@ -144,13 +147,9 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def pdf_url_fetcher(url: str, *args, **kwargs):
+def pdf_url_fetcher() -> URLFetcher:
     """WeasyPrint's fetcher for invoice HTML: inline data only, never a file or the network."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError(f"Invoice templates cannot load {url.split(':')[0]}: resources.")
+    return URLFetcher(allowed_protocols={"data"})
 
 
 # The data a template sees

@@ -6,6 +6,7 @@ from io import BytesIO
 
 import facturx
 import pytest
+from django.urls import reverse
 from lxml import etree
 from pypdf import PdfReader
 
@@ -276,3 +277,39 @@ def test_a_supplier_paid_in_another_currency_gets_a_payout_in_that_currency(enti
 def test_a_buyer_only_partner_is_not_asked_for_an_agreement(entity):
     partner = make_partner(entity)
     assert invoicing_details_problems(partner) == []
+
+
+# Pages
+
+
+def test_the_preview_page_lists_the_payouts(owner_client, entity):
+    supply(entity, make_supplier(entity, name="Affiliate One"), 2, "4.00")
+    page = owner_client.get(
+        reverse("invoicing:preview"), {"start": "2026-10-01", "end": "2026-10-31"}
+    )
+    content = page.content.decode()
+    assert "Payouts to lead suppliers" in content and "Affiliate One" in content
+
+
+def test_generate_creates_the_payouts_too(finance_client, entity):
+    supplier = make_supplier(entity)
+    supply(entity, supplier, 2)
+    finance_client.post(reverse("invoicing:generate"), {"start": "2026-10-01", "end": "2026-10-31"})
+    assert Invoice.objects.filter(partner=supplier, self_billed=True).exists()
+
+
+def test_a_payout_line_is_added_on_the_draft_page(finance_client, entity):
+    payout = make_payout(entity)
+    response = finance_client.post(
+        reverse("invoicing:add_payout_line", args=[payout.pk]),
+        {"description": "Bonus", "quantity": 1, "unit_price": "25.00"},
+    )
+    assert response.status_code == 302
+    assert payout.lines.filter(kind=InvoiceLine.PAYOUT, description="Bonus").exists()
+
+
+def test_the_draft_page_explains_a_missing_agreement(owner_client, entity):
+    payout = make_payout(entity, make_supplier(entity, agreement=False))
+    page = owner_client.get(reverse("invoicing:detail", args=[payout.pk])).content.decode()
+    assert "Draft self-billed invoice" in page
+    assert "No self-billing agreement is recorded" in page

@@ -85,7 +85,7 @@ def test_saving_a_new_vat_id_checks_it_in_the_background(
         "name": partner.name, "kind": "company", "legal_name": partner.legal_name,
         "street": partner.street, "postcode": "1010", "city": "Wien", "country": "AT",
         "vat_id": AT_VAT_ID, "email": "", "terms": "14", "currency": "", "is_active": "on",
-        "line_items": "assignment",
+        "line_items": "assignment", "is_buyer": "on",
     }  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(reverse("partners:edit", args=[partner.pk]), data)

@@ -213,6 +213,7 @@ PAGES = {
     "portal:invoices",
     "portal:profile",
 }
+POST_ONLY = {"portal:accept_terms"}
 
 
 def test_every_portal_url_is_covered_here():
@@ -220,7 +221,13 @@ def test_every_portal_url_is_covered_here():
 
     [portal] = [p for p in get_resolver().url_patterns if getattr(p, "namespace", "") == "portal"]
     names = {f"portal:{p.name}" for p in portal.url_patterns}
-    assert names == PUBLIC | PAGES | set(PORTAL_OBJECT_URLS)
+    assert names == PUBLIC | PAGES | POST_ONLY | set(PORTAL_OBJECT_URLS)
+
+
+def test_every_portal_action_needs_a_portal_login(client):
+    for name in POST_ONLY:
+        response = client.post(reverse(name), {"accept": "yes"})
+        assert response.status_code == 302 and response.url.startswith("/partner/login/"), name
 
 
 def test_an_open_credit_note_counts_in_the_partners_favour(buyer, entity, partner):

@@ -1,0 +1,141 @@
+"""The Entity's editable invoice template (Liquid): sandboxed, checked for legal mentions,
+previewed live."""
+
+from io import BytesIO
+
+from django.urls import reverse
+from pypdf import PdfReader
+
+from invoicing.models import InvoiceDocument
+from invoicing.templating import default_template, template_problems
+
+from ..factories import make_final
+
+MINIMAL = """<html><body>
+<h1>{{ invoice.title }} {{ invoice.number }}</h1>
+{% if invoice.self_billed %}<p>Self-billing</p>{% endif %}
+<p>{{ seller.name }} {% if invoice.vat_invoice %}{{ seller.vat_id }}{% endif %}</p>
+<p>{{ buyer.name }} {% if invoice.vat_invoice %}{{ buyer.vat_id }}{% endif %}</p>
+{% for line in lines %}<p>{{ line.description }} {{ line.amount }}</p>{% endfor %}
+{% if invoice.reverse_charge %}<p>Reverse charge</p>{% endif %}
+<p>{{ invoice.tax_note }}</p>
+<p>Total {{ invoice.total }} {{ invoice.currency }}</p>
+</body></html>"""
+
+
+def pdf_text(invoice) -> str:
+    pdf = bytes(invoice.documents.get(kind=InvoiceDocument.PDF).content)
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages)
+
+
+def test_the_default_template_passes_every_sample(entity):
+    assert template_problems(default_template(), entity) == []
+
+
+def test_a_template_with_every_mention_passes(entity):
+    assert template_problems(MINIMAL, entity) == []
+
+
+def test_a_finalized_invoice_uses_the_entitys_template(entity):
+    entity.invoice_template = MINIMAL.replace("<h1>", "<h1>Rechnung ")
+    entity.save()
+    assert "Rechnung Invoice" in pdf_text(make_final(entity))
+
+
+def test_a_template_that_drops_the_reverse_charge_mention_is_refused(entity):
+    source = MINIMAL.replace("<p>Reverse charge</p>", "").replace("{{ invoice.tax_note }}", "")
+    problems = template_problems(source, entity)
+    assert any("the words “Reverse charge”" in p for p in problems)
+
+
+def test_a_template_that_drops_self_billing_is_refused(entity):
+    problems = template_problems(MINIMAL.replace("<p>Self-billing</p>", ""), entity)
+    assert any("Self-billing" in p for p in problems)
+
+
+def test_a_mention_hidden_in_a_comment_does_not_count(entity):
+    source = MINIMAL.replace("<p>Reverse charge</p>", "<!-- Reverse charge -->")
+    source = source.replace("{{ invoice.tax_note }}", "")
+    assert any("the words “Reverse charge”" in p for p in template_problems(source, entity))
+
+
+def test_a_syntax_error_names_its_line(entity):
+    problems = template_problems("<html>\n<body>\n{% if %}\n</body></html>", entity)
+    assert problems[0].startswith("Invoice with VAT: Line 3:")
+
+
+def test_a_template_cannot_read_the_settings(entity):
+    problems = template_problems(MINIMAL + "{{ settings.SECRET_KEY }}", entity)
+    assert "'settings' is undefined" in problems[0]
+
+
+def test_a_template_cannot_include_files(entity):
+    problems = template_problems("{% include '/etc/passwd' %}" + MINIMAL, entity)
+    assert "cannot include or render other templates or files" in problems[0]
+
+
+def test_values_are_html_escaped(entity):
+    from invoicing.templating import invoice_data, render_checked, sample_invoice
+
+    invoice, lines = sample_invoice(entity, "invoice")
+    lines[0].description = "<script>alert(1)</script>"
+    html = render_checked(MINIMAL, invoice_data(invoice, lines))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_pdf_loads_no_local_file(entity, tmp_path):
+    image = tmp_path / "secret.png"
+    # A 1×1 PNG: if WeasyPrint fetched it, the PDF would contain an image.
+    image.write_bytes(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+        )
+    )
+    entity.invoice_template = MINIMAL.replace("<body>", f'<body><img src="file://{image}">')
+    entity.save()
+    pdf = bytes(make_final(entity).documents.get(kind=InvoiceDocument.PDF).content)
+    assert b"/Subtype /Image" not in pdf
+    assert not PdfReader(BytesIO(pdf)).pages[0].images
+
+
+def test_an_invoice_falls_back_to_the_default_when_the_template_fails(entity):
+    entity.invoice_template = "<p>{{ invoice.number }}</p>"  # saved before a rule existed
+    entity.save()
+    text = pdf_text(make_final(entity))
+    assert "Payable within" in text  # the default template's wording
+
+
+def test_the_editor_refuses_to_save_a_template_without_the_legal_mentions(owner_client, entity):
+    response = owner_client.post(reverse("invoicing:template"), {"template": "<p>Hello</p>"})
+    assert response.status_code == 400
+    assert "The template was not saved" in response.content.decode()
+    entity.refresh_from_db()
+    assert entity.invoice_template == ""
+
+
+def test_the_editor_saves_a_good_template(owner_client, entity):
+    response = owner_client.post(reverse("invoicing:template"), {"template": MINIMAL})
+    assert response.status_code == 302
+    entity.refresh_from_db()
+    assert entity.invoice_template == MINIMAL
+
+
+def test_finance_cannot_change_the_template(finance_client, entity):
+    response = finance_client.post(reverse("invoicing:template"), {"template": MINIMAL})
+    assert response.status_code == 403
+
+
+def test_the_preview_renders_a_sample_invoice(owner_client, entity):
+    response = owner_client.post(
+        reverse("invoicing:template_preview"), {"template": MINIMAL, "case": "self_billed_b"}
+    )
+    html = response.json()["html"]
+    assert "Self-billing" in html and "Reverse charge" in html
+
+
+def test_the_preview_reports_errors_with_their_line(owner_client, entity):
+    response = owner_client.post(
+        reverse("invoicing:template_preview"), {"template": "a\n{{ nope }}", "case": "invoice"}
+    )
+    assert response.json()["error"] == "Line 2: 'nope' is undefined"

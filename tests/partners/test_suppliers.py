@@ -1,0 +1,100 @@
+"""Partners as buyers and suppliers: roles, the self-billing agreement an operator records,
+and the invoicing-details checks counted on the dashboard."""
+
+from django.urls import reverse
+
+from partners.models import Partner, SelfBillingAgreement
+
+from ..factories import make_partner, make_supplier
+from .test_partner_views import FORM
+
+
+def test_a_partner_must_buy_or_supply(finance_client):
+    form = {**FORM, "is_buyer": ""}
+    response = finance_client.post(reverse("partners:create"), form)
+    assert response.status_code == 400
+    assert "A partner buys leads, supplies them, or both." in response.content.decode()
+
+
+def test_a_partner_can_be_both_buyer_and_supplier(finance_client):
+    finance_client.post(reverse("partners:create"), {**FORM, "is_supplier": "on"})
+    partner = Partner.objects.get(name=FORM["name"])
+    assert (partner.is_buyer, partner.is_supplier) == (True, True)
+
+
+def test_saving_a_partner_stores_its_invoicing_problems(finance_client):
+    finance_client.post(reverse("partners:create"), {**FORM, "is_supplier": "on"})
+    partner = Partner.objects.get(name=FORM["name"])
+    assert partner.invoicing_problems == [
+        "No self-billing agreement is recorded: the supplier has to accept that invoices "
+        "are issued on its behalf."
+    ]
+
+
+def test_an_operator_records_a_suppliers_agreement(finance_client, finance, entity):
+    supplier = make_supplier(entity, agreement=False)
+    response = finance_client.post(
+        reverse("partners:record_agreement", args=[supplier.pk]),
+        {"terms_version": "2026-1", "accepted_at": "2026-11-02T10:00", "accepted_by": "CEO"},
+    )
+    assert response.status_code == 302
+    agreement = SelfBillingAgreement.objects.get(partner=supplier)
+    assert (agreement.terms_version, agreement.recorded_by) == ("2026-1", finance.email)
+    supplier.refresh_from_db()
+    assert supplier.invoicing_problems == []
+
+
+def test_an_agreement_needs_who_accepted(finance_client, entity):
+    supplier = make_supplier(entity, agreement=False)
+    response = finance_client.post(
+        reverse("partners:record_agreement", args=[supplier.pk]),
+        {"terms_version": "1", "accepted_at": "2026-11-02T10:00", "accepted_by": ""},
+    )
+    assert response.status_code == 400
+    assert not SelfBillingAgreement.objects.exists()
+
+
+def test_a_buyer_has_no_agreement_to_record(finance_client, partner):
+    response = finance_client.post(
+        reverse("partners:record_agreement", args=[partner.pk]),
+        {"terms_version": "1", "accepted_at": "2026-11-02T10:00", "accepted_by": "x"},
+    )
+    assert response.status_code == 400
+
+
+def test_the_partner_page_lists_a_missing_agreement(owner_client, entity):
+    supplier = make_supplier(entity, agreement=False)
+    page = owner_client.get(reverse("partners:detail", args=[supplier.pk])).content.decode()
+    assert "No self-billing agreement is recorded" in page
+
+
+def test_the_list_filters_suppliers(owner_client, entity):
+    make_partner(entity, name="Only Buyer")
+    make_supplier(entity, name="Only Supplier")
+    page = owner_client.get(reverse("partners:list"), {"role": "supplier"}).content.decode()
+    assert "Only Supplier" in page and "Only Buyer" not in page
+
+
+def test_the_list_filters_incomplete_details(owner_client, entity):
+    make_partner(entity, name="Complete")
+    make_supplier(entity, name="Without Agreement", agreement=False)
+    page = owner_client.get(reverse("partners:list"), {"details": "incomplete"}).content.decode()
+    assert "Without Agreement" in page and "Complete" not in page
+
+
+def test_the_dashboard_counts_partners_with_details_to_fix(owner_client, entity):
+    make_supplier(entity, agreement=False)
+    make_supplier(entity, agreement=False)
+    make_partner(entity)
+    page = owner_client.get(reverse("invoicing:index")).content.decode()
+    assert "2 partners</a> have invoicing details to fix" in page
+
+
+def test_a_vies_answer_updates_the_stored_problems(entity, vies):
+    from partners.vies import record_vies_check
+
+    supplier = make_supplier(entity, country="AT", vat_id="ATU13585627")
+    vies.answers["ATU13585627"] = "invalid"
+    record_vies_check(supplier)
+    supplier.refresh_from_db()
+    assert any("not valid" in problem for problem in supplier.invoicing_problems)

@@ -10,5 +10,7 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     assert {"domestic-de.pdf", "domestic-de.xml", "reverse-charge-at.xml"} <= names
     assert {"xrechnung-ubl.xml", "xrechnung-ubl-visual.pdf", "greek-el-buyer.xml"} <= names
     assert {"credit-note-cancelled-lead.xml", "credit-note-xrechnung-ubl.xml"} <= names
+    assert {"self-billed-a-individual.pdf", "self-billed-b-at.xml", "self-billed-c-de.xml"} <= names
+    assert "credit-note-self-billed-b-at.xml" in names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

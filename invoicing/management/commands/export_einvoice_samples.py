@@ -14,12 +14,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction
-from distribution.services import record_delivery
+from distribution.services import record_delivery, record_lead_source
 from entities.models import Account, Entity
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts
 from invoicing.corrections import cancel_delivery, void_invoice
 from invoicing.models import Invoice, InvoiceDocument
-from partners.models import Partner
+from invoicing.payouts import add_payout_line, generate_payout_drafts
+from partners.models import Partner, SelfBillingAgreement
 
 PERIOD = (date(2026, 10, 1), date(2026, 10, 31))
 
@@ -131,6 +132,9 @@ class Command(BaseCommand):
                 for case, (seller, buyer_fields, options) in CASES.items():
                     invoices[case] = make_sample(account, case, seller, buyer_fields, **options)
                     written += self.write(out_dir, case, invoices[case])
+                for case, supplier_fields in SELF_BILLED_CASES.items():
+                    invoices[case] = make_self_billed_sample(account, case, supplier_fields)
+                    written += self.write(out_dir, case, invoices[case])
                 for case, (original, correction) in CREDIT_NOTE_CASES.items():
                     written += self.write(out_dir, case, correction(invoices[original]))
                 raise Rollback
@@ -173,7 +177,51 @@ CREDIT_NOTE_CASES = {
     "credit-note-void-multi-line": ("multi-line-with-credit", void),
     "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
     "credit-note-xrechnung-ubl": ("xrechnung-ubl", void),
+    "credit-note-self-billed-b-at": ("self-billed-b-at", void),
 }
+
+
+def supplier(name, country, city, postcode, street, vat_id="", **fields) -> dict:
+    return {
+        **buyer(name, country, city, postcode, street, vat_id, **fields),
+        "is_buyer": False,
+        "is_supplier": True,
+        "iban": "DE02120300000000202051",
+    }
+
+
+# Self-billed invoices of a German Entity to its lead suppliers: types A, B and C of seed 003.
+SELF_BILLED_CASES = {
+    "self-billed-a-individual": supplier("Alex Muster", "DE", "Leipzig", "04109", "Markt 1",
+                                         kind=Partner.INDIVIDUAL),
+    "self-billed-a-us-company": supplier("Denver Affiliates LLC", "US", "Denver", "80202",
+                                         "1600 Broadway", tax_number="98-7654321"),
+    "self-billed-a-eu-company-without-vat-id": supplier("Lisboa Leads Lda", "PT", "Lisboa",
+                                                        "1100-148", "Rua Augusta 1"),
+    "self-billed-b-at": supplier("Grazer Affiliates GmbH", "AT", "Graz", "8010", "Herrengasse 1",
+                                 "ATU13585627", **VIES_VALID),
+    "self-billed-c-de": supplier("Dresdner Affiliates GmbH", "DE", "Dresden", "01067",
+                                 "Prager Straße 2", "DE129273398", **VIES_VALID),
+}  # fmt: skip
+
+
+def make_self_billed_sample(account, case, supplier_fields):
+    entity = Entity.objects.create(account=account, **{**GERMAN_SELLER, "name": case})
+    partner = Partner.objects.create(entity=entity, **supplier_fields)
+    SelfBillingAgreement.objects.create(
+        partner=partner,
+        terms_version="1",
+        accepted_at=timezone.now(),
+        accepted_by="owner@affiliate.example.com",
+        recorded_by="sample",
+    )
+    received_at = datetime.combine(date(2026, 10, 15), time(12), ZoneInfo(entity.time_zone))
+    for lead, price in enumerate(["4.00", "4.00", "6.50"]):
+        record_lead_source(entity, f"{case}-{lead}", partner, Decimal(price), received_at)
+    generate_payout_drafts(entity, *PERIOD)
+    draft = Invoice.objects.get(entity=entity, status=Invoice.DRAFT, self_billed=True)
+    add_payout_line(draft, "Bonus: 100 leads in a month", 1, Decimal("25.00"))
+    return finalize_invoice(draft)
 
 
 def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None):

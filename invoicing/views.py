@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
 
 from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
@@ -331,7 +332,7 @@ def finalize(request, pk):
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(
-        request, f"{invoice.get_kind_display()} {invoice.number} finalized. Its PDF is locked."
+        request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked."
     )
     return redirect("invoicing:detail", invoice.pk)
 
@@ -560,12 +561,19 @@ def invoice_template(request):
 @require_POST
 @entity_required
 def invoice_template_preview(request):
-    """The template rendered on a sample invoice, as JSON {html} or {error}."""
+    """The template rendered on a sample invoice, as JSON {html} or {error}, or as a PDF
+    when format=pdf."""
     case = request.POST.get("case", "invoice")
     if case not in dict(templating.SAMPLE_CASES):
         case = "invoice"
+    as_pdf = request.POST.get("format") == "pdf"
     try:
         html = templating.render_sample(request.POST.get("template", ""), request.entity, case)
     except templating.TemplateProblem as problem:
+        if as_pdf:
+            return HttpResponse(str(problem), status=400, content_type="text/plain")
         return JsonResponse({"error": str(problem)})
+    if as_pdf:
+        pdf = HTML(string=html, url_fetcher=templating.pdf_url_fetcher()).write_pdf()
+        return HttpResponse(pdf, content_type="application/pdf")
     return JsonResponse({"html": html})

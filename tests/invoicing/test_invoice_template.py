@@ -139,3 +139,12 @@ def test_the_preview_reports_errors_with_their_line(owner_client, entity):
         reverse("invoicing:template_preview"), {"template": "a\n{{ nope }}", "case": "invoice"}
     )
     assert response.json()["error"] == "Line 2: 'nope' is undefined"
+
+
+def test_the_sample_can_be_seen_as_a_pdf(owner_client, entity):
+    response = owner_client.post(
+        reverse("invoicing:template_preview"),
+        {"template": MINIMAL, "case": "credit_note", "format": "pdf"},
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert "Credit note" in PdfReader(BytesIO(response.content)).pages[0].extract_text()

@@ -20,7 +20,7 @@ def test_the_demo_account_has_a_german_and_a_us_entity(db):
 
 def test_the_demo_partners_cover_the_countries_and_two_individuals(db):
     load()
-    assert Partner.objects.count() == 25
+    assert Partner.objects.count() == 28
     assert {"DE", "AT", "FR", "NL", "GR", "US", "GB"} <= set(
         Partner.objects.values_list("country", flat=True)
     )
@@ -54,3 +54,21 @@ def test_loading_twice_creates_nothing_new(db):
     load()
     assert Account.objects.count() == 1
     assert DistributionTransaction.objects.count() == 400
+
+
+def test_the_demo_has_lead_suppliers_with_supplied_leads(db):
+    from distribution.models import Lead
+    from invoicing.payouts import preview_payouts
+
+    load(2000)
+    suppliers = Partner.objects.filter(is_supplier=True)
+    assert suppliers.count() == 4
+    assert suppliers.exclude(invoicing_problems=[]).count() == 1  # no agreement yet
+    assert Lead.objects.filter(supplier__isnull=False).exists()
+    entity = Entity.objects.get(country="DE")
+    lead = Lead.objects.filter(supplier__isnull=False).earliest("created_at")
+    month = lead.created_at.date().replace(day=1)
+    from calendar import monthrange
+
+    end = month.replace(day=monthrange(month.year, month.month)[1])
+    assert preview_payouts(entity, month, end)

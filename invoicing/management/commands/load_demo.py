@@ -14,12 +14,20 @@ from django_scopes import scopes_disabled
 
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
 from entities.models import Account, Entity, Membership, User
-from partners.models import Partner
+from partners.checks import refresh_invoicing_problems
+from partners.models import Partner, SelfBillingAgreement
 
 ACCOUNT_NAME = "Demo Leads"
 EMAIL = "operator@demo.leadflip.test"
 PASSWORD = "leadflip-demo"
 BATCH = 5000
+
+TERMS_VERSION = "2026-01"
+TERMS = (
+    "Demo Leads GmbH issues the invoices for the leads you supply on your behalf "
+    "(self-billing). You will not issue invoices of your own for these leads, and you tell "
+    "us at once when your VAT status or your invoicing details change."
+)
 
 GMBH = {
     "name": "Demo Leads DE",
@@ -40,6 +48,8 @@ GMBH = {
     "default_currency": "EUR",
     "payment_terms_days": 14,
     "time_zone": "Europe/Berlin",
+    "self_billing_terms": TERMS,
+    "self_billing_terms_version": TERMS_VERSION,
 }
 INC = {
     "name": "Demo Leads US",
@@ -78,7 +88,7 @@ PARTNERS = [
     ("de", "London Lead Exchange", "London Lead Exchange Ltd", "1 Poultry", "EC2R 8EJ", "London", "GB", "GB980780684", 30, {}),
     ("de", "Manchester Mortgages", "Manchester Mortgages Ltd", "2 Piccadilly Place", "M1 3BG", "Manchester", "GB", "", 30, {}),
     ("de", "Chicago Insurance Partners", "Chicago Insurance Partners LLC", "233 S Wacker Dr", "60606", "Chicago", "US", "", 30, {}),
-    ("de", "Jonas Weber", "Jonas Weber", "Bergmannstraße 5", "10961", "Berlin", "DE", "", 7, {"kind": Partner.INDIVIDUAL}),
+    ("de", "Jonas Weber", "Jonas Weber", "Bergmannstraße 5", "10961", "Berlin", "DE", "", 7, {"kind": Partner.INDIVIDUAL, "is_supplier": True, "iban": "DE75512108001245126199"}),
     ("de", "Claire Martin", "Claire Martin", "8 rue Sainte-Catherine", "33000", "Bordeaux", "FR", "", 14, {"kind": Partner.INDIVIDUAL}),
     ("us", "Brooklyn Home Loans", "Brooklyn Home Loans LLC", "1 Main St", "11201", "Brooklyn", "US", "", 30, {}),
     ("us", "Austin Mortgage Co", "Austin Mortgage Company", "100 Congress Ave", "78701", "Austin", "US", "", 30, {}),
@@ -86,6 +96,16 @@ PARTNERS = [
     ("us", "Miami Refinance", "Miami Refinance LLC", "200 S Biscayne Blvd", "33131", "Miami", "US", "", 30, {}),
     ("us", "Seattle Homes Finance", "Seattle Homes Finance Corp.", "1201 3rd Ave", "98101", "Seattle", "US", "", 30, {}),
     ("us", "Toronto Mortgage Leads", "Toronto Mortgage Leads Inc.", "100 King St W", "M5X 1A9", "Toronto", "CA", "", 30, {}),
+]  # fmt: skip
+
+SUPPLIER = {"is_buyer": False, "is_supplier": True}
+# Lead suppliers (affiliates) of the German Entity, one of each self-billing type, and one
+# that has not accepted the terms yet: (name, legal name, street, postcode, city, country,
+# VAT ID, extra, agreed, purchase price per lead)
+SUPPLIERS = [
+    ("Affiliate Network Hamburg", "Affiliate Network Hamburg GmbH", "Jungfernstieg 7", "20354", "Hamburg", "DE", "DE811907980", {**VIES, "iban": "DE02200505501015871393"}, True, "4.50"),
+    ("Grazer Affiliates", "Grazer Affiliates GmbH", "Herrengasse 1", "8010", "Graz", "AT", "ATU13585627", {**VIES, "iban": "AT611904300234573201"}, True, "5.00"),
+    ("Lisboa Leads", "Lisboa Leads Lda", "Rua Augusta 1", "1100-148", "Lisboa", "PT", "", {"iban": "PT50000201231234567890154"}, False, "3.00"),
 ]  # fmt: skip
 
 # (entity, profile, base price, currency, [(partner, assignment, price override or None)])
@@ -125,6 +145,7 @@ PROFILES = [
 ]  # fmt: skip
 
 CANCEL_RATE = 0.02
+SUPPLIED_SHARE = 0.3
 
 
 class Command(BaseCommand):
@@ -191,6 +212,30 @@ def load(account: Account, deliveries: int, rng: random.Random) -> dict:
             payment_terms_days=terms,
             **fields,
         )
+    suppliers = [partners["Jonas Weber"]]
+    agreed = {"Jonas Weber"}
+    prices = {"Jonas Weber": Decimal("2.50")}
+    for name, legal, street, postcode, city, country, vat_id, extra, accepted, price in SUPPLIERS:
+        if extra.get("vies_status"):
+            extra = {**extra, "vies_checked_at": now - timedelta(days=3)}
+        supplier = Partner.objects.create(
+            entity=entities["de"], name=name, legal_name=legal, street=street,
+            postcode=postcode, city=city, country=country, vat_id=vat_id,
+            email=f"payouts@{name.split()[0].lower()}.example.com", **SUPPLIER, **extra,
+        )  # fmt: skip
+        partners[name] = supplier
+        suppliers.append(supplier)
+        prices[name] = Decimal(price)
+        if accepted:
+            agreed.add(name)
+    for supplier in suppliers:
+        if supplier.name in agreed:
+            SelfBillingAgreement.objects.create(
+                partner=supplier, terms_version=TERMS_VERSION, accepted_at=now - timedelta(days=90),
+                accepted_by=supplier.email, recorded_by="partner portal",
+            )  # fmt: skip
+    for partner in partners.values():
+        refresh_invoicing_problems(partner)
     assignments = []
     for key, profile_name, base_price, currency, rows in PROFILES:
         profile = DistributionProfile.objects.create(
@@ -206,7 +251,7 @@ def load(account: Account, deliveries: int, rng: random.Random) -> dict:
                     price_override=Decimal(override) if override else None,
                 )
             )
-    cancelled = create_deliveries(assignments, deliveries, rng)
+    cancelled = create_deliveries(assignments, deliveries, rng, suppliers, prices)
     return {
         "partners": len(partners),
         "profiles": len(PROFILES),
@@ -215,9 +260,10 @@ def load(account: Account, deliveries: int, rng: random.Random) -> dict:
     }
 
 
-def create_deliveries(assignments: list[Assignment], count: int, rng: random.Random) -> int:
+def create_deliveries(assignments, count: int, rng: random.Random, suppliers, prices) -> int:
     """`count` deliveries from the first day of the month three months ago until now, at
-    office hours in each Entity's time zone, about 2 % of them cancelled."""
+    office hours in each Entity's time zone, about 2 % of them cancelled. About a third of
+    the German Entity's leads come from its suppliers, at their purchase price."""
     now = timezone.now()
     first = (now.replace(day=1) - timedelta(days=62)).replace(day=1).date()
     days = (now.date() - first).days
@@ -237,6 +283,10 @@ def create_deliveries(assignments: list[Assignment], count: int, rng: random.Ran
             )
             moment = min(moment, now - timedelta(minutes=1))
             lead = Lead(entity=entity, external_id=f"L-{n + 1:07d}", created_at=moment)
+            if entity.country == "DE" and rng.random() < SUPPLIED_SHARE:
+                lead.supplier = rng.choice(suppliers)
+                lead.purchase_price = prices[lead.supplier.name]
+                lead.purchase_currency = "EUR"
             is_cancelled = rng.random() < CANCEL_RATE
             cancelled += is_cancelled
             leads.append(lead)

@@ -58,6 +58,23 @@ def unbilled_transactions(entity: Entity, start: date, end: date):
     )
 
 
+def transactions_on(invoices: list[Invoice], field: str = "invoice_id"):
+    """The deliveries on these invoices (or, with field="credit_note_id", credited by these
+    credit notes). They lie within the invoices' partners and periods, which the index
+    txn_by_partner_date finds; invoice_id has no index (see DistributionTransaction.Meta)."""
+    if not invoices:
+        return DistributionTransaction.objects.none()
+    entity = invoices[0].entity
+    lower = min(period_bounds(entity, i.period_start, i.period_end)[0] for i in invoices)
+    upper = max(period_bounds(entity, i.period_start, i.period_end)[1] for i in invoices)
+    return DistributionTransaction.objects.filter(
+        partner_id__in={i.partner_id for i in invoices},
+        delivered_at__gte=lower - timedelta(days=1),  # any time zone the Entity had
+        delivered_at__lt=upper + timedelta(days=1),
+        **{f"{field}__in": [i.pk for i in invoices]},
+    )
+
+
 def delivery_line_description(assignment: Assignment) -> str:
     return f"Leads · {assignment.profile.name} · {assignment.name}"
 
@@ -246,9 +263,9 @@ def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
         )
     )
     if per_lead:
-        _create_lead_lines(per_lead, by_id)
+        _create_lead_lines([d for d in drafts if d.pk in per_lead], by_id)
     rows = list(
-        DistributionTransaction.objects.filter(invoice_id__in=set(by_id) - per_lead)
+        transactions_on([d for d in drafts if d.pk not in per_lead])
         .values("invoice_id", "assignment_id", "price")
         .annotate(leads=Count("id"))
         .order_by("invoice_id", "assignment_id", "price")
@@ -273,19 +290,15 @@ def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
     refresh_totals(drafts)
 
 
-def _create_lead_lines(invoice_ids: set[int], by_id: dict[int, Invoice]) -> None:
+def _create_lead_lines(invoices: list[Invoice], by_id: dict[int, Invoice]) -> None:
     """One line per transaction, in delivery order, inserted in batches."""
     transactions = (
-        DistributionTransaction.objects.filter(invoice_id__in=invoice_ids)
+        transactions_on(invoices)
         .order_by("invoice_id", "delivered_at", "pk")
         .values_list("invoice_id", "assignment_id", "price", "lead__external_id", "delivered_at")
     )
     assignments = Assignment.objects.select_related("profile").in_bulk(
-        set(
-            DistributionTransaction.objects.filter(invoice_id__in=invoice_ids).values_list(
-                "assignment_id", flat=True
-            )
-        )
+        set(transactions_on(invoices).values_list("assignment_id", flat=True))
     )
     batch = []
     for invoice_id, assignment_id, price, lead_id, delivered_at in transactions.iterator(5000):
@@ -339,19 +352,46 @@ def refresh_totals(drafts: list[Invoice]) -> None:
             totals.tax_amount,
             totals.total,
         )
-    Invoice.objects.bulk_update(
-        drafts,
-        [
-            "tax_category",
-            "tax_rate",
-            "tax_note",
-            "tax_exemption_reason",
-            "tax_exemption_code",
-            "subtotal",
-            "tax_amount",
-            "total",
-        ],
-    )
+    _store_totals(drafts)
+
+
+TOTAL_FIELDS = [
+    "tax_category",
+    "tax_rate",
+    "tax_note",
+    "tax_exemption_reason",
+    "tax_exemption_code",
+    "subtotal",
+    "tax_amount",
+    "total",
+]
+# One UPDATE … FROM (VALUES …) for all drafts: bulk_update() builds a CASE per field and row,
+# which took over a second for the 1,000 drafts of a billing run. Works on SQLite too.
+TOTALS_SQL = """
+UPDATE invoicing_invoice SET {assignments}
+FROM (SELECT {columns} FROM (VALUES {values}) AS v) AS t
+WHERE invoicing_invoice.id = t.id
+"""
+
+
+def _store_totals(drafts: list[Invoice]) -> None:
+    for start in range(0, len(drafts), 1000):
+        batch = drafts[start : start + 1000]
+        columns = ", ".join(
+            f"column{n} AS {name}" for n, name in enumerate(["id", *TOTAL_FIELDS], start=1)
+        )
+        assignments = ", ".join(f"{name} = t.{name}" for name in TOTAL_FIELDS)
+        row = "(" + ", ".join(["%s"] * (len(TOTAL_FIELDS) + 1)) + ")"
+        sql = TOTALS_SQL.format(
+            assignments=assignments, columns=columns, values=", ".join([row] * len(batch))
+        )
+        params = [
+            value
+            for draft in batch
+            for value in (draft.pk, *(getattr(draft, name) for name in TOTAL_FIELDS))
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def tax_treatment_of(invoice: Invoice) -> TaxTreatment:
@@ -436,9 +476,8 @@ def delete_draft(invoice: Invoice) -> int:
                 "A credit note for cancelled leads cannot be deleted: the leads are cancelled. "
                 "Finalize it to credit them."
             )
-        released = DistributionTransaction.objects.filter(invoice_id=draft.pk).update(
-            invoice_id=None
-        ) + Lead.objects.filter(payout_invoice_id=draft.pk).update(payout_invoice_id=None)
+        released = transactions_on([draft]).update(invoice_id=None)
+        released += Lead.objects.filter(payout_invoice_id=draft.pk).update(payout_invoice_id=None)
         draft.lines.all().delete()
         draft.delete()
     return released

@@ -11,7 +11,7 @@ from distribution.models import Assignment, DistributionTransaction, Lead
 from distribution.services import mark_delivery_cancelled
 
 from .amounts import line_net_amount
-from .billing import finalize_invoice, rebuild_delivery_lines, refresh_totals
+from .billing import finalize_invoice, rebuild_delivery_lines, refresh_totals, transactions_on
 from .events import record_event
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 
@@ -146,9 +146,9 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
                 )
         InvoiceLine.objects.bulk_create(lines)
         refresh_totals([credit_note])
-        DistributionTransaction.objects.filter(
-            invoice_id=original.pk, status=DistributionTransaction.DELIVERED
-        ).update(invoice_id=None)
+        transactions_on([original]).filter(status=DistributionTransaction.DELIVERED).update(
+            invoice_id=None
+        )
         Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
         Invoice.objects.filter(pk=original.pk).update(
             status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]

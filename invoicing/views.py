@@ -237,9 +237,8 @@ def _render_detail(request, invoice, status=200, **forms):
         if invoice.self_billed and not invoice.is_credit_note:
             context["deliveries"] = Lead.objects.filter(payout_invoice_id=invoice.pk).count()
         else:
-            context["deliveries"] = DistributionTransaction.objects.filter(
-                **{"credit_note_id" if invoice.is_credit_note else "invoice_id": invoice.pk}
-            ).count()
+            field = "credit_note_id" if invoice.is_credit_note else "invoice_id"
+            context["deliveries"] = billing.transactions_on([invoice], field).count()
     return render(request, "invoicing/invoice_detail.html", context, status=status)
 
 
@@ -331,9 +330,7 @@ def finalize(request, pk):
         invoice = billing.finalize_invoice(invoice, request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(
-        request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked."
-    )
+    messages.success(request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked.")
     return redirect("invoicing:detail", invoice.pk)
 
 

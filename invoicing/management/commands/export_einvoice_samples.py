@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction
 from distribution.services import record_delivery, record_lead_source
 from entities.models import Account, Entity
-from invoicing.billing import add_credit, finalize_invoice, generate_drafts
+from invoicing.billing import add_credit, finalize_invoice, generate_drafts, transactions_on
 from invoicing.corrections import cancel_delivery, void_invoice
 from invoicing.models import Invoice, InvoiceDocument
 from invoicing.payouts import add_payout_line, generate_payout_drafts
@@ -162,7 +162,7 @@ class Command(BaseCommand):
 
 def credit_one_lead(invoice: Invoice) -> Invoice:
     """A late cancellation of one lead, credited and finalized."""
-    txn = DistributionTransaction.objects.filter(invoice_id=invoice.pk).first()
+    txn = transactions_on([invoice]).first()
     return finalize_invoice(cancel_delivery(txn, DistributionTransaction.REASON_REJECTED))
 
 

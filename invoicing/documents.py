@@ -37,7 +37,8 @@ def render_visual_pdf(invoice: Invoice) -> bytes:
     an annex of compact lists: a table row per lead would make a 10,000-lead invoice take
     minutes and gigabytes to render."""
     html = render_invoice_html(invoice)
-    return HTML(string=html, url_fetcher=pdf_url_fetcher()).write_pdf(pdf_variant="pdf/a-3b")
+    document = HTML(string=html, url_fetcher=pdf_url_fetcher())
+    return document.write_pdf(pdf_variant="pdf/a-3b")
 
 
 def render_xml(invoice: Invoice) -> bytes | None:
@@ -52,13 +53,14 @@ def render_xml(invoice: Invoice) -> bytes | None:
     return None
 
 
-def render_pdf(invoice: Invoice) -> bytes:
+def render_pdf(invoice: Invoice, xml: bytes | None = None) -> bytes:
+    """The invoice's PDF; for Factur-X with `xml` (rendered here if not given) embedded."""
     pdf = render_visual_pdf(invoice)
     if invoice.einvoice_format != Partner.EINVOICE_FACTURX:
         return pdf
     return facturx.generate_from_binary(
         pdf,
-        render_xml(invoice),
+        xml or render_xml(invoice),
         flavor="factur-x",
         level="en16931",
         check_xsd=True,
@@ -92,7 +94,7 @@ def _store(invoice: Invoice, kind: str, filename: str, mimetype: str, render) ->
         return InvoiceDocument.objects.get(invoice=invoice, kind=kind)
 
 
-def store_pdf(invoice: Invoice) -> InvoiceDocument:
+def store_pdf(invoice: Invoice, xml: bytes | None = None) -> InvoiceDocument:
     """Render the finalized invoice's PDF once and lock it. Idempotent."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice has a locked PDF.")
@@ -101,7 +103,7 @@ def store_pdf(invoice: Invoice) -> InvoiceDocument:
         InvoiceDocument.PDF,
         f"{document_basename(invoice)}.pdf",
         "application/pdf",
-        lambda: render_pdf(invoice),
+        lambda: render_pdf(invoice, xml),
     )
 
 
@@ -121,4 +123,6 @@ def store_xml(invoice: Invoice) -> InvoiceDocument | None:
 
 
 def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
-    return [d for d in (store_xml(invoice), store_pdf(invoice)) if d is not None]
+    xml = store_xml(invoice)
+    pdf = store_pdf(invoice, bytes(xml.content) if xml else None)
+    return [d for d in (xml, pdf) if d is not None]

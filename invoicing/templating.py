@@ -18,6 +18,7 @@ import logging
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from html import unescape
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -67,6 +68,7 @@ class TemplateProblem(Exception):
     """A template that does not parse, fails to render, or drops a legal mention."""
 
 
+@lru_cache(maxsize=1)
 def default_template() -> str:
     return DEFAULT_TEMPLATE_PATH.read_text()
 
@@ -87,10 +89,17 @@ def render_invoice_html(invoice: Invoice, lines=None) -> str:
     return render_checked(default_template(), data)
 
 
+@lru_cache(maxsize=64)
+def parse(source: str):
+    """A parsed template, kept per process: a billing run renders the same one a thousand
+    times."""
+    return ENVIRONMENT.from_string(source)
+
+
 def render_checked(source: str, data: dict) -> str:
     """Render `source` with the invoice data and check its legal mentions."""
     try:
-        html = ENVIRONMENT.from_string(source).render(**data)
+        html = parse(source).render(**data)
     except LiquidError as error:
         raise TemplateProblem(describe_error(error)) from error
     if missing := missing_mentions(html, data):

@@ -3,11 +3,13 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, Q, Sum, When
+from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
@@ -59,7 +61,11 @@ def _filtered_invoices(request) -> tuple[InvoiceFilterForm, object]:
 def invoice_list(request):
     today = billing.local_today(request.entity)
     filters, invoices = _filtered_invoices(request)
-    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
+    totals = _open_totals(invoices)
+    paginator = Paginator(invoices, 50)
+    # The totals count the same documents: no second COUNT(*) over the filtered set.
+    paginator.count = sum(row["count"] for row in totals)
+    page = paginator.get_page(request.GET.get("page"))
     for invoice in page:
         invoice.state = invoice.payment_status(today)
     query = request.GET.copy()
@@ -70,11 +76,10 @@ def invoice_list(request):
         {
             "page": page,
             "filters": filters,
-            "totals": _open_totals(invoices),
+            "totals": totals,
             "period_form": PeriodForm(initial=_default_period(request)),
             "run_form": RunForm(initial=_default_period(request)),
-            "partner_choices": filters.fields["partner"].choices,
-            "selected_partner": filters.cleaned_data.get("partner") if filters.is_valid() else None,
+            "partner_options": _partner_options(filters),
             "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),
             "partners_to_fix": Partner.objects.filter(is_active=True)
@@ -84,26 +89,46 @@ def invoice_list(request):
     )
 
 
+def _partner_options(filters: InvoiceFilterForm) -> str:
+    """The partner filter's <option>s, joined in Python: an Entity can have thousands of
+    partners, and a template loop (let alone Django's widget templates) over them took a
+    large share of the page's time."""
+    selected = filters.cleaned_data.get("partner") if filters.is_valid() else None
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if value == selected else "", name)
+            for value, name in filters.fields["partner"].choices
+        ),
+    )
+
+
 def _open_totals(invoices) -> list[dict]:
     """Per currency, receivables and payouts (self-billed) apart: how many documents, their
     total with credit notes counted negative, and what is still open on the finalized ones
     (an open credit note is money owed back)."""
-    signed = Case(When(kind=Invoice.KIND_CREDIT_NOTE, then=-F("total")), default=F("total"))
-    signed_open = Case(
-        When(kind=Invoice.KIND_CREDIT_NOTE, then=F("amount_paid") - F("total")),
-        default=F("total") - F("amount_paid"),
-    )
+    # Plain sums with FILTER clauses, the credit notes' share taken off twice afterwards:
+    # half the time of a CASE per row over an Entity's 100,000 invoices.
+    credit_note = Q(kind=Invoice.KIND_CREDIT_NOTE)
     unpaid = Q(status=Invoice.FINAL, paid_at__isnull=True)
-    return list(
+    balance = F("total") - F("amount_paid")
+    rows = list(
         invoices.order_by()
         .values("self_billed", "currency")
         .annotate(
-            count=Count("id"),
-            net_total=Sum(signed, default=0),
-            open_amount=Sum(signed_open, filter=unpaid, default=0),
+            count=Count("*"),
+            total_all=Sum("total", default=0),
+            total_credited=Sum("total", filter=credit_note, default=0),
+            open_all=Sum(balance, filter=unpaid, default=0),
+            open_credited=Sum(balance, filter=unpaid & credit_note, default=0),
         )
         .order_by("self_billed", "currency")
     )
+    for row in rows:
+        row["net_total"] = row["total_all"] - 2 * row["total_credited"]
+        row["open_amount"] = row["open_all"] - 2 * row["open_credited"]
+    return rows
 
 
 @entity_required

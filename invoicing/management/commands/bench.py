@@ -71,6 +71,7 @@ class Command(BaseCommand):
 
     def measure(self, work, target, limit, unit="s", higher_is_better=False, note=""):
         self.rows.append((work, target, limit, unit, higher_is_better, note))
+        self.stdout.write(f"  {work}: {limit:,.2f} {unit} (target {target}) {note}")
 
     def run(self, options):
         cores = os.cpu_count()
@@ -341,12 +342,12 @@ def invoice_list(entity: Entity, account: Account, count: int) -> float:
     today = date(2026, 11, 1)
     copy_rows(
         "invoicing_invoice",
-        ["entity_id", "partner_id", "kind", "status", "period_start", "period_end", "currency",
+        ["entity_id", "partner_id", "kind", "self_billed", "status", "period_start", "period_end", "currency",
          "number", "issue_date", "due_date", "seller", "buyer", "tax_category", "tax_rate",
          "tax_note", "tax_exemption_reason", "tax_exemption_code", "einvoice_format",
          "subtotal", "tax_amount", "total", "notes", "amount_paid", "is_overdue", "void_reason",
          "created_at"],
-        ((entity.pk, partners[n % len(partners)], "invoice", "final", date(2020, 1, 1) + timedelta(days=n // 100),
+        ((entity.pk, partners[n % len(partners)], "invoice", False, "final", date(2020, 1, 1) + timedelta(days=n // 100),
           date(2020, 1, 1) + timedelta(days=n // 100), "EUR", f"HIST-{n:07}", today, today + timedelta(days=14),
           "{}", "{}", "S", Decimal("19"), "", "", "", "pdf", Decimal("100"), Decimal("19"), Decimal("119"),
           "", Decimal("0"), n % 3 == 0, "", datetime.now(BERLIN))

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.http import JsonResponse
 from django.utils import timezone
@@ -17,9 +18,14 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope, scopes_disabled
 
-from distribution.models import Assignment, DistributionTransaction, PriceTier
+from distribution.models import (
+    Assignment,
+    DistributionProfile,
+    DistributionTransaction,
+    PriceTier,
+)
 from distribution.services import DeliveryError, record_delivery, record_lead_source
-from entities.models import ApiKey, hash_api_key
+from entities.models import ApiKey, Entity, hash_api_key
 from invoicing.corrections import cancel_delivery
 from invoicing.documents import store_pdf, store_xml
 from invoicing.models import Invoice, InvoicingError
@@ -89,19 +95,85 @@ def authenticate(request) -> ApiKey | None:
     if scheme.lower() != "bearer" or not secret.strip():
         return None
     with scopes_disabled():  # the key decides the scope
-        # [:1] rather than first(): no ORDER BY to compile on the hottest path.
-        key = next(
-            iter(
-                ApiKey.objects.select_related("entity").filter(
-                    key_hash=hash_api_key(secret.strip()), revoked_at__isnull=True
-                )[:1]
-            ),
-            None,
-        )
+        key = find_key(hash_api_key(secret.strip()))
         now = timezone.now()
         if key and (key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION):
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
+
+
+# The two lookups of every delivery request, as SQL written once. Building them with the ORM
+# took a third of the request's time; the delivery API must sustain 500 requests a second on
+# two cores. Rows become model instances through Model.from_db, so any field not selected
+# here is deferred and loads on access, never silently empty. SQLite (the local demo) returns
+# dates and decimals as text that only the ORM converts, so it takes the ORM's way.
+
+
+def _columns(model, alias: str) -> tuple[list[str], str]:
+    fields = [f.attname for f in model._meta.concrete_fields]
+    columns = ", ".join(f'{alias}."{f.column}"' for f in model._meta.concrete_fields)
+    return fields, columns
+
+
+ENTITY_FIELDS, ENTITY_COLUMNS = _columns(Entity, "e")
+PROFILE_FIELDS, PROFILE_COLUMNS = _columns(DistributionProfile, "p")
+ASSIGNMENT_FIELDS, ASSIGNMENT_COLUMNS = _columns(Assignment, "a")
+KEY_FIELDS = ["id", "entity_id", "name", "prefix", "last_used_at"]
+KEY_SQL = f"""
+SELECT k.id, k.entity_id, k.name, k.prefix, k.last_used_at, {ENTITY_COLUMNS}
+FROM entities_apikey k JOIN entities_entity e ON e.id = k.entity_id
+WHERE k.key_hash = %s AND k.revoked_at IS NULL
+"""
+ASSIGNMENT_SQL = f"""
+SELECT {ASSIGNMENT_COLUMNS}, {PROFILE_COLUMNS},
+    EXISTS (SELECT 1 FROM distribution_pricetier t
+            WHERE t.assignment_id = a.id OR t.profile_id = a.profile_id)
+FROM distribution_assignment a JOIN distribution_distributionprofile p ON p.id = a.profile_id
+WHERE a.id = %s AND p.entity_id = %s
+"""
+
+
+def find_key(key_hash: str) -> ApiKey | None:
+    """The active key with this hash, with its Entity."""
+    if connection.vendor != "postgresql":
+        keys = ApiKey.objects.select_related("entity")
+        return keys.filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(KEY_SQL, [key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key = ApiKey.from_db(connection.alias, KEY_FIELDS, row[: len(KEY_FIELDS)])
+    key.entity = Entity.from_db(connection.alias, ENTITY_FIELDS, row[len(KEY_FIELDS) :])
+    return key
+
+
+def find_assignment(pk: int, entity: Entity) -> Assignment | None:
+    """The Entity's assignment `pk` with its profile, and whether volume tiers price it."""
+    if connection.vendor != "postgresql":
+        tiers = PriceTier.objects.filter(
+            Q(assignment=OuterRef("pk")) | Q(profile=OuterRef("profile"))
+        )
+        assignments = Assignment.objects.select_related("profile__entity")
+        return (
+            assignments.annotate(has_tiers=Exists(tiers))
+            .filter(pk=pk, profile__entity=entity)
+            .first()
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(ASSIGNMENT_SQL, [pk, entity.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(ASSIGNMENT_FIELDS)
+    assignment = Assignment.from_db(connection.alias, ASSIGNMENT_FIELDS, row[:split])
+    profile = DistributionProfile.from_db(
+        connection.alias, PROFILE_FIELDS, row[split : split + len(PROFILE_FIELDS)]
+    )
+    profile.entity = entity
+    assignment.profile = profile
+    assignment.has_tiers = row[-1]
+    return assignment
 
 
 def api_actor(request) -> str:
@@ -139,20 +211,7 @@ def deliveries(request, entity, body):
     elif isinstance(assignment_id, bool) or not str(assignment_id).isdigit():
         errors["assignment"] = "Give the assignment's id as an integer."
     else:
-        assignment = next(
-            iter(
-                Assignment.objects.select_related("profile__entity")
-                .annotate(
-                    has_tiers=Exists(
-                        PriceTier.objects.filter(
-                            Q(assignment=OuterRef("pk")) | Q(profile=OuterRef("profile"))
-                        )
-                    )
-                )
-                .filter(pk=int(assignment_id), profile__entity=entity)[:1]
-            ),
-            None,
-        )
+        assignment = find_assignment(int(assignment_id), entity)
         if assignment is None:
             errors["assignment"] = f"No assignment {assignment_id} in {entity.name}."
         elif not assignment.is_active:

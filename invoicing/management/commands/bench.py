@@ -5,11 +5,11 @@ DATABASE_URL at it) and prints one table: each figure next to its target, with p
 Data is loaded with COPY. Nothing here is used by the product; nothing touches the network.
 """
 
-import http.client
 import json
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -242,17 +242,29 @@ def finalize_in_processes(ids: list[int], processes: int) -> float:
 
 
 def _post_deliveries(args) -> int:
-    """One client: `count` POSTs, one delivery each, over one kept-alive connection."""
+    """One client: `count` POSTs, one delivery each, over one kept-alive connection.
+
+    Plain socket writes and reads of prebuilt requests: the load generator shares the two
+    cores with the server and PostgreSQL, and http.client's response parsing cost about as
+    much CPU per request as the server's own work (510/s with it, 630/s without)."""
     port, key, assignment_id, start, count = args
-    client = http.client.HTTPConnection("127.0.0.1", port)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    connection = socket.create_connection(("127.0.0.1", port))
+    head = (
+        "POST /api/v1/deliveries HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: application/json\r\nAuthorization: Bearer {key}\r\n"
+    ).encode()
     for n in range(start, start + count):
-        body = json.dumps({"assignment": assignment_id, "lead": f"API-{n}"})
-        client.request("POST", "/api/v1/deliveries", body, headers)
-        response = client.getresponse()
-        response.read()
-        assert response.status == 201, response.status
-    client.close()
+        body = json.dumps({"assignment": assignment_id, "lead": f"API-{n}"}).encode()
+        connection.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += connection.recv(65536)
+        headers, _, content = response.partition(b"\r\n\r\n")
+        assert headers.startswith(b"HTTP/1.1 201"), headers[:40]
+        length = int(headers.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(content) < length:
+            content += connection.recv(65536)
+    connection.close()
     return count
 
 

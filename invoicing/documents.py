@@ -89,21 +89,30 @@ def render_pdf(invoice: Invoice, xml: bytes | None = None) -> bytes:
     )
 
 
-def _store(invoice: Invoice, kind: str, filename: str, mimetype: str, render) -> InvoiceDocument:
+def _document(invoice: Invoice, kind: str, content: bytes) -> InvoiceDocument:
+    filename, mimetype = {
+        InvoiceDocument.PDF: (f"{document_basename(invoice)}.pdf", "application/pdf"),
+        InvoiceDocument.XML: (f"{document_basename(invoice)}.xml", XML_MIMETYPE),
+    }[kind]
+    return InvoiceDocument(
+        invoice=invoice,
+        kind=kind,
+        filename=filename,
+        mimetype=mimetype,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def _store(invoice: Invoice, kind: str, render) -> InvoiceDocument:
     existing = InvoiceDocument.objects.filter(invoice=invoice, kind=kind).first()
     if existing:
         return existing
-    content = render()
     try:
         with transaction.atomic():
-            return InvoiceDocument.objects.create(
-                invoice=invoice,
-                kind=kind,
-                filename=filename,
-                mimetype=mimetype,
-                content=content,
-                sha256=hashlib.sha256(content).hexdigest(),
-            )
+            document = _document(invoice, kind, render())
+            document.save()
+            return document
     except IntegrityError:  # rendered at the same moment by another worker: keep the first
         return InvoiceDocument.objects.get(invoice=invoice, kind=kind)
 
@@ -112,31 +121,37 @@ def store_pdf(invoice: Invoice, xml: bytes | None = None) -> InvoiceDocument:
     """Render the finalized invoice's PDF once and lock it. Idempotent."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice has a locked PDF.")
-    return _store(
-        invoice,
-        InvoiceDocument.PDF,
-        f"{document_basename(invoice)}.pdf",
-        "application/pdf",
-        lambda: render_pdf(invoice, xml),
-    )
+    return _store(invoice, InvoiceDocument.PDF, lambda: render_pdf(invoice, xml))
 
 
 def store_xml(invoice: Invoice) -> InvoiceDocument | None:
     """Write the finalized invoice's XML e-invoice once, if its format has one. Idempotent."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice has an e-invoice.")
-    if invoice.einvoice_format == Partner.EINVOICE_PDF or not invoice.einvoice_format:
+    if not _has_xml(invoice):
         return None
-    return _store(
-        invoice,
-        InvoiceDocument.XML,
-        f"{document_basename(invoice)}.xml",
-        XML_MIMETYPE,
-        lambda: render_xml(invoice),
-    )
+    return _store(invoice, InvoiceDocument.XML, lambda: render_xml(invoice))
+
+
+def _has_xml(invoice: Invoice) -> bool:
+    return bool(invoice.einvoice_format) and invoice.einvoice_format != Partner.EINVOICE_PDF
 
 
 def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
-    xml = store_xml(invoice)
-    pdf = store_pdf(invoice, bytes(xml.content) if xml else None)
-    return [d for d in (xml, pdf) if d is not None]
+    """Render and lock the documents of a just-finalized invoice, written in one transaction:
+    a billing run finalizing on every core waits on commits as much as it renders.
+    Idempotent; if some are stored already, the missing ones are added one by one."""
+    if not invoice.is_final:
+        raise ValueError("Only a finalized invoice has locked documents.")
+    if InvoiceDocument.objects.filter(invoice=invoice).exists():
+        xml = store_xml(invoice)
+        pdf = store_pdf(invoice, bytes(xml.content) if xml else None)
+        return [d for d in (xml, pdf) if d is not None]
+    xml = render_xml(invoice) if _has_xml(invoice) else None
+    documents = [_document(invoice, InvoiceDocument.XML, xml)] if xml else []
+    documents.append(_document(invoice, InvoiceDocument.PDF, render_pdf(invoice, xml)))
+    try:
+        with transaction.atomic():
+            return InvoiceDocument.objects.bulk_create(documents)
+    except IntegrityError:  # rendered at the same moment by another worker: keep the first
+        return list(InvoiceDocument.objects.filter(invoice=invoice).order_by("-kind"))

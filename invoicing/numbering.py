@@ -19,10 +19,11 @@ def take_next_number(entity: Entity, document_kind: str, issued_on: date) -> str
     """
     pattern, yearly = entity.numbering(document_kind)
     year = issued_on.year if yearly else 0
-    NumberSequence.objects.get_or_create(entity=entity, kind=document_kind, year=year)
-    sequence = NumberSequence.objects.select_for_update().get(
-        entity=entity, kind=document_kind, year=year
-    )
+    sequences = NumberSequence.objects.select_for_update()
+    sequence = sequences.filter(entity=entity, kind=document_kind, year=year).first()
+    if sequence is None:  # the first number of its kind (or year)
+        NumberSequence.objects.get_or_create(entity=entity, kind=document_kind, year=year)
+        sequence = sequences.get(entity=entity, kind=document_kind, year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return format_document_number(pattern, sequence.last_number, issued_on)

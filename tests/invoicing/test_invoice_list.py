@@ -1,5 +1,6 @@
 import csv
 import io
+from decimal import Decimal
 
 from django.urls import reverse
 
@@ -78,3 +79,24 @@ def test_the_filtered_list_exports_as_csv(owner_client, entity):
 def test_an_invalid_filter_is_reported(owner_client, entity):
     response = owner_client.get(reverse("invoicing:index"), {"start": "yesterday"})
     assert "Enter a valid date" in response.content.decode()
+
+
+def test_the_partner_filter_keeps_its_choice_and_escapes_names(owner_client, entity):
+    chosen = make_partner(entity, name="Müller & <Söhne>")
+    page = owner_client.get(reverse("invoicing:index"), {"partner": chosen.pk}).content.decode()
+    assert f'<option value="{chosen.pk}" selected>Müller &amp; &lt;Söhne&gt;</option>' in page
+
+
+def test_the_totals_count_credit_notes_against_the_invoices(owner_client, entity):
+    from invoicing.billing import finalize_invoice
+
+    invoice = make_final(entity, leads=2, price="50.00")  # 119.00 with VAT
+    make_final(entity, leads=1, price="100.00")  # 119.00 with VAT
+    credit_note = cancel_delivery(delivered_on(invoice)[0], "rejected")  # 59.50 back
+    finalize_invoice(credit_note)
+    [row] = owner_client.get(reverse("invoicing:index")).context["totals"]
+    assert (row["count"], row["net_total"], row["open_amount"]) == (
+        3,
+        Decimal("178.50"),
+        Decimal("178.50"),
+    )

@@ -14,6 +14,7 @@ from .amounts import line_net_amount
 from .billing import finalize_invoice, rebuild_delivery_lines, refresh_totals, transactions_on
 from .events import record_event
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
+from .payments import record_payment
 
 
 def cancel_delivery(txn: DistributionTransaction, reason: str, by=None) -> Invoice | None:
@@ -105,8 +106,10 @@ def rebuild_credit_note_lines(credit_note: Invoice) -> None:
 
 def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
     """Void a finalized invoice: issue a full credit note for what is not yet credited, mark
-    the invoice Void, and release its deliveries so that a new invoice can bill them. Returns
-    the finalized credit note. Nothing is deleted and no number is skipped."""
+    the invoice Void, and release its deliveries so that a new invoice can bill them. The
+    part of the credit note the partner never paid is settled at once; what it had paid
+    stays open on the credit note, to refund. Returns the finalized credit note. Nothing is
+    deleted and no number is skipped."""
     reason = reason.strip()
     if not reason:
         raise InvoicingError("Say why the invoice is voided; it is printed on the credit note.")
@@ -154,6 +157,11 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
             status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
         )
         credit_note = finalize_invoice(credit_note, by)
+        # What the partner never paid is settled by the void itself; only money received
+        # on the voided invoice is owed back (and stays open on the credit note).
+        settled = credit_note.total - original.amount_paid
+        if settled > 0:
+            record_payment(credit_note, settled, credit_note.issue_date, by)
         record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
     return credit_note
 

@@ -159,3 +159,22 @@ def test_voiding_an_invoice_with_a_manual_credit_mirrors_it(entity):
     credit_note = void_invoice(invoice, "Wrong partner")
     assert sorted(credit_note.lines.values_list("quantity", flat=True)) == [-1, 3]
     assert credit_note.total == invoice.total
+
+
+def test_the_credit_note_of_an_unpaid_void_invoice_is_settled_at_once(entity):
+    from invoicing.corrections import void_invoice
+
+    credit_note = void_invoice(make_final(entity, leads=2), "Billed to the wrong entity")
+    assert credit_note.payment_status(credit_note.issue_date) == "paid"
+
+
+def test_money_received_on_a_void_invoice_stays_open_on_its_credit_note(entity):
+    from decimal import Decimal
+
+    from invoicing.corrections import void_invoice
+    from invoicing.payments import record_payment
+
+    invoice = make_final(entity, leads=2, price="50.00")  # 119.00
+    record_payment(invoice, Decimal("19.00"), invoice.issue_date)
+    credit_note = void_invoice(invoice, "Billed to the wrong entity")
+    assert credit_note.open_balance == Decimal("19.00")

@@ -232,9 +232,21 @@ def test_every_portal_action_needs_a_portal_login(client):
 
 def test_an_open_credit_note_counts_in_the_partners_favour(buyer, entity, partner):
     from invoicing.corrections import void_invoice
+    from invoicing.payments import mark_paid
+
+    invoice = make_final(entity, partner, leads=1, price="100.00")
+    mark_paid(invoice, invoice.issue_date)
+    make_final(entity, partner, leads=2, price="100.00")  # 238.00 open
+    void_invoice(invoice, "Wrong partner")  # 119.00 paid: to refund
+    [balance] = portal_client(buyer).get(reverse("portal:dashboard")).context["balances"]
+    assert balance["open"] == 119
+
+
+def test_voiding_an_unpaid_invoice_leaves_nothing_in_the_partners_favour(buyer, entity, partner):
+    from invoicing.corrections import void_invoice
 
     invoice = make_final(entity, partner, leads=1, price="100.00")
     make_final(entity, partner, leads=2, price="100.00")  # 238.00 open
-    void_invoice(invoice, "Wrong partner")  # credit note 119.00 open
+    void_invoice(invoice, "Wrong partner")
     [balance] = portal_client(buyer).get(reverse("portal:dashboard")).context["balances"]
-    assert balance["open"] == 119
+    assert balance["open"] == 238

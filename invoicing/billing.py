@@ -134,10 +134,16 @@ def preview_period(entity: Entity, start: date, end: date) -> list[PartnerPrevie
         )
     for preview in previews.values():
         preview.lines.sort(key=lambda line: (line.description, line.unit_price))
+    return with_totals(previews.values())
+
+
+def with_totals(previews) -> list[PartnerPreview]:
+    """The previews with their totals, sorted by partner name and currency."""
+    for preview in previews:
         preview.totals = invoice_totals(
             (line.net_amount for line in preview.lines), preview.treatment.rate, preview.currency
         )
-    return sorted(previews.values(), key=lambda p: (p.partner.name.lower(), p.currency))
+    return sorted(previews, key=lambda p: (p.partner.name.lower(), p.currency))
 
 
 # Drafts
@@ -332,13 +338,9 @@ def refresh_totals(drafts: list[Invoice]) -> None:
     partners = Partner.objects.select_related("entity").in_bulk({d.partner_id for d in drafts})
     originals = Invoice.objects.in_bulk({d.corrects_id for d in drafts if d.corrects_id})
     for draft in drafts:
-        partner = partners[draft.partner_id]
-        if draft.corrects_id:  # a credit note keeps the tax treatment of what it corrects
-            treatment = tax_treatment_of(originals[draft.corrects_id])
-        elif draft.self_billed:
-            treatment = decide_self_billing_treatment(partner.entity, partner, draft.period_end)
-        else:
-            treatment = decide_tax_treatment(partner.entity, partner, draft.period_end)
+        treatment = draft_tax_treatment(
+            draft, partners[draft.partner_id], originals.get(draft.corrects_id)
+        )
         totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
         draft.tax_category, draft.tax_rate, draft.tax_note = (
             treatment.category,
@@ -392,6 +394,26 @@ def _store_totals(drafts: list[Invoice]) -> None:
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def draft_tax_treatment(draft: Invoice, partner: Partner, original: Invoice | None) -> TaxTreatment:
+    """The tax a draft gets at finalize: a credit note keeps the treatment of the invoice it
+    corrects (`original`); a self-billed invoice follows the supplier's details."""
+    if draft.corrects_id:
+        return tax_treatment_of(original)
+    if draft.self_billed:
+        return decide_self_billing_treatment(partner.entity, partner, draft.period_end)
+    return decide_tax_treatment(partner.entity, partner, draft.period_end)
+
+
+def einvoice_format_for(draft: Invoice) -> str:
+    """The e-invoice format a draft is finalized in. XRechnung knows no self-billing
+    (BR-DE-17), so a self-billed invoice is Factur-X unless the supplier wants PDF only."""
+    partner = draft.partner
+    if draft.self_billed:
+        wants_pdf = partner.einvoice_format == Partner.EINVOICE_PDF
+        return Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
+    return partner.effective_einvoice_format
 
 
 def tax_treatment_of(invoice: Invoice) -> TaxTreatment:
@@ -674,14 +696,12 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
             draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
             draft.seller = supplier_details(draft.partner)
             draft.buyer = entity_as_buyer(entity, draft.partner)
-            # XRechnung knows no self-billing (BR-DE-17), so the e-invoice is Factur-X.
-            wants_pdf = draft.partner.einvoice_format == Partner.EINVOICE_PDF
-            draft.einvoice_format = Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
+            draft.einvoice_format = einvoice_format_for(draft)
         else:
             draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
             draft.seller = seller_details(entity)
             draft.buyer = buyer_details(draft.partner)
-            draft.einvoice_format = draft.partner.effective_einvoice_format
+            draft.einvoice_format = einvoice_format_for(draft)
         draft.finalized_at = timezone.now()
         draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()

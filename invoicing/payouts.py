@@ -13,13 +13,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from distribution.models import Lead
 from entities.models import Entity
 from partners.models import Partner
 
-from .amounts import invoice_totals, line_net_amount
+from .amounts import line_net_amount
 from .billing import (
     PartnerPreview,
     PreviewLine,
@@ -27,6 +27,7 @@ from .billing import (
     _lock_draft,
     period_bounds,
     refresh_totals,
+    with_totals,
 )
 from .events import record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
@@ -71,11 +72,7 @@ def preview_payouts(entity: Entity, start: date, end: date) -> list[PartnerPrevi
                 line_net_amount(row["leads"], row["purchase_price"], row["purchase_currency"]),
             )
         )
-    for preview in previews.values():
-        preview.totals = invoice_totals(
-            (line.net_amount for line in preview.lines), preview.treatment.rate, preview.currency
-        )
-    return sorted(previews.values(), key=lambda p: (p.partner.name.lower(), p.currency))
+    return with_totals(previews.values())
 
 
 @dataclass(frozen=True)
@@ -123,13 +120,17 @@ def generate_payout_drafts(entity: Entity, start: date, end: date, by=None) -> P
             ignore_conflicts=True,
         )
         drafts = list(payouts.select_for_update().order_by("pk"))
-        paid = 0
-        for draft in drafts:  # one per supplier: a handful, not one per lead
-            paid += (
-                unpaid_supplied_leads(entity, start, end)
-                .filter(supplier_id=draft.partner_id, purchase_currency=draft.currency)
-                .update(payout_invoice_id=draft.pk)
-            )
+        draft_of_lead = Invoice.objects.filter(
+            pk__in=[d.pk for d in drafts],
+            partner_id=OuterRef("supplier_id"),
+            currency=OuterRef("purchase_currency"),
+        ).values("pk")[:1]
+        paid = (
+            unpaid_supplied_leads(entity, start, end)
+            .filter(supplier_id__in=supplier_ids)
+            .filter(Exists(draft_of_lead))  # a lead of a supplier that came in meanwhile waits
+            .update(payout_invoice_id=Subquery(draft_of_lead))
+        )
         rebuild_supplied_lines(drafts)
         new = [d for d in drafts if (d.partner_id, d.currency) not in existing]
         period = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
@@ -198,21 +199,3 @@ def add_payout_line(
             draft, InvoiceEvent.LINE_ADDED, by, f"{description}: {quantity} × {unit_price}"
         )
     return line
-
-
-def start_payout(entity: Entity, supplier: Partner, start: date, end: date, currency: str = ""):
-    """An empty draft payout for a supplier without supplied leads in the period, for manual
-    payout lines only (or the existing draft of that period)."""
-    if not supplier.is_supplier:
-        raise InvoicingError(f"{supplier.name} is not marked as a lead supplier.")
-    draft, _ = Invoice.objects.get_or_create(
-        entity=entity,
-        partner=supplier,
-        self_billed=True,
-        kind=Invoice.KIND_INVOICE,
-        status=Invoice.DRAFT,
-        currency=currency or supplier.billing_currency,
-        period_start=start,
-        period_end=end,
-    )
-    return draft

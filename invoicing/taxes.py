@@ -147,9 +147,8 @@ def self_billing_type(entity: Entity, supplier: Partner) -> str:
 def decide_self_billing_treatment(
     entity: Entity, supplier: Partner, supply_date: date
 ) -> TaxTreatment:
-    """The tax of a self-billed invoice: type A, B or C of the table above. A VAT ID that is
-    malformed, or that VIES has not confirmed, holds the invoice (a blocker) instead of
-    guessing between the types."""
+    """The tax of a self-billed invoice: type A, B or C of the table above. A VAT ID that VIES
+    has not confirmed holds the invoice (a blocker) instead of guessing between the types."""
     kind = self_billing_type(entity, supplier)
     if kind == SIMPLE_INVOICE:
         # Nothing about VAT is printed; the e-invoice still needs a category and a reason.
@@ -169,15 +168,11 @@ def decide_self_billing_treatment(
             exemption_reason="Reverse charge",
             exemption_code=REVERSE_CHARGE_CODE,
         )
+    # A malformed or VIES-rejected VAT ID is a problem of the supplier's details
+    # (partners.checks), which finalize reports already; only a missing answer is left here.
     blocker = ""
-    if problem := vat_id_problem(supplier.vat_id, supplier.country):
-        blocker = f"The supplier's VAT ID {supplier.vat_id}: {problem}"
-    elif supplier.vies_status == Partner.VIES_INVALID:
-        blocker = (
-            f"VIES reports the supplier's VAT ID {supplier.vat_id} as not valid: correct it, "
-            "or remove it for an invoice without VAT."
-        )
-    elif supplier.vies_status != Partner.VIES_VALID:
+    unchecked = supplier.vies_status == Partner.VIES_UNCHECKED
+    if unchecked and not vat_id_problem(supplier.vat_id, supplier.country):
         blocker = (
             f"The supplier's VAT ID {supplier.vat_id} has no successful VIES check on record "
             "yet; the invoice type depends on it."

@@ -38,7 +38,7 @@ from .forms import (
 )
 from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
 from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
-from .taxes import TaxTreatment, decide_self_billing_treatment, decide_tax_treatment
+from .taxes import TaxTreatment
 
 
 def get_invoice_for_user(request, pk: int) -> Invoice:
@@ -244,19 +244,8 @@ def _render_detail(request, invoice, status=200, **forms):
         context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")
         context["treatment_label"] = TaxTreatment(invoice.tax_category, invoice.tax_rate).label
     else:
-        context["einvoice_format_label"] = formats[invoice.partner.effective_einvoice_format]
-        if invoice.is_credit_note:
-            treatment = billing.tax_treatment_of(invoice.corrects)
-        elif invoice.self_billed:
-            treatment = decide_self_billing_treatment(
-                invoice.entity, invoice.partner, invoice.period_end
-            )
-            wants_pdf = invoice.partner.einvoice_format == Partner.EINVOICE_PDF
-            context["einvoice_format_label"] = formats[
-                Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
-            ]
-        else:
-            treatment = decide_tax_treatment(invoice.entity, invoice.partner, invoice.period_end)
+        context["einvoice_format_label"] = formats[billing.einvoice_format_for(invoice)]
+        treatment = billing.draft_tax_treatment(invoice, invoice.partner, invoice.corrects)
         context["treatment_label"] = treatment.label
         context["problems"] = billing.missing_invoicing_details(invoice)
         if invoice.self_billed and not invoice.is_credit_note:

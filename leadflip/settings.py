@@ -151,6 +151,10 @@ X_FRAME_OPTIONS = "DENY"
 if envbool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Connections that generate a period's drafts side by side (invoicing.billing.generate_drafts):
+# stamping a month of deliveries is CPU-bound in PostgreSQL, one core per connection.
+GENERATION_WORKERS = envint("GENERATION_WORKERS", 2)
+
 # Invoices and portal mail go out through each Account's own SMTP server (Settings page).
 SMTP_TIMEOUT = envint("SMTP_TIMEOUT", 20)
 SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time

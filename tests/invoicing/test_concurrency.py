@@ -103,3 +103,26 @@ def test_a_failed_finalization_gives_its_number_back(entity):
 
     assert first.number.endswith("-00001")
     assert Invoice.objects.get(partner=incomplete).number == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_generating_in_two_connections_bills_each_partner_whole(entity):
+    euro, dollar = make_profile(entity, "7.00"), make_profile(entity, "9.00", currency="USD")
+    partners = [make_partner(entity) for _ in range(5)]
+    for partner in partners:
+        deliver(make_assignment(euro, partner), 3, MID_OCTOBER)
+        deliver(make_assignment(dollar, partner), 2, MID_OCTOBER)
+
+    result = generate_drafts(entity, *OCTOBER, workers=2)
+
+    assert (result.drafts_created, result.drafts_updated, result.transactions_billed) == (
+        10,
+        0,
+        25,
+    )
+    assert not DistributionTransaction.objects.filter(invoice_id__isnull=True).exists()
+    for invoice in Invoice.objects.all():
+        leads = {"EUR": 3, "USD": 2}[invoice.currency]
+        assert sum(line.quantity for line in invoice.lines.all()) == leads
+        assert invoice.subtotal == {"EUR": 21, "USD": 18}[invoice.currency]
+    assert generate_drafts(entity, *OCTOBER, workers=2).transactions_billed == 0

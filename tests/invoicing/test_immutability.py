@@ -86,8 +86,8 @@ def test_a_document_is_stored_once(entity):
 
 def test_the_database_refuses_to_delete_a_draft_that_deliveries_are_on(entity):
     draft = make_draft(entity)
-    with pytest.raises(IntegrityError, match="still bills deliveries"):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [draft.pk])
-            cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [draft.pk])
+    refusal = pytest.raises(IntegrityError, match="still bills deliveries")
+    with refusal, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [draft.pk])
+        cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [draft.pk])
     assert Invoice.objects.filter(pk=draft.pk).exists()

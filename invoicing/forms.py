@@ -2,6 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 
 from distribution.models import DistributionTransaction
 from entities.models import Entity
@@ -94,7 +95,7 @@ class InvoiceFilterForm(forms.Form):
     ]
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
-    partner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    partner = forms.IntegerField(required=False)
     start = forms.DateField(
         required=False, label="Period from", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -105,11 +106,17 @@ class InvoiceFilterForm(forms.Form):
 
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)
-        # Plain choices: an Entity can have thousands of partners to list on every page.
-        self.fields["partner"].choices = [
-            ("", "All partners"),
-            *Partner.objects.filter(entity=entity).order_by("name").values_list("pk", "name"),
-        ]
+        # Plain (id, name) pairs, not field choices: an Entity can have thousands of partners
+        # to list on every page, and Django normalizes every choice it is given.
+        self.partners = list(
+            Partner.objects.filter(entity=entity).order_by("name").values_list("pk", "name")
+        )
+
+    def clean_partner(self):
+        partner = self.cleaned_data["partner"]
+        if partner is not None and partner not in {pk for pk, _ in self.partners}:
+            raise forms.ValidationError("Select one of your partners.")
+        return partner
 
     def filter(self, invoices):
         """The invoices that match the valid filters."""
@@ -127,12 +134,7 @@ class InvoiceFilterForm(forms.Form):
             invoices = invoices.paid()
         elif status == "void":
             invoices = invoices.filter(status=Invoice.VOID)
-        if data["type"] == "self_billed":
-            invoices = invoices.filter(self_billed=True)
-        elif data["type"] == "invoice":
-            invoices = invoices.filter(kind=Invoice.KIND_INVOICE, self_billed=False)
-        elif data["type"]:
-            invoices = invoices.filter(kind=data["type"])
+        invoices = invoices.filter(type_condition(data["type"]))
         if data["partner"]:
             invoices = invoices.filter(partner_id=data["partner"])
         if data["start"]:  # periods that overlap the range
@@ -142,6 +144,26 @@ class InvoiceFilterForm(forms.Form):
         if query := data["q"].strip():
             invoices = invoices.filter(number__icontains=query)
         return invoices
+
+    def kept_totals_filter(self) -> Q | None:
+        """The same filter as a condition on InvoiceTotal (which records payment state and
+        type), or None when it also filters by partner, period or number."""
+        if not self.is_valid():
+            return Q()
+        data = self.cleaned_data
+        if data["partner"] or data["start"] or data["end"] or data["q"].strip():
+            return None
+        state = Q(state=data["status"]) if data["status"] else Q()
+        return state & type_condition(data["type"])
+
+
+def type_condition(value: str) -> Q:
+    """The list's type filter, on anything with `kind` and `self_billed`."""
+    if value == "self_billed":
+        return Q(self_billed=True)
+    if value == "invoice":
+        return Q(kind=Invoice.KIND_INVOICE, self_billed=False)
+    return Q(kind=value) if value else Q()
 
 
 class RunForm(PeriodForm):

@@ -246,6 +246,36 @@ class Invoice(models.Model):
         return super().delete(*args, **kwargs)
 
 
+class InvoiceTotal(models.Model):
+    """A change to the totals of an Entity's invoices, by what the invoice list filters on.
+
+    PostgreSQL writes these rows itself (triggers of migration 0014): every statement that
+    inserts, updates or deletes invoices adds one row per group it changed, with the change
+    (counts and amounts of rows removed from a group are negative). The sums over an
+    Entity's rows are its totals; `invoicing.totals.fold` merges the rows now and then. The
+    invoice list reads its totals here: adding up 100,000 invoices on every page view took
+    longer than the whole page may. Rows are only ever added (and folded), never updated,
+    so writers of invoices never wait for one another here.
+    """
+
+    STATES = ["draft", "open", "overdue", "paid", "void"]  # the list's payment states
+
+    # No constraint: deleting an Entity deletes its invoices, whose trigger then adds rows.
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+", db_constraint=False)
+    self_billed = models.BooleanField()
+    currency = models.CharField(max_length=3)
+    kind = models.CharField(max_length=20)
+    state = models.CharField(max_length=10)
+    count = models.BigIntegerField()
+    total = models.DecimalField(max_digits=18, decimal_places=2)
+    amount_paid = models.DecimalField(max_digits=18, decimal_places=2)
+
+    objects = ScopedManager(entity="entity")
+
+    def __str__(self):
+        return f"{self.kind} {self.state} {self.currency}: {self.count}"
+
+
 class Payment(models.Model):
     """Money received for an invoice (or refunded for a credit note), in full or in part."""
 

@@ -2,6 +2,7 @@
 and the tax category of each case. The official schematron runs outside the suite (see
 ../shared/tools/EINVOICE_CHECK.md and `manage.py export_einvoice_samples`)."""
 
+import io
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import facturx
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 
 from distribution.models import DistributionTransaction
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts
@@ -95,6 +97,24 @@ def test_the_pdf_embeds_the_same_xml(entity, partner):
     filename, embedded = facturx.get_xml_from_pdf(pdf, check_xsd=True)
     assert filename == "factur-x.xml"
     assert embedded == bytes(store_xml(invoice).content)
+
+
+def test_the_pdf_is_a_factur_x_pdf_a_3(entity, partner):
+    invoice = make_final(entity, partner)
+    pdf = PdfReader(io.BytesIO(bytes(invoice.documents.get(kind=InvoiceDocument.PDF).content)))
+    xmp = etree.fromstring(pdf.trailer["/Root"]["/Metadata"].get_object().get_data())
+    pdfa = "{http://www.aiim.org/pdfa/ns/id/}"
+    fx = "{urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#}"
+    claims = {key: value for d in xmp.iter() for key, value in d.attrib.items()}
+    assert (claims[f"{pdfa}part"], claims[f"{pdfa}conformance"]) == ("3", "B")
+    values = {e.tag: e.text for e in xmp.iter() if isinstance(e.tag, str)}
+    assert values[f"{fx}DocumentFileName"] == "factur-x.xml"
+    assert values[f"{fx}ConformanceLevel"] == "EN 16931"
+    schema = "{http://www.aiim.org/pdfa/ns/schema#}namespaceURI"
+    assert values[schema] == "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
+    [associated] = pdf.trailer["/Root"]["/AF"]
+    assert associated.get_object()["/F"] == "factur-x.xml"
+    assert associated.get_object()["/AFRelationship"] == "/Data"
 
 
 def test_a_domestic_invoice_is_category_s_with_correct_arithmetic(entity, partner):

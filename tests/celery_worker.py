@@ -62,7 +62,7 @@ class Worker:
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self.kill()  # the whole group: a pool process left behind would take later tasks
 
 
 def wait_until(condition, timeout: float = 60, interval: float = 0.2):

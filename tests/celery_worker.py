@@ -12,7 +12,10 @@ from pathlib import Path
 import redis
 from django.db import connection
 
-REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own, flushed per test
+# A Redis database of its own, flushed per test; one per pytest-xdist worker, whose test
+# databases differ: a worker process of one must never take the other's tasks.
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+REDIS_URL = f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER}"
 
 
 class Worker:

@@ -140,17 +140,20 @@ def deliver(dispatch_id: int) -> EmailDispatch:
         fail(dispatch.pk, str(error))
         dispatch.refresh_from_db()
         return dispatch
-    EmailDispatch.objects.filter(pk=dispatch.pk).update(
-        status=EmailDispatch.SENT, answer=sent.answer[:500], sent_at=timezone.now()
-    )
-    record_event(invoice, InvoiceEvent.EMAILED, dispatch.requested_by, f"to {dispatch.to}")
+    with transaction.atomic():  # the outcome and its audit event, together or not at all
+        EmailDispatch.objects.filter(pk=dispatch.pk).update(
+            status=EmailDispatch.SENT, answer=sent.answer[:500], sent_at=timezone.now()
+        )
+        record_event(invoice, InvoiceEvent.EMAILED, dispatch.requested_by, f"to {dispatch.to}")
     dispatch.refresh_from_db()
     return dispatch
 
 
 def fail(dispatch_id: int, answer: str) -> None:
-    EmailDispatch.objects.filter(pk=dispatch_id).update(
-        status=EmailDispatch.FAILED, answer=answer[:500]
-    )
-    dispatch = EmailDispatch.objects.select_related("invoice").get(pk=dispatch_id)
-    record_event(dispatch.invoice, InvoiceEvent.EMAILED, None, f"failed: {answer}"[:500])
+    """Record that the email was not sent, with its audit event in the same transaction."""
+    with transaction.atomic():
+        EmailDispatch.objects.filter(pk=dispatch_id).update(
+            status=EmailDispatch.FAILED, answer=answer[:500]
+        )
+        dispatch = EmailDispatch.objects.select_related("invoice").get(pk=dispatch_id)
+        record_event(dispatch.invoice, InvoiceEvent.EMAILED, None, f"failed: {answer}"[:500])

@@ -78,6 +78,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Leadflip benchmark on {cores} cores; PostgreSQL {connection.pg_version}"
         )
+        self.stdout.write(machine_speed())
         account = Account.objects.create(name="Bench")
         entity = Entity.objects.create(account=account, name="Bench DE", **SELLER)
 
@@ -105,7 +106,7 @@ class Command(BaseCommand):
         assert result.drafts_created == options["partners"]
         self.measure(
             f"generate {result.drafts_created:,} drafts", "≤ 10 s", elapsed,
-            note=f"peak memory +{peak_mb() - before} MB",
+            note=f"{settings.GENERATION_WORKERS} connections, peak memory +{peak_mb() - before} MB",
         )  # fmt: skip
 
         ids = list(
@@ -165,6 +166,24 @@ class Command(BaseCommand):
             shown = f"{value:,.0f} {unit}" if unit in ("/s", "ms") else f"{value:,.2f} {unit}"
             self.stdout.write(f"{work:<62} {target:>9} {shown:>11}  {ok:<3} {note}")
         self.stdout.write(f"peak memory of this process: {peak_mb()} MB")
+
+
+def machine_speed() -> str:
+    """Two fixed workloads, so that figures from different machines (or days on a shared
+    one) can be compared: the same code measured 2.5 times slower on a slow day."""
+    started = time.perf_counter()
+    total = 0
+    for n in range(10_000_000):
+        total += n
+    python = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM generate_series(1, 5000000)")
+    postgres = time.perf_counter() - started
+    return (
+        f"machine speed: a 10,000,000-step Python loop {python:.2f} s, "
+        f"PostgreSQL counting 5,000,000 rows {postgres:.2f} s"
+    )
 
 
 def _limit(target: str):

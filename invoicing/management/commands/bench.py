@@ -78,7 +78,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Leadflip benchmark on {cores} cores; PostgreSQL {connection.pg_version}"
         )
-        self.stdout.write(machine_speed())
+        self.speed_before = machine_speed()
+        self.stdout.write(self.speed_before)
         account = Account.objects.create(name="Bench")
         entity = Entity.objects.create(account=account, name="Bench DE", **SELLER)
 
@@ -166,11 +167,13 @@ class Command(BaseCommand):
             shown = f"{value:,.0f} {unit}" if unit in ("/s", "ms") else f"{value:,.2f} {unit}"
             self.stdout.write(f"{work:<62} {target:>9} {shown:>11}  {ok:<3} {note}")
         self.stdout.write(f"peak memory of this process: {peak_mb()} MB")
+        self.stdout.write(f"at the start, {self.speed_before}")
+        self.stdout.write(f"at the end, {machine_speed()}")
 
 
 def machine_speed() -> str:
-    """Two fixed workloads, so that figures from different machines (or days on a shared
-    one) can be compared: the same code measured 2.5 times slower on a slow day."""
+    """Two fixed workloads, so that figures from different machines (or hours on a shared
+    one) can be compared: the same loop took 0.7 s and 1.8 s within half an hour here."""
     started = time.perf_counter()
     total = 0
     for n in range(10_000_000):

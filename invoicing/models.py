@@ -44,7 +44,9 @@ class NumberSequence(models.Model):
 
 class InvoiceQuerySet(models.QuerySet):
     """Payment states for lists and filters. `is_overdue` is recorded by a daily task (and
-    on every payment change), so these filters use a stored column."""
+    on every payment change), so these filters use a stored column. The same states are
+    computed in SQL by the triggers that keep InvoiceTotal (migration 0014): a change here
+    needs a migration there (tests/invoicing/test_totals.py compares the two)."""
 
     def overdue(self):
         return self.filter(status=Invoice.FINAL, paid_at__isnull=True, is_overdue=True)

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
-from weasyprint import HTML
 
 from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
@@ -20,7 +19,7 @@ from entities.models import Membership
 from partners.models import Partner
 
 from . import billing, corrections, payments, runs, sending, templating
-from .documents import store_pdf, store_xml
+from .documents import pdf_from_html, store_pdf, store_xml
 from .events import events_csv, record_event
 from .forms import (
     CancelDeliveryForm,
@@ -557,6 +556,6 @@ def invoice_template_preview(request):
             return HttpResponse(str(problem), status=400, content_type="text/plain")
         return JsonResponse({"error": str(problem)})
     if as_pdf:
-        pdf = HTML(string=html, url_fetcher=templating.pdf_url_fetcher()).write_pdf()
+        pdf = pdf_from_html(html)
         return HttpResponse(pdf, content_type="application/pdf")
     return JsonResponse({"html": html})

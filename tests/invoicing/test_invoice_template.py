@@ -6,6 +6,7 @@ from io import BytesIO
 from django.urls import reverse
 from pypdf import PdfReader
 
+from invoicing.documents import split_stylesheets
 from invoicing.models import InvoiceDocument
 from invoicing.templating import default_template, template_problems
 
@@ -21,6 +22,12 @@ MINIMAL = """<html><body>
 <p>{{ invoice.tax_note }}</p>
 <p>Total {{ invoice.total }} {{ invoice.currency }}</p>
 </body></html>"""
+
+
+ONE_PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def pdf_text(invoice) -> str:
@@ -85,18 +92,47 @@ def test_values_are_html_escaped(entity):
 
 def test_the_pdf_loads_no_local_file(entity, tmp_path):
     image = tmp_path / "secret.png"
-    # A 1×1 PNG: if WeasyPrint fetched it, the PDF would contain an image.
-    image.write_bytes(
-        bytes.fromhex(
-            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-        )
-    )
+    # If WeasyPrint fetched it, the PDF would contain an image.
+    image.write_bytes(ONE_PIXEL_PNG)
     entity.invoice_template = MINIMAL.replace("<body>", f'<body><img src="file://{image}">')
     entity.save()
     pdf = bytes(make_final(entity).documents.get(kind=InvoiceDocument.PDF).content)
     assert b"/Subtype /Image" not in pdf
     assert not PdfReader(BytesIO(pdf)).pages[0].images
+
+
+def test_a_stylesheet_imports_no_local_file(entity, tmp_path):
+    imported = tmp_path / "page.css"
+    imported.write_text("@page { size: A5 landscape }")
+    style = f'<style>@import url("file://{imported}");</style>'
+    entity.invoice_template = MINIMAL.replace("<body>", style + "<body>")
+    entity.save()
+    pdf = bytes(make_final(entity).documents.get(kind=InvoiceDocument.PDF).content)
+    page = PdfReader(BytesIO(pdf)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+
+
+def test_the_templates_stylesheet_sets_the_page(entity):
+    entity.invoice_template = MINIMAL.replace(
+        "<body>", "<style>@page { size: A5 landscape }</style><body>"
+    )
+    entity.save()
+    pdf = bytes(make_final(entity).documents.get(kind=InvoiceDocument.PDF).content)
+    page = PdfReader(BytesIO(pdf)).pages[0]
+    assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 420)
+
+
+def test_a_stylesheet_is_parsed_once_for_all_invoices_using_it():
+    html = "<html><head><style>h1 { color: red }</style></head><body><h1>A</h1></body></html>"
+    first_html, first = split_stylesheets(html)
+    _, second = split_stylesheets(html.replace(">A<", ">B<"))
+    assert "<style>" not in first_html
+    assert second[0] is first[0]
+
+
+def test_every_page_is_headed_with_the_invoice_number_and_page_count(entity):
+    invoice = make_final(entity)
+    assert f"Invoice {invoice.number} · page 1 of 1" in pdf_text(invoice)
 
 
 def test_an_invoice_falls_back_to_the_default_when_the_template_fails(entity):

@@ -29,6 +29,7 @@ from distribution.models import Assignment, DistributionProfile
 from entities.models import Account, ApiKey, Entity, Membership, User
 from invoicing.billing import finalize_invoice, generate_drafts, preview_period
 from invoicing.models import Invoice
+from leadflip.celery import tune_garbage_collection
 from partners.models import Partner
 
 MONTH = (date(2026, 10, 1), date(2026, 10, 31))
@@ -258,7 +259,8 @@ def finalize_in_processes(ids: list[int], processes: int) -> float:
     connections.close_all()
     chunks = [ids[n::processes] for n in range(processes)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(processes) as pool:
+    # Processes set up like the Celery workers that finalize a billing run.
+    with ProcessPoolExecutor(processes, initializer=tune_garbage_collection) as pool:
         assert sum(pool.map(_finalize_chunk, chunks)) == len(ids)
     return time.perf_counter() - started
 

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from . import mail
 from .decorators import entity_required, role_required
 from .forms import ApiKeyForm, EntityForm, SmtpForm
-from .models import ApiKey, Membership, SmtpSettings
+from .models import ApiKey, Entity, Membership, SmtpSettings
 from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
+from .signals import self_billing_terms_changed
 
 
 @require_POST
@@ -62,7 +63,9 @@ def settings_page(request):
     form = EntityForm(request.POST, instance=request.entity)
     if not form.is_valid():
         return _render_settings(request, form=form, status=400)
-    form.save()
+    entity = form.save()
+    if "self_billing_terms_version" in form.changed_data:
+        self_billing_terms_changed.send(Entity, entity=entity)
     messages.success(request, "Settings saved. Finalized invoices keep the details they had.")
     return redirect("entities:settings")
 

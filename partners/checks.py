@@ -1,5 +1,9 @@
 """Is a partner's billing data complete enough to put on an invoice?"""
 
+from django.dispatch import receiver
+from django_scopes import scope
+
+from entities.signals import self_billing_terms_changed
 from entities.vat import vat_id_problem
 
 from .models import Partner
@@ -65,3 +69,11 @@ def refresh_invoicing_problems(partner: Partner) -> list[str]:
     partner.invoicing_problems = invoicing_details_problems(partner)
     Partner.objects.filter(pk=partner.pk).update(invoicing_problems=partner.invoicing_problems)
     return partner.invoicing_problems
+
+
+@receiver(self_billing_terms_changed)
+def refresh_suppliers(sender, entity, **kwargs) -> None:
+    """Check the Entity's suppliers again: their agreements may name an older version now."""
+    with scope(entity=entity):
+        for partner in Partner.objects.filter(entity=entity, is_supplier=True):
+            refresh_invoicing_problems(partner)

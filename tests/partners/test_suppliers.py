@@ -98,3 +98,27 @@ def test_a_vies_answer_updates_the_stored_problems(entity, vies):
     record_vies_check(supplier)
     supplier.refresh_from_db()
     assert any("not valid" in problem for problem in supplier.invoicing_problems)
+
+
+def test_a_new_version_of_the_terms_marks_suppliers_who_accepted_an_older_one(
+    owner_client, entity
+):
+    from ..entities.test_settings_page import settings_form
+
+    entity.self_billing_terms_version = "1"
+    entity.save()
+    supplier = make_supplier(entity)
+    assert supplier.invoicing_problems == []
+    owner_client.post(
+        reverse("entities:settings"),
+        settings_form(
+            entity,
+            self_billing_terms_version="2",
+            self_billing_terms=entity.self_billing_terms or "Terms, version 2",
+        ),
+    )
+    supplier.refresh_from_db()
+    assert supplier.invoicing_problems == [
+        "The supplier accepted version 1 of the self-billing terms; the current version is 2 "
+        "and has to be accepted."
+    ]

@@ -282,14 +282,20 @@ def _post_deliveries(args) -> int:
         connection.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
         response = b""
         while b"\r\n\r\n" not in response:
-            response += connection.recv(65536)
+            response += _received(connection)
         headers, _, content = response.partition(b"\r\n\r\n")
         assert headers.startswith(b"HTTP/1.1 201"), headers[:40]
         length = int(headers.lower().split(b"content-length:")[1].split(b"\r\n")[0])
         while len(content) < length:
-            content += connection.recv(65536)
+            content += _received(connection)
     connection.close()
     return count
+
+
+def _received(connection: socket.socket) -> bytes:
+    if not (data := connection.recv(65536)):
+        raise ConnectionError("The server closed the connection.")
+    return data
 
 
 def api_throughput(entity: Entity, requests: int, cores: int) -> float:

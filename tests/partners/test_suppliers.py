@@ -100,9 +100,7 @@ def test_a_vies_answer_updates_the_stored_problems(entity, vies):
     assert any("not valid" in problem for problem in supplier.invoicing_problems)
 
 
-def test_a_new_version_of_the_terms_marks_suppliers_who_accepted_an_older_one(
-    owner_client, entity
-):
+def test_a_new_version_of_the_terms_marks_suppliers_who_accepted_an_older_one(owner_client, entity):
     from ..entities.test_settings_page import settings_form
 
     entity.self_billing_terms_version = "1"

@@ -383,7 +383,9 @@ def refresh_totals(drafts: list[Invoice]) -> None:
         invoice_id__in=[d.pk for d in drafts]
     ).values_list("invoice_id", "net_amount"):
         amounts[invoice_id].append(net_amount)
-    partners = Partner.objects.select_related("entity").in_bulk({d.partner_id for d in drafts})
+    partners = {d.partner_id: d.partner for d in drafts if Invoice.partner.is_cached(d)}
+    if missing := {d.partner_id for d in drafts} - partners.keys():
+        partners |= Partner.objects.select_related("entity").in_bulk(missing)
     originals = Invoice.objects.in_bulk({d.corrects_id for d in drafts if d.corrects_id})
     for draft in drafts:
         treatment = draft_tax_treatment(
@@ -476,7 +478,10 @@ def tax_treatment_of(invoice: Invoice) -> TaxTreatment:
 
 
 def _lock_draft(invoice: Invoice) -> Invoice:
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    # With its Entity and partner, which every change to a draft reads; only the draft's
+    # row is locked.
+    drafts = Invoice.objects.select_for_update(of=("self",))
+    locked = drafts.select_related("entity", "partner__entity").get(pk=invoice.pk)
     if not locked.is_draft:
         raise InvoicingError(f"Invoice {locked.number} is finalized and can no longer change.")
     return locked

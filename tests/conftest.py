@@ -139,7 +139,9 @@ def celery_worker(transactional_db, tmp_path, settings):
 
 
 def _reset_connections(app):
-    """Forget pooled broker connections, so the next task goes to the broker now configured."""
-    app.close()
+    """Forget pooled broker connections, so the next task goes to the broker now configured.
+
+    Not app.close(): it also takes the app off Celery's list of apps, and a task module
+    imported after that (a test's first use of it) is then never registered with it."""
     app._pool = None
     app.amqp._producer_pool = None

@@ -24,7 +24,12 @@ from distribution.models import (
     DistributionTransaction,
     PriceTier,
 )
-from distribution.services import DeliveryError, record_delivery, record_lead_source
+from distribution.services import (
+    DeliveryError,
+    record_delivery,
+    record_lead_source,
+    record_plain_delivery,
+)
 from entities.models import ApiKey, Entity, hash_api_key
 from invoicing.corrections import cancel_delivery
 from invoicing.documents import store_pdf, store_xml
@@ -203,6 +208,9 @@ def deliveries(request, entity, body):
     201 with the delivery; 200 with the existing one if this lead was already delivered
     through this assignment.
     """
+    if recorded := record_if_plain(entity, body):
+        txn, created = recorded
+        return JsonResponse(delivery_json(txn), status=201 if created else 200)
     errors = {}
     assignment = None
     assignment_id = body.get("assignment")
@@ -231,6 +239,22 @@ def deliveries(request, entity, body):
     except DeliveryError as exc:
         return invalid({"assignment": str(exc)})
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
+
+
+def record_if_plain(entity, body: dict):
+    """The common request, a well-formed delivery through an active assignment without volume
+    tiers, recorded in one statement: (transaction, created), or None for the general path,
+    which reports any problem."""
+    assignment_id, lead = body.get("assignment"), body.get("lead")
+    if set(body) - {"assignment", "lead", "delivered_at"} or not isinstance(lead, str):
+        return None
+    if not isinstance(assignment_id, int) or isinstance(assignment_id, bool):
+        return None
+    errors = {}
+    delivered_at = parse_time(body, "delivered_at", errors)
+    if errors or lead_id_problem(lead):
+        return None
+    return record_plain_delivery(entity, assignment_id, lead, delivered_at)
 
 
 def lead_id_problem(lead) -> str:

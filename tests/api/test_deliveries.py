@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from distribution.models import DistributionTransaction, Lead
+from distribution.services import set_tiers
 from entities.models import ApiKey
 
 from ..factories import deliver, make_assignment, make_draft, make_final, make_profile
@@ -50,6 +51,24 @@ def test_a_delivery_keeps_the_time_given(api_key, assignment):
     post(URL, body, api_key)
     delivered_at = DistributionTransaction.objects.get().delivered_at
     assert delivered_at == datetime(2026, 10, 15, 14, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def test_without_an_override_a_delivery_gets_the_profiles_base_price(api_key, entity, partner):
+    assignment = make_assignment(make_profile(entity, "10.00"), partner)
+    response = post(URL, {"assignment": assignment.pk, "lead": "L-1"}, api_key)
+    assert response.status_code == 201
+    assert Decimal(response.json()["price"]) == Decimal("10.00")
+    assert DistributionTransaction.objects.get().price == Decimal("10.00")
+
+
+def test_a_tiered_assignment_is_priced_by_its_tier(api_key, entity, partner):
+    assignment = make_assignment(make_profile(entity, "10.00"), partner)
+    set_tiers(assignment, [(0, Decimal("15.00")), (1, Decimal("12.00"))])
+    prices = [
+        Decimal(post(URL, {"assignment": assignment.pk, "lead": f"L-{n}"}, api_key).json()["price"])
+        for n in range(2)
+    ]
+    assert prices == [Decimal("15.00"), Decimal("12.00")]
 
 
 def test_the_same_lead_through_the_same_assignment_is_recorded_once(api_key, assignment):

@@ -77,7 +77,7 @@ class Lead(models.Model):
         Partner, models.PROTECT, null=True, blank=True, db_index=False, related_name="+"
     )
     purchase_price = models.DecimalField(null=True, blank=True, **PRICE_FIELD)
-    # db_default: the delivery path inserts leads in raw SQL (services._record_in_one_statement).
+    # db_default: the delivery path inserts leads in raw SQL (services.record_plain_delivery).
     purchase_currency = models.CharField(max_length=3, blank=True, db_default="")
     payout_invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
 

@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -20,9 +19,7 @@ from django_scopes import scope, scopes_disabled
 
 from distribution.models import (
     Assignment,
-    DistributionProfile,
     DistributionTransaction,
-    PriceTier,
 )
 from distribution.services import (
     DeliveryError,
@@ -107,11 +104,12 @@ def authenticate(request) -> ApiKey | None:
     return key
 
 
-# The two lookups of every delivery request, as SQL written once. Building them with the ORM
-# took a third of the request's time; the delivery API must sustain 500 requests a second on
-# two cores. Rows become model instances through Model.from_db, so any field not selected
-# here is deferred and loads on access, never silently empty. SQLite (the local demo) returns
-# dates and decimals as text that only the ORM converts, so it takes the ORM's way.
+# The key lookup of every request, as SQL written once: building it with the ORM took a
+# sixth of a delivery request's time, and the delivery API must sustain 500 requests a
+# second on two cores. The row becomes model instances through Model.from_db, so any field
+# not selected here is deferred and loads on access, never silently empty. SQLite (the local
+# demo) returns dates and decimals as text that only the ORM converts, so it takes the ORM's
+# way.
 
 
 def _columns(model, alias: str) -> tuple[list[str], str]:
@@ -121,20 +119,11 @@ def _columns(model, alias: str) -> tuple[list[str], str]:
 
 
 ENTITY_FIELDS, ENTITY_COLUMNS = _columns(Entity, "e")
-PROFILE_FIELDS, PROFILE_COLUMNS = _columns(DistributionProfile, "p")
-ASSIGNMENT_FIELDS, ASSIGNMENT_COLUMNS = _columns(Assignment, "a")
 KEY_FIELDS = ["id", "entity_id", "name", "prefix", "last_used_at"]
 KEY_SQL = f"""
 SELECT k.id, k.entity_id, k.name, k.prefix, k.last_used_at, {ENTITY_COLUMNS}
 FROM entities_apikey k JOIN entities_entity e ON e.id = k.entity_id
 WHERE k.key_hash = %s AND k.revoked_at IS NULL
-"""
-ASSIGNMENT_SQL = f"""
-SELECT {ASSIGNMENT_COLUMNS}, {PROFILE_COLUMNS},
-    EXISTS (SELECT 1 FROM distribution_pricetier t
-            WHERE t.assignment_id = a.id OR t.profile_id = a.profile_id)
-FROM distribution_assignment a JOIN distribution_distributionprofile p ON p.id = a.profile_id
-WHERE a.id = %s AND p.entity_id = %s
 """
 
 
@@ -154,31 +143,9 @@ def find_key(key_hash: str) -> ApiKey | None:
 
 
 def find_assignment(pk: int, entity: Entity) -> Assignment | None:
-    """The Entity's assignment `pk` with its profile, and whether volume tiers price it."""
-    if connection.vendor != "postgresql":
-        tiers = PriceTier.objects.filter(
-            Q(assignment=OuterRef("pk")) | Q(profile=OuterRef("profile"))
-        )
-        assignments = Assignment.objects.select_related("profile__entity")
-        return (
-            assignments.annotate(has_tiers=Exists(tiers))
-            .filter(pk=pk, profile__entity=entity)
-            .first()
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(ASSIGNMENT_SQL, [pk, entity.pk])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    split = len(ASSIGNMENT_FIELDS)
-    assignment = Assignment.from_db(connection.alias, ASSIGNMENT_FIELDS, row[:split])
-    profile = DistributionProfile.from_db(
-        connection.alias, PROFILE_FIELDS, row[split : split + len(PROFILE_FIELDS)]
-    )
-    profile.entity = entity
-    assignment.profile = profile
-    assignment.has_tiers = row[-1]
-    return assignment
+    """The Entity's assignment `pk` with its profile."""
+    assignments = Assignment.objects.select_related("profile__entity")
+    return assignments.filter(pk=pk, profile__entity=entity).first()
 
 
 def api_actor(request) -> str:

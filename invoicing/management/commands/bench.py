@@ -299,17 +299,18 @@ def _received(connection: socket.socket) -> bytes:
 
 
 def api_throughput(entity: Entity, requests: int, cores: int) -> float:
-    """Deliveries per second through the real API, served by gunicorn on loopback."""
+    """Deliveries per second through the real API, served by Granian on loopback."""
     assignment = Assignment.objects.filter(profile__entity=entity).first()
     _, key = ApiKey.issue(entity, "bench")
     port = 8765
     env = {**os.environ, "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1",
            "DB_CONN_MAX_AGE": "60"}  # fmt: skip
-    # As in production: gunicorn, a process per core, threads, kept-alive connections.
+    # As in production (docker-compose.yml): Granian, a process per core, threads,
+    # kept-alive connections.
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "leadflip.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(cores), "--worker-class", "gthread", "--threads", "4",
-         "--log-level", "warning"],
+        [sys.executable, "-m", "granian", "--interface", "wsgi", "leadflip.wsgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(cores),
+         "--blocking-threads", "4", "--log-level", "warning"],
         env=env, start_new_session=True,
     )  # fmt: skip
     try:

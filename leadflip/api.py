@@ -175,53 +175,41 @@ def deliveries(request, entity, body):
     201 with the delivery; 200 with the existing one if this lead was already delivered
     through this assignment.
     """
-    if recorded := record_if_plain(entity, body):
-        txn, created = recorded
-        return JsonResponse(delivery_json(txn), status=201 if created else 200)
     errors = {}
-    assignment = None
     assignment_id = body.get("assignment")
     if assignment_id in (None, ""):
         errors["assignment"] = "This field is required."
     elif isinstance(assignment_id, bool) or not str(assignment_id).isdigit():
         errors["assignment"] = "Give the assignment's id as an integer."
-    else:
+    if problem := lead_id_problem(body.get("lead")):
+        errors["lead"] = problem
+    delivered_at = parse_time(body, "delivered_at", errors)
+    unknown = set(body) - {"assignment", "lead", "delivered_at"}
+    for field in sorted(unknown):
+        errors[field] = "Unknown field."
+
+    lead = str(body.get("lead"))
+    # The common case in one statement; None when the assignment is unknown, paused or
+    # tiered, which the lookup below tells apart.
+    if not errors and (
+        recorded := record_plain_delivery(entity, int(assignment_id), lead, delivered_at)
+    ):
+        txn, created = recorded
+        return JsonResponse(delivery_json(txn), status=201 if created else 200)
+    assignment = None
+    if "assignment" not in errors:
         assignment = find_assignment(int(assignment_id), entity)
         if assignment is None:
             errors["assignment"] = f"No assignment {assignment_id} in {entity.name}."
         elif not assignment.is_active:
             errors["assignment"] = "This assignment is paused and takes no deliveries."
-
-    if problem := lead_id_problem(body.get("lead")):
-        errors["lead"] = problem
-    delivered_at = parse_time(body, "delivered_at", errors)
-
-    unknown = set(body) - {"assignment", "lead", "delivered_at"}
-    for field in sorted(unknown):
-        errors[field] = "Unknown field."
     if errors:
         return invalid(errors)
     try:
-        txn, created = record_delivery(assignment, str(body["lead"]), delivered_at)
+        txn, created = record_delivery(assignment, lead, delivered_at)
     except DeliveryError as exc:
         return invalid({"assignment": str(exc)})
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
-
-
-def record_if_plain(entity, body: dict):
-    """The common request, a well-formed delivery through an active assignment without volume
-    tiers, recorded in one statement: (transaction, created), or None for the general path,
-    which reports any problem."""
-    assignment_id, lead = body.get("assignment"), body.get("lead")
-    if set(body) - {"assignment", "lead", "delivered_at"} or not isinstance(lead, str):
-        return None
-    if not isinstance(assignment_id, int) or isinstance(assignment_id, bool):
-        return None
-    errors = {}
-    delivered_at = parse_time(body, "delivered_at", errors)
-    if errors or lead_id_problem(lead):
-        return None
-    return record_plain_delivery(entity, assignment_id, lead, delivered_at)
 
 
 def lead_id_problem(lead) -> str:

@@ -149,14 +149,17 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
                 )
         InvoiceLine.objects.bulk_create(lines)
         refresh_totals([credit_note])
+        # In this order, which the database checks (migration 0015): an invoice becomes void
+        # only once a finalized credit note credits all of it, and its deliveries leave it
+        # only once it is void.
+        credit_note = finalize_invoice(credit_note, by)
+        Invoice.objects.filter(pk=original.pk).update(
+            status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
+        )
         transactions_on([original]).filter(status=DistributionTransaction.DELIVERED).update(
             invoice_id=None
         )
         Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
-        Invoice.objects.filter(pk=original.pk).update(
-            status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
-        )
-        credit_note = finalize_invoice(credit_note, by)
         # What the partner never paid is settled by the void itself; only money received
         # on the voided invoice is owed back (and stays open on the credit note).
         settled = credit_note.total - original.amount_paid

@@ -122,8 +122,10 @@ class Invoice(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
+    # PROTECT: who finalized an invoice is part of the record; a user who did is
+    # deactivated, never deleted.
     finalized_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
 
     objects = ScopedManager(models.Manager.from_queryset(InvoiceQuerySet), entity="entity")
@@ -279,13 +281,21 @@ class InvoiceTotal(models.Model):
 
 
 class Payment(models.Model):
-    """Money received for an invoice (or refunded for a credit note), in full or in part."""
+    """Money received for an invoice (or refunded for a credit note), in full or in part.
+
+    Payments are records, written once (the database refuses changes and deletes): a
+    payment taken back, e.g. a bounced transfer, gets a reversal, a payment of the negative
+    amount that names the one it reverses.
+    """
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="payments")
     amount = models.DecimalField(**MONEY)
     paid_on = models.DateField()
+    reverses = models.OneToOneField(
+        "self", models.PROTECT, null=True, blank=True, related_name="reversal"
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -295,12 +305,15 @@ class Payment(models.Model):
         ordering = ["paid_on", "pk"]
 
     def __str__(self):
+        if self.reverses_id:
+            return f"{self.amount} on {self.paid_on} (reverses a payment)"
         return f"{self.amount} on {self.paid_on}"
 
 
 class InvoiceEvent(models.Model):
     """The audit trail: every state change, adjustment, download, email and payment of an
-    invoice, with who did it and when."""
+    invoice, with who did it and when. Append-only: the database refuses to change an event,
+    and to delete one unless it belongs to a draft that is being deleted."""
 
     GENERATED = "generated"
     CREDIT_ADDED = "credit_added"
@@ -335,10 +348,12 @@ class InvoiceEvent(models.Model):
         (VOIDED, "Voided"),
     ]
 
+    # CASCADE only ever deletes the events of a draft: the database refuses to delete those
+    # of a finalized invoice (migration 0015).
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor = models.CharField(
         max_length=200, help_text="Who, in words: the user's email, an API key, the scheduler."

@@ -65,14 +65,27 @@ def mark_paid(invoice: Invoice, paid_on: date, by=None) -> Payment:
 
 
 def mark_unpaid(invoice: Invoice, by=None) -> None:
-    """Take back every payment recorded for the invoice (e.g. a bounced transfer)."""
+    """Take back every payment recorded for the invoice (e.g. a bounced transfer): each
+    gets a reversal dated today; the payments themselves stay on record."""
     with transaction.atomic():
         locked = _lock_final(invoice)
         if not locked.amount_paid:
             raise InvoicingError(f"{locked} has no payment to take back.")
         removed = locked.amount_paid
-        Payment.objects.filter(invoice=locked).delete()
         today = local_today(locked.entity)
+        standing = Payment.objects.filter(
+            invoice=locked, reverses__isnull=True, reversal__isnull=True
+        )
+        Payment.objects.bulk_create(
+            Payment(
+                invoice=locked,
+                amount=-payment.amount,
+                paid_on=max(today, payment.paid_on),
+                reverses=payment,
+                recorded_by=_user(by),
+            )
+            for payment in standing
+        )
         overdue = bool(locked.due_date and locked.due_date < today)
         Invoice.objects.filter(pk=locked.pk).update(amount_paid=0, paid_at=None, is_overdue=overdue)
         record_event(locked, InvoiceEvent.MARKED_UNPAID, by, f"{removed} {locked.currency}")

@@ -3,15 +3,19 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from invoicing.corrections import void_invoice
-from invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from distribution.models import DistributionTransaction
+from invoicing.billing import delete_draft, finalize_invoice, transactions_on
+from invoicing.corrections import cancel_delivery, void_invoice
+from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine
 from invoicing.payments import mark_paid
 
-from ..factories import make_draft, make_final
+from ..factories import make_draft, make_final, make_payout
 
 
 def refused(sql: str, *params):
-    expected = pytest.raises(IntegrityError, match="finalized|never changed|cannot")
+    expected = pytest.raises(
+        IntegrityError, match="finalized|never changed|cannot|append-only|records|only"
+    )
     with expected, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -91,3 +95,186 @@ def test_the_database_refuses_to_delete_a_draft_that_deliveries_are_on(entity):
         cursor.execute("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", [draft.pk])
         cursor.execute("DELETE FROM invoicing_invoice WHERE id = %s", [draft.pk])
     assert Invoice.objects.filter(pk=draft.pk).exists()
+
+
+# Every path around the record (issue: "Records that nothing can bend")
+
+
+def test_the_database_refuses_to_rename_a_finalized_invoice(entity):
+    invoice = make_final(entity)
+    refused("UPDATE invoicing_invoice SET id = id + 100000 WHERE id = %s", invoice.pk)
+
+
+def test_renaming_changing_the_lines_and_renaming_back_is_refused(entity):
+    invoice = make_final(entity)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE invoicing_invoice SET id = -id WHERE id = %s", [invoice.pk])
+        cursor.execute(
+            "UPDATE invoicing_invoiceline SET quantity = 99 WHERE invoice_id = %s", [invoice.pk]
+        )
+        cursor.execute("UPDATE invoicing_invoice SET id = -id WHERE id = %s", [-invoice.pk])
+    assert InvoiceLine.objects.get(invoice=invoice).quantity == 2
+
+
+def test_the_database_refuses_lines_whose_invoice_is_missing(entity):
+    invoice = make_final(entity)
+    line = InvoiceLine.objects.get(invoice=invoice)
+    refused("UPDATE invoicing_invoiceline SET invoice_id = -1 WHERE id = %s", line.pk)
+    refused(
+        "INSERT INTO invoicing_invoiceline (invoice_id, kind, description, quantity, "
+        "unit_price, net_amount) VALUES (-1, 'credit', 'x', -1, 1, -1)"
+    )
+
+
+def test_the_database_refuses_to_delete_a_finalized_line(entity):
+    invoice = make_final(entity)
+    refused("DELETE FROM invoicing_invoiceline WHERE invoice_id = %s", invoice.pk)
+
+
+def test_the_database_refuses_a_document_for_a_draft(entity):
+    draft = make_draft(entity)
+    refused(
+        "INSERT INTO invoicing_invoicedocument (invoice_id, kind, filename, mimetype, content, "
+        "sha256, created_at) VALUES (%s, 'pdf', 'x.pdf', 'application/pdf', '', '', now())",
+        draft.pk,
+    )
+
+
+@pytest.mark.parametrize("statement", ["UPDATE invoicing_invoiceevent SET detail = 'x'",
+                                       "DELETE FROM invoicing_invoiceevent"])  # fmt: skip
+def test_the_audit_trail_of_a_finalized_invoice_is_append_only(entity, statement):
+    invoice = make_final(entity)
+    refused(statement + " WHERE invoice_id = %s", invoice.pk)
+    assert InvoiceEvent.objects.filter(invoice=invoice).exists()
+
+
+def test_deleting_a_draft_deletes_its_events(entity):
+    draft = make_draft(entity)
+    delete_draft(draft)
+    assert not InvoiceEvent.objects.filter(invoice_id=draft.pk).exists()
+
+
+@pytest.mark.parametrize("statement", ["UPDATE invoicing_payment SET amount = 1",
+                                       "DELETE FROM invoicing_payment"])  # fmt: skip
+def test_the_database_refuses_to_change_or_delete_a_payment(entity, statement):
+    invoice = make_final(entity)
+    mark_paid(invoice, invoice.issue_date)
+    refused(statement + " WHERE invoice_id = %s", invoice.pk)
+
+
+def test_the_database_refuses_a_payment_for_a_draft(entity):
+    draft = make_draft(entity)
+    refused(
+        "INSERT INTO invoicing_payment (invoice_id, amount, paid_on, created_at) "
+        "VALUES (%s, 1, now(), now())",
+        draft.pk,
+    )
+
+
+def test_the_database_refuses_to_release_the_deliveries_of_a_finalized_invoice(entity):
+    invoice = make_final(entity)
+    refused(
+        "UPDATE distribution_distributiontransaction SET invoice_id = NULL WHERE invoice_id = %s",
+        invoice.pk,
+    )
+    assert transactions_on([invoice]).count() == 2
+
+
+def test_the_database_refuses_to_move_deliveries_onto_another_invoice(entity):
+    invoice, other = make_final(entity), make_final(entity)
+    refused(
+        "UPDATE distribution_distributiontransaction SET invoice_id = %s WHERE invoice_id = %s",
+        other.pk,
+        invoice.pk,
+    )
+
+
+def test_the_database_refuses_to_reprice_a_billed_delivery(entity):
+    invoice = make_final(entity)
+    refused(
+        "UPDATE distribution_distributiontransaction SET price = 0 WHERE invoice_id = %s",
+        invoice.pk,
+    )
+
+
+def test_the_database_refuses_to_delete_a_billed_delivery(entity):
+    invoice = make_final(entity)
+    refused("DELETE FROM distribution_distributiontransaction WHERE invoice_id = %s", invoice.pk)
+
+
+def test_the_database_refuses_to_credit_a_delivery_on_something_else(entity):
+    invoice, other = make_final(entity), make_draft(entity)
+    refused(
+        "UPDATE distribution_distributiontransaction SET credit_note_id = %s WHERE invoice_id = %s",
+        other.pk,
+        invoice.pk,
+    )
+
+
+def test_the_database_refuses_to_take_a_delivery_off_a_finalized_credit_note(entity):
+    invoice = make_final(entity)
+    txn = transactions_on([invoice]).first()
+    credit_note = finalize_invoice(cancel_delivery(txn, "rejected"))
+    refused(
+        "UPDATE distribution_distributiontransaction SET credit_note_id = NULL WHERE id = %s",
+        txn.pk,
+    )
+    assert DistributionTransaction.objects.get(pk=txn.pk).credit_note_id == credit_note.pk
+
+
+def test_voiding_still_releases_the_deliveries(entity):
+    invoice = make_final(entity)
+    void_invoice(invoice, "Wrong partner")
+    assert transactions_on([invoice]).count() == 0
+
+
+def test_the_database_refuses_to_void_without_a_credit_note(entity):
+    invoice = make_final(entity)
+    refused(
+        "UPDATE invoicing_invoice SET status = 'void', voided_at = now(), void_reason = 'x' "
+        "WHERE id = %s",
+        invoice.pk,
+    )
+
+
+def test_the_database_refuses_to_void_with_a_partial_credit_note(entity):
+    invoice = make_final(entity)
+    finalize_invoice(cancel_delivery(transactions_on([invoice]).first(), "rejected"))
+    refused(
+        "UPDATE invoicing_invoice SET status = 'void', voided_at = now(), void_reason = 'x' "
+        "WHERE id = %s",
+        invoice.pk,
+    )
+
+
+@pytest.mark.parametrize("column, value", [("finalized_by_id", None),
+                                           ("void_reason", "'x'"),
+                                           ("voided_at", "now()"),
+                                           ("finalized_at", "now()"),
+                                           ("self_billed", "true")])  # fmt: skip
+def test_the_frozen_fields_of_a_finalized_invoice_stay(entity, owner, column, value):
+    invoice = finalize_invoice(make_draft(entity), owner)
+    refused(f"UPDATE invoicing_invoice SET {column} = {value or 'NULL'} WHERE id = %s", invoice.pk)
+
+
+def test_a_void_invoice_keeps_its_void_reason(entity):
+    invoice = make_final(entity)
+    void_invoice(invoice, "Wrong partner")
+    refused("UPDATE invoicing_invoice SET void_reason = 'x' WHERE id = %s", invoice.pk)
+
+
+def test_the_database_refuses_to_release_the_leads_of_a_finalized_payout(entity):
+    payout = finalize_invoice(make_payout(entity))
+    refused(
+        "UPDATE distribution_lead SET payout_invoice_id = NULL WHERE payout_invoice_id = %s",
+        payout.pk,
+    )
+    refused(
+        "UPDATE distribution_lead SET purchase_price = 0 WHERE payout_invoice_id = %s", payout.pk
+    )
+
+
+def test_a_number_sequence_never_counts_back(entity):
+    make_final(entity)
+    refused("UPDATE invoicing_numbersequence SET last_number = 0 WHERE entity_id = %s", entity.pk)
+    refused("DELETE FROM invoicing_numbersequence WHERE entity_id = %s", entity.pk)

@@ -55,7 +55,25 @@ def test_mark_unpaid_takes_back_every_payment(invoice):
     mark_paid(invoice, invoice.issue_date)
     mark_unpaid(invoice)
     invoice.refresh_from_db()
-    assert (invoice.amount_paid, invoice.paid_at, invoice.payments.count()) == (0, None, 0)
+    assert (invoice.amount_paid, invoice.paid_at) == (0, None)
+
+
+def test_mark_unpaid_keeps_the_payments_and_records_their_reversals(invoice):
+    first = record_payment(invoice, Decimal("19.00"), invoice.issue_date)
+    second = mark_paid(invoice, invoice.issue_date)
+    mark_unpaid(invoice)
+    reversals = {p.reverses_id: p.amount for p in invoice.payments.filter(reverses__isnull=False)}
+    assert reversals == {first.pk: Decimal("-19.00"), second.pk: Decimal("-100.00")}
+    assert sum(p.amount for p in invoice.payments.all()) == 0
+
+
+def test_a_payment_after_a_reversal_is_reversed_on_its_own(invoice):
+    mark_paid(invoice, invoice.issue_date)
+    mark_unpaid(invoice)
+    again = mark_paid(invoice, invoice.issue_date)
+    mark_unpaid(invoice)
+    assert again.reversal.amount == -again.amount
+    assert invoice.payments.filter(reverses__isnull=False).count() == 2
 
 
 def test_a_draft_cannot_be_paid(entity):

@@ -105,12 +105,19 @@ TEMPLATES = [
     },
 ]
 
+MIGRATION_DATABASE = "owner"
 if envstr("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
             envstr("DATABASE_URL"), conn_max_age=envint("DB_CONN_MAX_AGE", 0)
         )
     }
+    # In production the application connects as a role that owns no table (it cannot
+    # truncate them, drop or disable their triggers), and migrations run as the tables'
+    # owner: `manage.py migrate` uses this connection, then grants the application's role
+    # what it needs (entities/management/commands/migrate.py).
+    if envstr("MIGRATE_DATABASE_URL"):
+        DATABASES[MIGRATION_DATABASE] = dj_database_url.parse(envstr("MIGRATE_DATABASE_URL"))
 else:  # the embedded default for `make run`
     (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES = {

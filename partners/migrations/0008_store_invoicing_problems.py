@@ -11,11 +11,12 @@ from django.db import migrations
 def store_problems(apps, schema_editor):
     from partners.checks import invoicing_details_problems
 
-    Partner = apps.get_model("partners", "Partner")
-    for partner in Partner.objects.filter(is_supplier=False).iterator(chunk_size=500):
+    # The connection migrate runs on: the owner's, when the application's role is another.
+    partners = apps.get_model("partners", "Partner").objects.using(schema_editor.connection.alias)
+    for partner in partners.filter(is_supplier=False).iterator(chunk_size=500):
         problems = invoicing_details_problems(partner, self_billing=False)
         if problems:
-            Partner.objects.filter(pk=partner.pk).update(invoicing_problems=problems)
+            partners.filter(pk=partner.pk).update(invoicing_problems=problems)
 
 
 class Migration(migrations.Migration):

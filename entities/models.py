@@ -1,12 +1,14 @@
 import hashlib
+import re
 import secrets
-from datetime import date
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django_scopes import ScopedManager
+
+from .number_patterns import can_collide, validate_number_pattern
 
 COUNTRY_CHOICES = [
     ("AT", "Austria"),
@@ -103,27 +105,6 @@ def minor_units(currency: str) -> int:
 PAYMENT_TERMS_CHOICES = [(7, "Net 7"), (14, "Net 14"), (30, "Net 30")]
 
 
-def format_document_number(pattern: str, counter: int, issued_on) -> str:
-    """Fill a number pattern such as `RE-{YYYY}-{seq:05}` for one document."""
-    text = (
-        pattern.replace("{YYYY}", f"{issued_on:%Y}")
-        .replace("{YY}", f"{issued_on:%y}")
-        .replace("{MM}", f"{issued_on:%m}")
-    )
-    return text.format(seq=counter)
-
-
-def validate_number_pattern(pattern: str) -> None:
-    if "{seq" not in pattern:
-        raise ValidationError("The pattern needs the counter token {seq} (or {seq:05} to pad).")
-    try:
-        format_document_number(pattern, 1, date(2026, 1, 1))
-    except (KeyError, ValueError, IndexError) as exc:
-        raise ValidationError(
-            f"This pattern cannot be filled ({exc}). Use {{YYYY}}, {{YY}}, {{MM}} and {{seq:05}}."
-        ) from None
-
-
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -181,15 +162,25 @@ EMAIL_PLACEHOLDERS = (
 )  # fmt: skip
 
 
-def validate_email_template(text: str) -> None:
-    import string
+# Plain {name} placeholders, filled by fill_email_template: no Python format syntax, so
+# no text can fail when an email is built (`{total:d}` once left invoices stuck in sending).
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
-    for _, name, _, _ in string.Formatter().parse(text):
-        if name is not None and name not in EMAIL_PLACEHOLDERS:
-            raise ValidationError(
-                f"Unknown placeholder {{{name}}}. Use: "
-                + ", ".join("{" + p + "}" for p in EMAIL_PLACEHOLDERS)
-            )
+
+def validate_email_template(text: str) -> None:
+    known = ", ".join("{" + p + "}" for p in EMAIL_PLACEHOLDERS)
+    for name in PLACEHOLDER.findall(text):
+        if name not in EMAIL_PLACEHOLDERS:
+            raise ValidationError(f"Unknown placeholder {{{name}}}. Use: {known}")
+    if stray := re.search(r"[{}][^{}\s]*\}?", PLACEHOLDER.sub("", text)):
+        raise ValidationError(
+            f"“{stray.group()}” is not a placeholder: use braces only around one of {known}."
+        )
+
+
+def fill_email_template(text: str, values: dict[str, str]) -> str:
+    """The text with each {placeholder} replaced by its value; anything else stays."""
+    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
 class Entity(models.Model):
@@ -333,20 +324,27 @@ class Entity(models.Model):
 
     def clean(self):
         errors = {}
-        patterns = {}
+        valid = {}  # kind: (pattern, label), for the patterns that parse
         for kind, label in DOCUMENT_KINDS:
             pattern, yearly = self.numbering(kind)
+            try:
+                validate_number_pattern(pattern)
+            except ValidationError:
+                continue  # the field's own validator says why
             if yearly and "{YY" not in pattern:
                 errors[f"{kind}_number_format"] = (
                     "Numbers that restart every year need the year in them ({YYYY} or {YY}); "
                     "otherwise a number would repeat."
                 )
-            if pattern in patterns:
-                errors[f"{kind}_number_format"] = (
-                    f"{label} numbers need a pattern of their own: this one is the same as for "
-                    f"{patterns[pattern].lower()}."
-                )
-            patterns.setdefault(pattern, label)
+            # Compared by what they produce: RE-{seq:005} and RE-{seq:05} are the same.
+            for other, other_label in valid.values():
+                if can_collide(pattern, other):
+                    errors[f"{kind}_number_format"] = (
+                        f"{label} numbers need a pattern of their own: this one can produce "
+                        f"the same numbers as the one for {other_label.lower()}."
+                    )
+                    break
+            valid[kind] = (pattern, label)
         if errors:
             raise ValidationError(errors)
 

@@ -4,6 +4,7 @@ Every function here works inside the caller's tenant scope (the request's, or th
 or command enters) and takes the Entity explicitly as well.
 """
 
+import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from .taxes import (
     decide_self_billing_treatment,
     decide_tax_treatment,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def period_bounds(entity: Entity, start: date, end: date) -> tuple[datetime, datetime]:
@@ -713,8 +716,27 @@ def _self_billing_problems(invoice: Invoice) -> list[str]:
 
 def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
     """Give a draft invoice or credit note its permanent number and freeze it; see
-    `_finalize`. `user` is who finalizes it (a user, a description, or None)."""
-    return _finalize(invoice, user)
+    `_finalize`. `user` is who finalizes it (a user, a description, or None).
+
+    Raises InvoicingError, changing nothing, if the draft cannot be finalized, whatever the
+    reason: an operator can act on the message, and no setting or input becomes a 500.
+    Should rendering the documents fail after the commit, the invoice is final without
+    them: `documents_pending(invoice)` says so, and they are rendered again later."""
+    try:
+        invoice = _finalize(invoice, user)
+    except InvoicingError:
+        raise
+    except Exception as error:
+        logger.exception("Finalizing invoice %s failed", invoice.pk)
+        raise InvoicingError(
+            f"{invoice} could not be finalized and nothing was changed ({type(error).__name__}). "
+            "Try again; if it fails again, check the Entity's number formats and details."
+        ) from error
+    try:
+        store_documents(invoice)
+    except Exception:
+        logger.exception("Invoice %s: rendering its documents failed", invoice.pk)
+    return invoice
 
 
 def _finalize(invoice: Invoice, user=None) -> Invoice:
@@ -722,8 +744,8 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
 
     In one transaction: lock the draft, decide the tax, recompute the totals, take the next
     number under the sequence's row lock, copy seller and buyer details. The PDF is rendered
-    and locked right after the commit, so the sequence is held only for milliseconds.
-    Raises InvoicingError, changing nothing, if the draft cannot be finalized.
+    and locked right after the commit (by finalize_invoice), so the sequence is held only
+    for milliseconds.
     """
     with transaction.atomic():
         draft = _lock_draft(invoice)
@@ -759,7 +781,6 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
         draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()
         record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
-    store_documents(draft)
     return draft
 
 

@@ -6,6 +6,7 @@ a failure with the server's answer. An invoice is never sent twice by accident: 
 per invoice can be in flight, and a sent invoice is sent again only on explicit request.
 """
 
+import logging
 from datetime import date
 
 from django.conf import settings
@@ -15,17 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from entities import mail
-from entities.models import Entity
+from entities.models import Entity, fill_email_template
 
 from .events import record_event
 from .models import EmailDispatch, Invoice, InvoiceDocument, InvoiceEvent, InvoicingError
 
+logger = logging.getLogger(__name__)
+
 XML_FORMATS = ("xrechnung_cii", "xrechnung_ubl")
-
-
-class SafeDict(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
 
 
 def email_context(invoice: Invoice) -> dict:
@@ -53,10 +51,11 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
     """The invoice's email: the Entity's text, the PDF, and the XML where the partner's
     format asks for a separate XML file (XRechnung)."""
     entity = invoice.entity
-    context = SafeDict(email_context(invoice))
+    context = email_context(invoice)
     message = EmailMessage(
-        subject=entity.invoice_email_subject.format_map(context),
-        body=entity.invoice_email_body.format_map(context),
+        # One line: a name with a line break in it would make the header invalid.
+        subject=" ".join(fill_email_template(entity.invoice_email_subject, context).split()),
+        body=fill_email_template(entity.invoice_email_body, context),
         to=[to],
         reply_to=[entity.email] if entity.email else None,
     )
@@ -132,7 +131,16 @@ def deliver(dispatch_id: int) -> EmailDispatch:
         dispatch.save(update_fields=["status", "attempts"])
     invoice = dispatch.invoice
     try:
-        sent = mail.send(invoice.entity.account, build_message(invoice, dispatch.to))
+        message = build_message(invoice, dispatch.to)
+        message.message()  # the MIME message, headers checked, before the server sees it
+    except Exception as error:  # e.g. a header the mail library refuses: say so, never hang
+        logger.exception("Dispatch %s: the email could not be built", dispatch.pk)
+        fail(dispatch.pk, f"the email could not be put together ({error}); check the email text "
+             "in Settings and the partner's details, then send again")  # fmt: skip
+        dispatch.refresh_from_db()
+        return dispatch
+    try:
+        sent = mail.send(invoice.entity.account, message)
     except mail.TemporaryMailError as error:
         EmailDispatch.objects.filter(pk=dispatch.pk).update(answer=str(error)[:500])
         raise

@@ -29,7 +29,8 @@ from liquid import DictLoader, Environment, StrictUndefined
 from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
 
-from entities.models import Entity, format_document_number
+from entities.models import Entity
+from entities.number_patterns import format_document_number
 from partners.models import Partner
 
 from .amounts import invoice_totals, line_net_amount

@@ -1,10 +1,11 @@
 """Sending invoices through the Account's SMTP server: a real server on loopback."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from entities.models import SmtpSettings
-from invoicing.models import EmailDispatch, InvoicingError
+from entities.models import Entity, SmtpSettings
+from invoicing.models import EmailDispatch, Invoice, InvoicingError
 from invoicing.sending import queue_period, queue_sending
 from partners.models import Partner
 
@@ -58,6 +59,33 @@ def test_the_entitys_email_text_fills_its_placeholders(smtp, entity, partner, se
     invoice = make_final(entity, partner, leads=1, price="100.00")
     send(invoice)
     assert smtp.inbox.messages[0]["Subject"] == f"Rechnung {invoice.number} über 119.00 EUR"
+
+
+@pytest.mark.parametrize(
+    "text", ["{total:d}", "{total!r}", "{total.real}", "{0}", "Total: {total", "Total} {x",
+             "{unknown}"],
+)  # fmt: skip
+def test_an_email_text_takes_only_plain_placeholders(entity, text):
+    entity.invoice_email_body = f"Hello {{partner}}, {text}"
+    with pytest.raises(ValidationError):
+        entity.full_clean()
+
+
+def test_an_email_text_that_slipped_past_the_checks_is_sent_as_written(smtp, entity, partner, send):
+    Entity.objects.filter(pk=entity.pk).update(invoice_email_subject="{total:d} {number}")
+    invoice = make_final(entity, partner)
+    assert send(invoice).status == "sent"
+    assert smtp.inbox.messages[0]["Subject"] == f"{{total:d}} {invoice.number}"
+
+
+def test_an_email_that_cannot_be_built_is_a_failure_to_send_again(smtp, entity, partner, send):
+    invoice = make_final(entity, partner)
+    Partner.objects.filter(pk=partner.pk).update(email="billing@partner.test\nBcc: x@y.test")
+    dispatch = send(Invoice.objects.get(pk=invoice.pk))
+    assert dispatch.status == "failed"
+    assert "could not be put together" in dispatch.answer
+    Partner.objects.filter(pk=partner.pk).update(email="billing@partner.test")
+    assert send(Invoice.objects.get(pk=invoice.pk)).status == "sent"
 
 
 def finished(dispatch):

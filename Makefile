@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/leadflip
-# WeasyPrint's text libraries, a font, and HarfBuzz's subsetter (twice as fast PDFs).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# WeasyPrint's text libraries, a font, and HarfBuzz's subsetter (twice as fast PDFs);
+# poppler-utils reads back what an invoice template's PDF shows (invoicing/visible_text.py).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 # The browser tests drive Debian's chromium through Playwright.
 TEST_SYSTEM_PACKAGES := chromium
 DEMO_LOGIN := operator@demo.leadflip.test / leadflip-demo

@@ -18,7 +18,7 @@ from entities.mail import MailNotConfigured
 from entities.models import Membership
 from partners.models import Partner
 
-from . import billing, corrections, payments, runs, sending, templating
+from . import billing, corrections, payments, runs, sending, template_review, templating
 from .documents import pdf_from_html, store_pdf, store_xml
 from .events import events_csv, record_event
 from .forms import (
@@ -518,7 +518,7 @@ def invoice_template(request):
             messages.success(request, "The default template is used again for new invoices.")
             return redirect("invoicing:template")
         source = request.POST.get("template", "")
-        problems = templating.template_problems(source, entity)
+        problems = template_review.template_problems(source, entity)
         if not problems:
             default = source.strip() == templating.default_template().strip()
             entity.invoice_template = "" if default else source
@@ -541,7 +541,7 @@ def invoice_template(request):
 
 
 @require_POST
-@entity_required
+@role_required("finance")
 def invoice_template_preview(request):
     """The template rendered on a sample invoice, as JSON {html} or {error}, or as a PDF
     when format=pdf."""

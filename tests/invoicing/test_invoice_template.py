@@ -3,25 +3,52 @@ previewed live."""
 
 from io import BytesIO
 
+import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
 from invoicing.documents import split_stylesheets
 from invoicing.models import InvoiceDocument
-from invoicing.templating import default_template, template_problems
+from invoicing.template_review import template_problems
+from invoicing.templating import default_template
 
 from ..factories import make_final
 
 MINIMAL = """<html><body>
 <h1>{{ invoice.title }} {{ invoice.number }}</h1>
 {% if invoice.self_billed %}<p>Self-billing</p>{% endif %}
-<p>{{ seller.name }} {% if invoice.vat_invoice %}{{ seller.vat_id }}{% endif %}</p>
-<p>{{ buyer.name }} {% if invoice.vat_invoice %}{{ buyer.vat_id }}{% endif %}</p>
-{% for line in lines %}<p>{{ line.description }} {{ line.amount }}</p>{% endfor %}
+<p>Issued {{ invoice.issue_date }}, for {{ invoice.period_start }} to {{ invoice.period_end }}</p>
+<p>{{ seller.name }}, {{ seller.street }}, {{ seller.postcode }} {{ seller.city }}
+{% if invoice.vat_invoice %}{{ seller.vat_id }}{% endif %}</p>
+<p>{{ buyer.name }}, {{ buyer.street }}, {{ buyer.postcode }} {{ buyer.city }}
+{% if invoice.vat_invoice %}{{ buyer.vat_id }}{% endif %}</p>
+{% for line in lines %}<p>{{ line.description }}: {{ line.quantity }} × {{ line.unit_price }}
+= {{ line.amount }}</p>{% endfor %}
+{% if invoice.vat_invoice %}<p>Net {{ invoice.subtotal }}, VAT {{ invoice.tax_rate }} %
+{{ invoice.tax_amount }}</p>{% endif %}
 {% if invoice.reverse_charge %}<p>Reverse charge</p>{% endif %}
 <p>{{ invoice.tax_note }}</p>
 <p>Total {{ invoice.total }} {{ invoice.currency }}</p>
 </body></html>"""
+
+# The ways a template could hide a mention from its reader, each around the total.
+HIDING = {
+    "display none": '<p style="display:none">Total {{ invoice.total }}</p>',
+    "no font size": '<p style="font-size:0">Total {{ invoice.total }}</p>',
+    "a tiny font": '<p style="font-size:2pt">Total {{ invoice.total }}</p>',
+    "off the page": '<p style="position:absolute;left:-300mm">Total {{ invoice.total }}</p>',
+    "below the page": '<p style="position:absolute;top:400mm">Total {{ invoice.total }}</p>',
+    "a template element": "<template>Total {{ invoice.total }}</template>",
+    "white on white": '<p style="color:#fff">Total {{ invoice.total }}</p>',
+    "almost white": '<p style="color:#f4f4f4">Total {{ invoice.total }}</p>',
+    "no opacity": '<p style="opacity:0.02">Total {{ invoice.total }}</p>',
+    "hidden": '<p style="visibility:hidden">Total {{ invoice.total }}</p>',
+    "clipped away": '<div style="height:0;overflow:hidden"><p>Total {{ invoice.total }}</p></div>',
+    "under a box": '<div style="position:relative"><p>Total {{ invoice.total }}</p>'
+    '<div style="position:absolute;top:0;left:0;width:100%;height:40px;background:#fff"></div>'
+    "</div>",
+}
+TOTAL = "<p>Total {{ invoice.total }} {{ invoice.currency }}</p>"
 
 
 ONE_PIXEL_PNG = bytes.fromhex(
@@ -64,6 +91,26 @@ def test_a_mention_hidden_in_a_comment_does_not_count(entity):
     source = MINIMAL.replace("<p>Reverse charge</p>", "<!-- Reverse charge -->")
     source = source.replace("{{ invoice.tax_note }}", "")
     assert any("the words “Reverse charge”" in p for p in template_problems(source, entity))
+
+
+@pytest.mark.parametrize("trick", HIDING)
+def test_a_mention_the_reader_cannot_see_is_refused(entity, trick):
+    problems = template_problems(MINIMAL.replace(TOTAL, HIDING[trick]), entity)
+    # Where VAT is charged, the total is the only place its amount stands.
+    assert problems[0].startswith("Invoice with VAT:")
+    assert "the total 1,755.25" in problems[0]
+
+
+def test_small_grey_text_on_a_tinted_background_is_readable(entity):
+    shown = '<p style="font-size:6.5pt;color:#666;background:#eee">Total {{ invoice.total }}</p>'
+    assert template_problems(MINIMAL.replace(TOTAL, shown), entity) == []
+
+
+def test_each_article_226_mention_is_checked(entity):
+    source = MINIMAL.replace("{{ buyer.street }}, ", "").replace("{{ line.quantity }} × ", "")
+    problems = template_problems(source, entity)
+    assert "the buyer's street Musterstraße 1" in problems[0]
+    assert "the quantity of line 1, 120" in problems[0]
 
 
 def test_a_syntax_error_names_its_line(entity):
@@ -184,3 +231,67 @@ def test_the_sample_can_be_seen_as_a_pdf(owner_client, entity):
     )
     assert response["Content-Type"] == "application/pdf"
     assert "Credit note" in PdfReader(BytesIO(response.content)).pages[0].extract_text()
+
+
+def test_a_viewer_cannot_render_previews(viewer_client, entity):
+    response = viewer_client.post(
+        reverse("invoicing:template_preview"), {"template": MINIMAL, "case": "invoice"}
+    )
+    assert response.status_code == 403
+
+
+# Rendering is bounded: what a template makes, and how long it takes
+
+BIG = '{% assign a = "xxxxxxxxxx" %}'
+ATTACKS = {
+    "a huge range joined": "{{ (1..3000000) | join: ',' }}",
+    "a huge range in a variable": "{% assign n = 3000000 %}{{ (1..n) | join: ',' }}",
+    "nested replace": BIG + "{% assign b = a | replace: 'x', a %}{% assign c = b | replace: "
+    "'x', b %}{% assign d = c | replace: 'x', c %}{% assign e = d | replace: 'x', d %}{{ e }}",
+    "replace in one expression": BIG + "{{ a | replace: 'x', a | replace: 'x', a | replace: "
+    "'x', a | replace: 'x', a | replace: 'x', a | replace: 'x', a }}",
+    "appending to itself": BIG
+    + "{% for i in (1..60) %}{% assign a = a | append: a %}{% endfor %}{{ a }}",
+    "multiplying a number": "{% assign x = 99999999 %}{% for i in (1..5000) %}"
+    "{% assign x = x | times: x %}{% endfor %}{{ x }}",
+    "loops one after another": "{% for i in (1..300) %}{% for j in (1..5000) %}{% endfor %}"
+    "{% endfor %}",
+    "a long loop doing nothing": "{% for i in (1..10000) %}{% for j in (1..20) %}{% if i == j %}"
+    "{% endif %}{% endfor %}{% endfor %}" * 10,
+    "uniq on many items": "{{ (1..9000) | join: ',' | split: ',' | uniq | size }}",
+    "strip_html on a long text": BIG
+    + "{% for i in (1..15) %}{% assign a = a | append: a %}{% endfor %}"
+    "{{ a | append: '<b>' | strip_html }}",
+    "strip_html that breaks its parser": "{{ '<![<![>' | strip_html }}",
+    "a date out of range": "{{ '99999999999999' | date: '%Y' }}",
+}
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_a_template_cannot_take_unbounded_time_or_memory(entity, attack):
+    import time
+    import tracemalloc
+
+    from invoicing.templating import TemplateProblem, invoice_data, render, sample_invoice
+
+    invoice, lines = sample_invoice(entity, "invoice")
+    data = invoice_data(invoice, lines)
+    tracemalloc.start()
+    started = time.monotonic()
+    with pytest.raises(TemplateProblem):
+        render(MINIMAL + ATTACKS[attack], data)
+    seconds = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 10 and peak < 200_000_000  # bounds with room for a slow machine
+
+
+def test_a_bounded_template_still_renders_a_large_annex(entity):
+    from invoicing.templating import invoice_data, render, sample_invoice
+
+    invoice, lines = sample_invoice(entity, "invoice")
+    data = invoice_data(invoice, lines)
+    data["annex"] = [{"day": "2026-10-01", "unit_price": "1.00", "count": 20_000,
+                      "leads": ", ".join(f"L-{n:07}" for n in range(20_000))}]  # fmt: skip
+    source = MINIMAL + "{% for g in annex %}{{ g.leads | split: ', ' | join: ' ' }}{% endfor %}"
+    assert "L-0019999" in render(source, data)

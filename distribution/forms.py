@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 from django_scopes.forms import SafeModelChoiceField
 
+from entities.dates import DateField
 from partners.models import Partner
 
 from .models import Assignment, DistributionProfile, DistributionTransaction
@@ -120,12 +121,8 @@ class LogFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False, choices=[("", "All"), *DistributionTransaction.STATUS_CHOICES]
     )
-    start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = DateField(required=False, label="From")
+    end = DateField(required=False, label="To")
 
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)

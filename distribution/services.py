@@ -1,6 +1,6 @@
 """Recording and cancelling deliveries."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from entities.dates import EARLIEST
 from partners.models import Partner
 
 from .models import (
@@ -22,6 +23,23 @@ from .models import (
 
 class DeliveryError(Exception):
     """A delivery cannot be recorded or cancelled; the message says why."""
+
+
+# A delivery time this far ahead of our clock is a mistake, not clock skew.
+MAX_FUTURE = timedelta(minutes=5)
+
+
+def delivery_time_problem(value: datetime) -> str:
+    """Why a delivery (or a lead) cannot have happened at `value`, or "": it lies in the
+    future, or before the first date the product bills (entities.dates.EARLIEST)."""
+    try:
+        if value > timezone.now() + MAX_FUTURE:
+            return "This time cannot lie in the future."
+        if value.astimezone(UTC).date() < EARLIEST:
+            return f"This time lies before {EARLIEST:%Y-%m-%d}, the earliest accepted."
+    except (OverflowError, ValueError):  # an offset that leaves the calendar
+        return f"This time lies before {EARLIEST:%Y-%m-%d}, the earliest accepted."
+    return ""
 
 
 def record_delivery(
@@ -39,6 +57,8 @@ def record_delivery(
     if not external_lead_id:
         raise DeliveryError("A lead id is required.")
     delivered_at = delivered_at or timezone.now()
+    if problem := delivery_time_problem(delivered_at):
+        raise DeliveryError(problem)
     entity = assignment.profile.entity
     if recorded := record_plain_delivery(entity, assignment.pk, external_lead_id, delivered_at):
         return recorded
@@ -209,6 +229,8 @@ def record_lead_source(
         raise DeliveryError(f"{supplier.name} is not marked as a lead supplier.")
     if purchase_price < 0:
         raise DeliveryError("A purchase price cannot be negative.")
+    if received_at is not None and (problem := delivery_time_problem(received_at)):
+        raise DeliveryError(problem)
     with transaction.atomic():
         lead, created = Lead.objects.select_for_update().get_or_create(
             entity=entity,

@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Q
 
 from distribution.models import DistributionTransaction
+from entities.dates import DateField
 from entities.models import Entity
 from partners.models import Partner
 
@@ -19,8 +20,8 @@ def previous_month(today: date) -> tuple[date, date]:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = DateField()
+    end = DateField()
 
     def clean(self):
         data = super().clean()
@@ -60,7 +61,7 @@ class NotesForm(forms.Form):
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Paid on")
+    paid_on = DateField(label="Paid on")
 
 
 class CancelDeliveryForm(forms.Form):
@@ -69,7 +70,7 @@ class CancelDeliveryForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Paid on")
+    paid_on = DateField(label="Paid on")
 
 
 class VoidForm(forms.Form):
@@ -96,12 +97,8 @@ class InvoiceFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
     partner = forms.IntegerField(required=False)
-    start = forms.DateField(
-        required=False, label="Period from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="Period to", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = DateField(required=False, label="Period from")
+    end = DateField(required=False, label="Period to")
     q = forms.CharField(required=False, label="Number")
 
     def __init__(self, *args, entity, **kwargs):

@@ -9,9 +9,10 @@ halfway, bills each delivery once and finalizes each invoice once:
 - progress is counted from the invoices' state, not from counters a retry could double.
 """
 
+import logging
 from datetime import date
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from entities.mail import MailNotConfigured
@@ -23,6 +24,8 @@ from .forms import previous_month
 from .models import BillingRun, EmailDispatch, Invoice, InvoiceDocument, InvoicingError
 from .payouts import generate_payout_drafts
 from .sending import queue_sending
+
+logger = logging.getLogger(__name__)
 
 SCHEDULER = "monthly schedule"
 
@@ -57,7 +60,24 @@ def start_run(
 
 
 def execute(run_id: int) -> None:
-    """Generate the period's drafts, then hand each invoice to its own finalize task."""
+    """Generate the period's drafts, then hand each invoice to its own finalize task. A
+    run that fails for another reason than the database being away (which the task
+    retries) is marked Failed, with the reason, and can be started again."""
+    try:
+        _execute(run_id)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as error:
+        logger.exception("Billing run %s failed", run_id)
+        reason = str(error) if isinstance(error, InvoicingError) else (
+            f"the run stopped on an unexpected error ({type(error).__name__}); it is logged"
+        )  # fmt: skip
+        BillingRun.objects.filter(pk=run_id).update(
+            status=BillingRun.FAILED, errors={"run": reason}, finished_at=timezone.now()
+        )
+
+
+def _execute(run_id: int) -> None:
     from .tasks import finalize_for_run
 
     run = BillingRun.objects.select_related("entity").get(pk=run_id)
@@ -130,7 +150,7 @@ def progress(run: BillingRun) -> dict:
                 invoice_id__in=run.invoice_ids, kind=InvoiceDocument.PDF
             ).values_list("invoice_id", flat=True)
         )
-        done = len(final | {int(pk) for pk in run.errors})
+        done = len(final | {int(pk) for pk in run.errors if pk.isdigit()})
     return {
         "status": run.status,
         "status_label": run.get_status_display(),

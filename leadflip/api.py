@@ -6,10 +6,12 @@ with status 400 and nothing written.
 """
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
@@ -23,6 +25,7 @@ from distribution.models import (
 )
 from distribution.services import (
     DeliveryError,
+    delivery_time_problem,
     record_delivery,
     record_lead_source,
     record_plain_delivery,
@@ -35,8 +38,8 @@ from invoicing.views import document_response
 from partners.models import Partner
 
 MAX_BODY_BYTES = 64 * 1024
-# A delivery time this far ahead of our clock is a mistake, not clock skew.
-MAX_FUTURE = timedelta(minutes=5)
+# The largest purchase price a lead's DecimalField(12, 4) holds.
+MAX_PRICE = Decimal("99999999.9999")
 # last_used_at is informative; writing it on every request would cost a row update each.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -75,20 +78,66 @@ def api_view(method: str):
                     return view(request, key.entity, *args, **kwargs)
             if request.content_type != "application/json":
                 return error(415, "Send the body as JSON with 'Content-Type: application/json'.")
-            if len(request.body) > MAX_BODY_BYTES:
-                return error(413, "The body is too large.")
+            too_large = error(413, f"The body is too large: at most {MAX_BODY_BYTES:,} bytes.")
             try:
-                body = json.loads(request.body or b"{}")
-            except (ValueError, UnicodeDecodeError):
+                if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
+                    return too_large
+                raw = request.body
+            except (ValueError, RequestDataTooBig):
+                return too_large
+            if len(raw) > MAX_BODY_BYTES:
+                return too_large
+            try:
+                body = json.loads(raw or b"{}", parse_constant=_no_constant)
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return error(400, "The body is not valid JSON.")
             if not isinstance(body, dict):
                 return error(400, "The body must be a JSON object.")
+            if problem := text_problem(body):
+                return error(400, problem)
             with scope(entity=key.entity):
                 return view(request, key.entity, body, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")  # NaN and Infinity
+
+
+def text_problem(value) -> str:
+    """Why a JSON value cannot be stored: text PostgreSQL refuses (NUL) or that is not
+    Unicode (a lone surrogate from a \\ud800 escape), in any string or key inside it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Text cannot contain the NUL character."
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "Text must be valid Unicode (it contains a lone surrogate)."
+        return ""
+    if isinstance(value, dict):
+        return next((p for item in value.items() for p in map(text_problem, item) if p), "")
+    if isinstance(value, list):
+        return next((p for p in map(text_problem, value) if p), "")
+    return ""
+
+
+def parse_id(value) -> int | None:
+    """A database id given as a JSON integer or a string of ASCII digits, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value < MAX_ID else None
+    if isinstance(value, str) and ID.fullmatch(value):
+        return int(value) if int(value) < MAX_ID else None
+    return None
+
+
+ID = re.compile(r"[0-9]{1,19}")
+MAX_ID = 2**63
 
 
 def authenticate(request) -> ApiKey | None:
@@ -176,10 +225,10 @@ def deliveries(request, entity, body):
     through this assignment.
     """
     errors = {}
-    assignment_id = body.get("assignment")
-    if assignment_id in (None, ""):
+    assignment_id = parse_id(body.get("assignment"))
+    if body.get("assignment") in (None, ""):
         errors["assignment"] = "This field is required."
-    elif isinstance(assignment_id, bool) or not str(assignment_id).isdigit():
+    elif assignment_id is None:
         errors["assignment"] = "Give the assignment's id as an integer."
     if problem := lead_id_problem(body.get("lead")):
         errors["lead"] = problem
@@ -192,13 +241,13 @@ def deliveries(request, entity, body):
     # The common case in one statement; None when the assignment is unknown, paused or
     # tiered, which the lookup below tells apart.
     if not errors and (
-        recorded := record_plain_delivery(entity, int(assignment_id), lead, delivered_at)
+        recorded := record_plain_delivery(entity, assignment_id, lead, delivered_at)
     ):
         txn, created = recorded
         return JsonResponse(delivery_json(txn), status=201 if created else 200)
     assignment = None
     if "assignment" not in errors:
-        assignment = find_assignment(int(assignment_id), entity)
+        assignment = find_assignment(assignment_id, entity)
         if assignment is None:
             errors["assignment"] = f"No assignment {assignment_id} in {entity.name}."
         elif not assignment.is_active:
@@ -235,8 +284,8 @@ def parse_time(body: dict, field: str, errors: dict):
         errors[field] = "Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00."
     elif timezone.is_naive(value):
         errors[field] = "Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00."
-    elif value > timezone.now() + MAX_FUTURE:
-        errors[field] = "This time cannot lie in the future."
+    elif problem := delivery_time_problem(value):
+        errors[field] = problem
     else:
         return value
     return None
@@ -251,24 +300,29 @@ def lead_source(request, entity, body):
     if problem := lead_id_problem(body.get("lead")):
         errors["lead"] = problem
     supplier = None
-    supplier_id = body.get("supplier")
-    if supplier_id in (None, ""):
+    supplier_id = parse_id(body.get("supplier"))
+    if body.get("supplier") in (None, ""):
         errors["supplier"] = "This field is required."
-    elif isinstance(supplier_id, bool) or not str(supplier_id).isdigit():
+    elif supplier_id is None:
         errors["supplier"] = "Give the supplier's partner id as an integer."
     else:
-        supplier = Partner.objects.filter(pk=int(supplier_id), entity=entity).first()
+        supplier = Partner.objects.filter(pk=supplier_id, entity=entity).first()
         if supplier is None:
             errors["supplier"] = f"No partner {supplier_id} in {entity.name}."
         elif not supplier.is_supplier:
             errors["supplier"] = f"{supplier.name} is not marked as a lead supplier."
     price = None
     try:
-        price = Decimal(str(body.get("purchase_price")))
-        if not price.is_finite() or price < 0 or price.as_tuple().exponent < -4:
+        raw_price = body.get("purchase_price")
+        if isinstance(raw_price, bool) or not isinstance(raw_price, str | int | float):
+            raise InvalidOperation
+        price = Decimal(str(raw_price))
+        if not price.is_finite() or not 0 <= price <= MAX_PRICE or price.as_tuple().exponent < -4:
             raise InvalidOperation
     except InvalidOperation:
-        errors["purchase_price"] = 'Give a price of zero or more, e.g. "2.50".'
+        errors["purchase_price"] = (
+            f'Give a price from 0 to {MAX_PRICE:,}, with at most 4 decimals, e.g. "2.50".'
+        )
     received_at = parse_time(body, "received_at", errors)
     for field in sorted(set(body) - {"lead", "supplier", "purchase_price", "received_at"}):
         errors[field] = "Unknown field."
@@ -300,7 +354,7 @@ def cancel(request, entity, body, pk):
     if txn is None:
         return error(404, f"No delivery {pk} in {entity.name}.")
     reasons = dict(DistributionTransaction.CANCEL_REASON_CHOICES)
-    if body.get("reason") not in reasons:
+    if not isinstance(body.get("reason"), str) or body["reason"] not in reasons:
         return invalid({"reason": "Choose one of: " + ", ".join(reasons) + "."})
     if txn.is_cancelled:
         return error(409, "This delivery is already cancelled.")

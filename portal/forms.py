@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 
+from entities.dates import DateField
 from entities.forms import clean_bic_value, clean_iban_value
 from partners.forms import VatIdMixin
 from partners.models import Partner
@@ -68,9 +69,5 @@ class ProfileForm(VatIdMixin, forms.ModelForm):
 
 class LeadFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Lead id")
-    start = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = DateField(required=False, label="From")
+    end = DateField(required=False, label="To")

@@ -1,3 +1,4 @@
+import re
 from zoneinfo import available_timezones
 
 from django import forms
@@ -24,7 +25,23 @@ def clean_bic_value(value: str) -> str:
     return bic
 
 
-class EntityForm(forms.ModelForm):
+# Characters that XML, PDFs and mail headers cannot carry (tabs and line breaks aside).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PrintableTextMixin:
+    """No control character in any text field: pasted into a name, one made every later
+    invoice's e-invoice fail to render."""
+
+    def clean(self):
+        data = super().clean()
+        for name, value in list(data.items()):
+            if isinstance(value, str) and CONTROL_CHARACTER.search(value):
+                self.add_error(name, "This contains an invisible control character: type it again.")
+        return data
+
+
+class EntityForm(PrintableTextMixin, forms.ModelForm):
     """The seller details printed on every invoice the Entity issues."""
 
     time_zone = forms.ChoiceField(

@@ -35,6 +35,7 @@ from .taxes import (
     decide_self_billing_treatment,
     decide_tax_treatment,
 )
+from .templating import template_version
 
 logger = logging.getLogger(__name__)
 
@@ -777,6 +778,7 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
             draft.seller = seller_details(entity)
             draft.buyer = buyer_details(draft.partner)
             draft.einvoice_format = einvoice_format_for(draft)
+        draft.template_version = template_version(entity)
         draft.finalized_at = timezone.now()
         draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()

@@ -13,13 +13,18 @@ written once, locked with their SHA-256.
 import copy
 import hashlib
 import io
+import logging
 import os
 import re
 import threading
+from datetime import timedelta
 from functools import lru_cache
 
 import facturx
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_scopes import scope
 from lxml import etree
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
@@ -30,6 +35,8 @@ from .einvoice import cii, ubl
 from .einvoice.model import build_document
 from .models import Invoice, InvoiceDocument
 from .templating import pdf_url_fetcher, render_invoice_html
+
+logger = logging.getLogger(__name__)
 
 XML_MIMETYPE = "application/xml"
 FACTURX_FILENAME = "factur-x.xml"  # the name the Factur-X specification gives it
@@ -205,13 +212,32 @@ def store_xml(invoice: Invoice) -> InvoiceDocument | None:
     """Write the finalized invoice's XML e-invoice once, if its format has one. Idempotent."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice has an e-invoice.")
-    if not _has_xml(invoice):
+    if not has_xml(invoice):
         return None
     return _store(invoice, InvoiceDocument.XML, lambda: render_xml(invoice))
 
 
-def _has_xml(invoice: Invoice) -> bool:
+def has_xml(invoice: Invoice) -> bool:
+    """Whether the invoice's format has an XML e-invoice of its own."""
     return bool(invoice.einvoice_format) and invoice.einvoice_format != Partner.EINVOICE_PDF
+
+
+def stored_document(invoice: Invoice, kind: str) -> InvoiceDocument | None:
+    """The invoice's locked document of this kind, or None: nothing is rendered here. A
+    finalized invoice is seen, sent and downloaded only with the documents it was locked
+    with; those still missing are rendered by store_documents (right after finalizing, by
+    the sweep, or when someone asks again)."""
+    return InvoiceDocument.objects.filter(invoice=invoice, kind=kind).first()
+
+
+def documents_pending(invoice: Invoice) -> bool:
+    """A finalized invoice still without its PDF, or without the XML its format has."""
+    if not invoice.is_final:
+        return False
+    kinds = set(InvoiceDocument.objects.filter(invoice=invoice).values_list("kind", flat=True))
+    return InvoiceDocument.PDF not in kinds or (
+        has_xml(invoice) and InvoiceDocument.XML not in kinds
+    )
 
 
 def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
@@ -224,7 +250,7 @@ def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
         xml = store_xml(invoice)
         pdf = store_pdf(invoice, bytes(xml.content) if xml else None)
         return [d for d in (xml, pdf) if d is not None]
-    xml = render_xml(invoice) if _has_xml(invoice) else None
+    xml = render_xml(invoice) if has_xml(invoice) else None
     documents = [_document(invoice, InvoiceDocument.XML, xml)] if xml else []
     documents.append(_document(invoice, InvoiceDocument.PDF, render_pdf(invoice, xml)))
     try:
@@ -232,3 +258,32 @@ def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
             return InvoiceDocument.objects.bulk_create(documents)
     except IntegrityError:  # rendered at the same moment by another worker: keep the first
         return list(InvoiceDocument.objects.filter(invoice=invoice).order_by("-kind"))
+
+
+def render_missing_documents(older_than=timedelta(minutes=1), limit: int = 200) -> int:
+    """Render the documents still missing on invoices finalized more than `older_than` ago
+    (a worker that died between the commit and rendering; a rendering that failed), each
+    with the template version it was finalized with. Idempotent. Returns how many invoices
+    now have all their documents."""
+    pdf = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.PDF)
+    xml = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.XML)
+    with_xml = ~Q(einvoice_format__in=["", Partner.EINVOICE_PDF])
+    missing = (
+        Invoice.objects.filter(
+            status__in=[Invoice.FINAL, Invoice.VOID],
+            finalized_at__lt=timezone.now() - older_than,
+        )
+        .filter(~Exists(pdf) | (with_xml & ~Exists(xml)))
+        .select_related("entity", "partner", "corrects", "template_version")
+        .order_by("finalized_at")[:limit]
+    )
+    rendered = 0
+    for invoice in missing:
+        try:
+            with scope(entity=invoice.entity):
+                store_documents(invoice)
+        except Exception:
+            logger.exception("Invoice %s: rendering its documents failed again", invoice.pk)
+        else:
+            rendered += 1
+    return rendered

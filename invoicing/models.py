@@ -58,6 +58,28 @@ class InvoiceQuerySet(models.QuerySet):
         return self.filter(status=Invoice.FINAL, paid_at__isnull=False)
 
 
+class TemplateVersion(models.Model):
+    """The text of an invoice template as it was used to finalize invoices: the Entity's
+    own, or the default of that release. An invoice names the version it was finalized
+    with, so that its documents, rendered again after a crash, are the ones of the day.
+    Written once per text, never changed."""
+
+    entity = models.ForeignKey(Entity, models.PROTECT, related_name="template_versions")
+    sha256 = models.CharField(max_length=64)
+    source = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "sha256"], name="one_version_per_text")
+        ]
+
+    def __str__(self):
+        return f"{self.entity} template {self.sha256[:8]}"
+
+
 class Invoice(models.Model):
     """An invoice to a partner for one billing period and currency.
 
@@ -108,6 +130,14 @@ class Invoice(models.Model):
     tax_exemption_code = models.CharField(max_length=30, blank=True)
     einvoice_format = models.CharField(
         max_length=20, blank=True, help_text="The partner's e-invoice format, frozen at finalize."
+    )
+    template_version = models.ForeignKey(
+        TemplateVersion,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The template its PDF is rendered with, frozen at finalize.",
     )
     subtotal = models.DecimalField(default=0, **MONEY)
     tax_amount = models.DecimalField(default=0, **MONEY)

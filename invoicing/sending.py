@@ -18,6 +18,7 @@ from django.utils import timezone
 from entities import mail
 from entities.models import Entity, fill_email_template
 
+from .documents import documents_pending
 from .events import record_event
 from .models import EmailDispatch, Invoice, InvoiceDocument, InvoiceEvent, InvoicingError
 
@@ -49,7 +50,10 @@ def email_context(invoice: Invoice) -> dict:
 
 def build_message(invoice: Invoice, to: str) -> EmailMessage:
     """The invoice's email: the Entity's text, the PDF, and the XML where the partner's
-    format asks for a separate XML file (XRechnung)."""
+    format asks for a separate XML file (XRechnung). Never without them: InvoicingError
+    while they are missing."""
+    if documents_pending(invoice):
+        raise InvoicingError("its documents are not rendered yet")
     entity = invoice.entity
     context = email_context(invoice)
     message = EmailMessage(
@@ -72,6 +76,10 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
 
     if not invoice.is_final or invoice.is_void:
         raise InvoicingError("Only a finalized, valid invoice can be sent.")
+    if documents_pending(invoice):
+        raise InvoicingError(
+            f"{invoice} cannot be sent yet: its documents are still being rendered."
+        )
     to = invoice.partner.email or invoice.buyer.get("email", "")
     if not to:
         raise InvoicingError(f"{invoice.partner} has no billing email.")

@@ -7,6 +7,7 @@ from entities import mail
 from entities.models import Entity
 
 from . import runs, sending
+from .documents import render_missing_documents
 from .payments import mark_overdue_invoices
 
 
@@ -15,6 +16,13 @@ def mark_overdue() -> int:
     """Daily: record which unpaid invoices passed their due date, per Entity's own today."""
     with scopes_disabled():
         return sum(mark_overdue_invoices(entity) for entity in Entity.objects.all())
+
+
+@shared_task
+def render_missing_documents_task() -> int:
+    """Every few minutes: render the documents an invoice was finalized without."""
+    with scopes_disabled():
+        return render_missing_documents()
 
 
 SEND_RETRIES = 5

@@ -15,6 +15,7 @@ Operators edit their own template (as FirstPromoter's customers do), so it runs 
 - Rendering is bounded in time, range sizes, filter results and output (sandbox).
 """
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -36,7 +37,7 @@ from entities.number_patterns import format_document_number
 from partners.models import Partner
 
 from .amounts import invoice_totals, line_net_amount
-from .models import Invoice, InvoiceLine
+from .models import Invoice, InvoiceLine, TemplateVersion
 from .sandbox import BoundedEnvironment
 from .taxes import (
     NOT_SUBJECT,
@@ -68,13 +69,28 @@ def default_template() -> str:
     return DEFAULT_TEMPLATE_PATH.read_text()
 
 
+def template_version(entity: Entity) -> TemplateVersion:
+    """The Entity's template as it is now (its own, or the default), stored once per text:
+    finalize records it on the invoice."""
+    source = entity.invoice_template if entity.invoice_template.strip() else default_template()
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    version, _ = TemplateVersion.objects.get_or_create(
+        entity=entity, sha256=digest, defaults={"source": source}
+    )
+    return version
+
+
 def render_invoice_html(invoice: Invoice, lines=None) -> str:
-    """The HTML of the invoice's PDF, from its Entity's template (or the default). A custom
-    template that fails on this invoice, or leaves out one of its legal mentions, gives way
-    to the default template, which prints them all."""
+    """The HTML of the invoice's PDF, from the template version it was finalized with (a
+    draft or a sample: the Entity's template now, or the default). A custom template that
+    fails on this invoice, or leaves out one of its legal mentions, gives way to the
+    default template, which prints them all."""
     data = invoice_data(invoice, lines)
-    source = invoice.entity.invoice_template
-    if source.strip():
+    if invoice.template_version_id:
+        source = invoice.template_version.source
+    else:
+        source = invoice.entity.invoice_template
+    if source.strip() and source != default_template():
         try:
             return render_checked(source, data)
         except TemplateProblem as problem:

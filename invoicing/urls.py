@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/finalize/", views.finalize, name="finalize"),
     path("<int:pk>/pdf/", views.download_pdf, name="pdf"),
     path("<int:pk>/xml/", views.download_xml, name="xml"),
+    path("<int:pk>/documents/", views.render_documents, name="render_documents"),
     path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),
     path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
     path("<int:pk>/payments/", views.record_payment, name="record_payment"),

@@ -1,4 +1,5 @@
 import csv
+import logging
 from html import escape
 
 from django.contrib import messages
@@ -19,7 +20,13 @@ from entities.models import Membership
 from partners.models import Partner
 
 from . import billing, corrections, payments, runs, sending, template_review, templating
-from .documents import pdf_from_html, store_pdf, store_xml
+from .documents import (
+    documents_pending,
+    has_xml,
+    pdf_from_html,
+    store_documents,
+    stored_document,
+)
 from .events import events_csv, record_event
 from .forms import (
     CancelDeliveryForm,
@@ -38,6 +45,8 @@ from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceL
 from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
 from .taxes import TaxTreatment
 from .totals import list_totals
+
+logger = logging.getLogger(__name__)
 
 
 def get_invoice_for_user(request, pk: int) -> Invoice:
@@ -210,6 +219,10 @@ def _render_detail(request, invoice, status=200, **forms):
     documents = {d.kind: d for d in invoice.documents.defer("content")}
     context["document"] = documents.get(InvoiceDocument.PDF)
     context["xml_document"] = documents.get(InvoiceDocument.XML)
+    context["documents_pending"] = invoice.is_final and (
+        InvoiceDocument.PDF not in documents
+        or (has_xml(invoice) and InvoiceDocument.XML not in documents)
+    )
     formats = dict(Partner.EINVOICE_FORMAT_CHOICES)
     if invoice.is_final:
         context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")
@@ -315,7 +328,14 @@ def finalize(request, pk):
         invoice = billing.finalize_invoice(invoice, request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked.")
+    if documents_pending(invoice):
+        messages.warning(
+            request,
+            f"{invoice.title} {invoice.number} is finalized, but rendering its PDF failed. "
+            + DOCUMENTS_PENDING,
+        )
+    else:
+        messages.success(request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked.")
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -340,23 +360,54 @@ def void(request, pk):
 
 @entity_required
 def download_pdf(request, pk):
-    invoice = get_invoice_for_user(request, pk)
-    if not invoice.is_final:
-        messages.error(request, "A draft has no PDF yet: finalize it first.")
-        return redirect("invoicing:detail", invoice.pk)
-    return document_response(store_pdf(invoice), request.user)
+    return _download(request, get_invoice_for_user(request, pk), InvoiceDocument.PDF)
 
 
 @entity_required
 def download_xml(request, pk):
     invoice = get_invoice_for_user(request, pk)
-    if not invoice.is_final:
-        messages.error(request, "A draft has no e-invoice yet: finalize it first.")
-        return redirect("invoicing:detail", invoice.pk)
-    document = store_xml(invoice)
-    if document is None:
+    if invoice.is_final and not has_xml(invoice):
         raise Http404("This invoice's format is PDF only.")
+    return _download(request, invoice, InvoiceDocument.XML)
+
+
+def _download(request, invoice, kind):
+    """A locked document, never one made up now: without it, the page says why."""
+    if not invoice.is_final:
+        messages.error(request, "A draft has no documents yet: finalize it first.")
+        return redirect("invoicing:detail", invoice.pk)
+    document = stored_document(invoice, kind)
+    if document is None:
+        messages.error(request, DOCUMENTS_PENDING)
+        return redirect("invoicing:detail", invoice.pk)
     return document_response(document, request.user)
+
+
+DOCUMENTS_PENDING = (
+    "Its documents are not rendered yet, so it cannot be downloaded or sent. They are "
+    "rendered again within minutes; or use “Render documents now”."
+)
+
+
+@require_POST
+@role_required("finance")
+def render_documents(request, pk):
+    """Render the missing documents of a finalized invoice now (with its own template)."""
+    invoice = get_invoice_for_user(request, pk)
+    if not invoice.is_final:
+        raise Http404("A draft has no documents.")
+    try:
+        store_documents(invoice)
+    except Exception:
+        logger.exception("Invoice %s: rendering its documents failed", invoice.pk)
+        messages.error(
+            request,
+            "Rendering its documents failed again; the error is logged. They are retried "
+            "every few minutes; if it keeps failing, contact support.",
+        )
+    else:
+        messages.success(request, "Its documents are rendered and locked.")
+    return redirect("invoicing:detail", invoice.pk)
 
 
 def document_response(document: InvoiceDocument, by) -> HttpResponse:

@@ -32,7 +32,7 @@ from distribution.services import (
 )
 from entities.models import ApiKey, Entity, hash_api_key
 from invoicing.corrections import cancel_delivery
-from invoicing.documents import store_pdf, store_xml
+from invoicing.documents import has_xml, stored_document
 from invoicing.models import Invoice, InvoicingError
 from invoicing.views import document_response
 from partners.models import Partner
@@ -372,7 +372,11 @@ def invoice_document(request, entity, pk, kind):
     invoice = Invoice.objects.filter(pk=pk, entity=entity, status=Invoice.FINAL).first()
     if invoice is None:
         return error(404, f"No finalized invoice {pk} in {entity.name}.")
-    document = store_pdf(invoice) if kind == "pdf" else store_xml(invoice)
-    if document is None:
+    if kind == "xml" and not has_xml(invoice):
         return error(404, f"Invoice {invoice.number} has no XML: its format is PDF only.")
+    document = stored_document(invoice, kind)
+    if document is None:
+        return error(
+            409, f"Invoice {invoice.number}'s documents are still being rendered; try again soon."
+        )
     return document_response(document, api_actor(request))

@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own
     },
+    "render-missing-documents": {
+        "task": "invoicing.tasks.render_missing_documents_task",
+        "schedule": crontab(minute="*/2"),
+    },
     "recheck-vat-ids": {
         "task": "partners.tasks.recheck_vat_ids",
         "schedule": crontab(minute=30, hour=3, day_of_week="monday"),

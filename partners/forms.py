@@ -1,6 +1,6 @@
 from django import forms
 
-from entities.forms import clean_bic_value, clean_iban_value
+from entities.forms import PrintableTextMixin, clean_bic_value, clean_iban_value
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.vat import normalize_vat_id, vat_id_problem
 
@@ -34,7 +34,7 @@ class VatIdMixin:
         return partner
 
 
-class PartnerForm(VatIdMixin, forms.ModelForm):
+class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
     """A partner's billing details. Payment terms are Net 7/14/30 or a custom number of days."""
 
     terms = forms.ChoiceField(

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from entities.dates import DateField
-from entities.forms import clean_bic_value, clean_iban_value
+from entities.forms import PrintableTextMixin, clean_bic_value, clean_iban_value
 from partners.forms import VatIdMixin
 from partners.models import Partner
 
@@ -29,7 +29,7 @@ class ResetRequestForm(forms.Form):
     email = forms.EmailField()
 
 
-class ProfileForm(VatIdMixin, forms.ModelForm):
+class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
     """What a partner may change about itself: contact and billing details."""
 
     class Meta:

@@ -21,9 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction
-from invoicing.documents import store_pdf, store_xml
+from invoicing.documents import stored_document
 from invoicing.events import record_event
-from invoicing.models import Invoice, InvoiceEvent
+from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent
 from partners.checks import (
     agreement_problem,
     invoicing_details_problems,
@@ -163,8 +163,13 @@ def _transactions(request):
 
 
 def _invoices(request):
-    """The partner's finalized invoices and credit notes; drafts are the operator's."""
-    return Invoice.objects.filter(partner=request.partner, status__in=[Invoice.FINAL, Invoice.VOID])
+    """The partner's finalized invoices and credit notes, once their PDF is locked; drafts
+    are the operator's."""
+    return Invoice.objects.filter(
+        partner=request.partner,
+        status__in=[Invoice.FINAL, Invoice.VOID],
+        documents__kind=InvoiceDocument.PDF,
+    )
 
 
 def _filtered_leads(request):
@@ -231,9 +236,9 @@ def invoices(request):
 @auth.portal_login_required
 def invoice_document(request, pk, kind):
     invoice = get_object_or_404(_invoices(request), pk=pk)
-    document = store_pdf(invoice) if kind == "pdf" else store_xml(invoice)
+    document = stored_document(invoice, kind)
     if document is None:
-        raise Http404("This invoice has no XML.")
+        raise Http404("This invoice has no such document.")
     record_event(invoice, InvoiceEvent.DOWNLOADED, f"partner portal: {request.portal_user}",
                  document.filename)  # fmt: skip
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)

@@ -74,6 +74,7 @@ OBJECT_URLS = {
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
     "invoicing:events": ("get", "final", None),
     "invoicing:send": ("post", "final", {}),
+    "invoicing:render_documents": ("post", "final", {}),
     "invoicing:run_status": ("get", "run", None),
     "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
     "partners:toggle_portal_user": ("post", "portal_user", {}),

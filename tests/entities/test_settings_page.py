@@ -93,3 +93,13 @@ def test_revoking_an_api_key(owner_client, entity):
     owner_client.post(reverse("entities:revoke_api_key", args=[key.pk]))
     key.refresh_from_db()
     assert key.revoked_at is not None
+
+
+def test_a_control_character_in_a_detail_is_refused(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, legal_name="Acme\x01 Leads GmbH")
+    )
+    assert response.status_code == 400
+    assert "invisible control character" in response.content.decode()
+    entity.refresh_from_db()
+    assert entity.legal_name == "Acme Leads GmbH"

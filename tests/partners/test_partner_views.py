@@ -149,3 +149,9 @@ def test_changing_the_vat_id_forgets_the_last_vies_answer(owner_client, entity):
     owner_client.post(reverse("partners:edit", args=[partner.pk]), data)
     partner.refresh_from_db()
     assert (partner.vies_status, partner.vies_request_identifier) == ("unchecked", "")
+
+
+def test_a_control_character_in_a_partners_details_is_refused(finance_client, entity):
+    response = finance_client.post(reverse("partners:create"), {**FORM, "street": "Ring\x0b 1"})
+    assert response.status_code == 400
+    assert not Partner.objects.filter(name="Solar Leads Vienna").exists()

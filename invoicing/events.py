@@ -1,7 +1,8 @@
 """The audit trail of invoices: who did what, when."""
 
-import csv
 import io
+
+from entities import csv_export
 
 from .models import Invoice, InvoiceEvent
 
@@ -42,7 +43,7 @@ def record_events(invoices, kind: str, by=None, detail: str = "") -> None:
 
 def events_csv(invoice: Invoice) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_export.writer(out)
     writer.writerow(["invoice", "when (UTC)", "event", "who", "detail"])
     for event in invoice.events.all():
         writer.writerow(

@@ -1,4 +1,3 @@
-import csv
 import logging
 from html import escape
 
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
+from entities import csv_export
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
 from entities.models import Membership
@@ -117,7 +117,7 @@ def export_csv(request):
     _, invoices = _filtered_invoices(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
-    writer = csv.writer(response)
+    writer = csv_export.writer(response)
     writer.writerow(
         ["type", "number", "status", "partner", "partner VAT ID", "period start", "period end",
          "issue date", "due date", "currency", "net", "VAT category", "VAT rate", "VAT", "total",

@@ -4,7 +4,6 @@ Every query here is limited to request.partner; the views run inside the partner
 scope as well.
 """
 
-import csv
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_de
 from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction
+from entities import csv_export
 from invoicing.documents import stored_document
 from invoicing.events import record_event
 from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent
@@ -207,7 +207,7 @@ class _Echo:
 def leads_csv(request):
     _, rows = _filtered_leads(request)
     tz = ZoneInfo(request.partner.entity.time_zone)
-    writer = csv.writer(_Echo())
+    writer = csv_export.writer(_Echo())
 
     def lines():
         yield writer.writerow(["lead", "delivered at", "price", "currency", "status"])

@@ -5,6 +5,7 @@ from django import forms
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
+from .mail import host_problem
 from .models import Entity, SmtpSettings
 from .vat import normalize_vat_id, vat_id_problem
 
@@ -120,6 +121,12 @@ class SmtpForm(forms.ModelForm):
     class Meta:
         model = SmtpSettings
         fields = ["host", "port", "security", "username", "password", "from_email", "from_name"]
+
+    def clean_host(self):
+        host = self.cleaned_data["host"].strip()
+        if problem := host_problem(host):
+            raise forms.ValidationError(problem)
+        return host
 
     def save(self, commit=True):
         if self.cleaned_data["password"]:

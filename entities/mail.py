@@ -1,6 +1,8 @@
 """Sending mail through an Account's own SMTP server, with the server's answer."""
 
+import ipaddress
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 
@@ -34,16 +36,43 @@ def smtp_of(account: Account) -> SmtpSettings:
     return smtp
 
 
-def send(account: Account, message: EmailMessage) -> SentMail:
-    """Send `message` through the Account's SMTP server and return the server's answer.
+def host_problem(host: str) -> str:
+    """Why the product may not connect to this mail server, or "": it is, or resolves to,
+    an address that is not on the public internet (loopback, a private network, link-local
+    such as a cloud's metadata service). Operators type the host, so without this check
+    the test email scanned the product's own network. ALLOW_PRIVATE_SMTP_HOSTS lifts it
+    for self-hosted installations whose mail server is on their own network."""
+    if settings.ALLOW_PRIVATE_SMTP_HOSTS:
+        return ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except (socket.gaierror, UnicodeError):
+        return f"The mail server {host} cannot be found: check its name."
+    for text in sorted(addresses):
+        address = ipaddress.ip_address(text.split("%")[0])
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
+        if not address.is_global:
+            return (
+                f"The mail server {host} is on a private network ({address}); only mail "
+                "servers on the internet can be used."
+            )
+    return ""
+
+
+def send(account: Account, message: EmailMessage, timeout: int | None = None) -> SentMail:
+    """Send `message` through the Account's SMTP server and return the server's answer;
+    `timeout` (seconds per network step) defaults to SMTP_TIMEOUT.
 
     Raises TemporaryMailError or PermanentMailError, so a task can decide to retry.
     """
     smtp_settings = smtp_of(account)
+    if problem := host_problem(smtp_settings.host):
+        raise PermanentMailError(problem)
     message.from_email = smtp_settings.sender
     recipients = message.recipients()
     try:
-        with _connect(smtp_settings) as server:
+        with _connect(smtp_settings, timeout or settings.SMTP_TIMEOUT) as server:
             server.ehlo_or_helo_if_needed()
             server.mail(smtp_settings.from_email)
             for recipient in recipients:
@@ -64,8 +93,7 @@ def send(account: Account, message: EmailMessage) -> SentMail:
     return SentMail(f"{code} {_text(answer)}")
 
 
-def _connect(smtp_settings: SmtpSettings) -> smtplib.SMTP:
-    timeout = settings.SMTP_TIMEOUT
+def _connect(smtp_settings: SmtpSettings, timeout: int) -> smtplib.SMTP:
     context = ssl.create_default_context()
     if smtp_settings.security == SmtpSettings.SSL:
         server = smtplib.SMTP_SSL(

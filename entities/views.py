@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -115,7 +116,7 @@ def smtp_test(request):
         to=[request.user.email],
     )
     try:
-        sent = mail.send(request.entity.account, message)
+        sent = mail.send(request.entity.account, message, timeout=settings.SMTP_TEST_TIMEOUT)
     except mail.MailNotConfigured as error:
         messages.error(request, str(error))
     except (mail.TemporaryMailError, mail.PermanentMailError) as error:

@@ -132,7 +132,12 @@ AUTH_USER_MODEL = "entities.User"
 
 # The invoice list's covering index (INCLUDE columns) is a PostgreSQL optimisation; the
 # embedded SQLite of `make run` builds it without them, which is fine.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS = [
+    "models.W040",
+    # HSTS preloading puts the domain on the browsers' built-in list, a decision for the
+    # domain's owner (SECURE_HSTS_PRELOAD), not a default.
+    "security.W021",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "invoicing:index"
 LOGOUT_REDIRECT_URL = "login"
@@ -157,6 +162,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if envbool("SECURE_PROXY_SSL", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, once the site is served over it (README, Production).
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_REFERRER_POLICY = "same-origin"
 
 # Connections that generate a period's drafts side by side (invoicing.billing.generate_drafts):
 # stamping a month of deliveries is CPU-bound in PostgreSQL, one core per connection.
@@ -164,6 +175,10 @@ GENERATION_WORKERS = envint("GENERATION_WORKERS", 2)
 
 # Invoices and portal mail go out through each Account's own SMTP server (Settings page).
 SMTP_TIMEOUT = envint("SMTP_TIMEOUT", 20)
+SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test email
+# Mail servers on loopback, private or link-local addresses are refused unless this is on
+# (a self-hosted installation whose mail server is on its own network).
+ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
 SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time
 # Encrypts stored secrets such as SMTP passwords; defaults to a key derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = envstr("FIELD_ENCRYPTION_KEY")

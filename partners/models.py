@@ -1,6 +1,7 @@
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django_scopes import ScopedManager
 
 from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Entity
@@ -191,6 +192,58 @@ class SelfBillingAgreement(models.Model):
     def __str__(self):
         accepted = f"{self.accepted_at:%Y-%m-%d} by {self.accepted_by}"
         return f"Terms {self.terms_version}, accepted {accepted}"
+
+
+class ChangeRequest(models.Model):
+    """Changes a partner asked for in the portal to the details that decide the tax on its
+    invoices (TAX_FIELDS). They wait for an operator: until one approves them, drafts and
+    finalized invoices use the partner's approved details (a partner that moved itself
+    from DE to US turned the operator's 19 % draft into "No VAT"). One open request per
+    partner; a new one replaces it."""
+
+    TAX_FIELDS = ["legal_name", "country", "vat_id", "tax_number", "kind"]
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REPLACED = "replaced"
+    STATUS_CHOICES = [
+        (PENDING, "Pending review"),
+        (APPROVED, "Approved"),
+        (REJECTED, "Rejected"),
+        (REPLACED, "Replaced by a later request"),
+    ]
+
+    partner = models.ForeignKey(Partner, models.CASCADE, related_name="change_requests")
+    changes = models.JSONField(help_text="Field → the value asked for.")
+    previous = models.JSONField(help_text="Field → the value when it was asked for.")
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    requested_by = models.CharField(max_length=200)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.CharField(max_length=200, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, help_text="Why, when rejected.")
+
+    objects = ScopedManager(entity="partner__entity")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"], condition=Q(status="pending"), name="one_open_change_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.partner}: {', '.join(self.changes)} ({self.status})"
+
+    def described(self) -> list[tuple[str, str, str]]:
+        """(field label, from, to) per change, for the pages."""
+        labels = {f.name: f.verbose_name for f in Partner._meta.fields}
+        return [
+            (str(labels.get(name, name)).capitalize(), self.previous.get(name, ""), value)
+            for name, value in self.changes.items()
+        ]
 
 
 class PartnerUser(models.Model):

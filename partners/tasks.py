@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -10,6 +11,12 @@ from .vies import ViesUnavailable, can_check, record_vies_check
 
 MAX_RETRIES = 8
 RECHECK_AFTER = timedelta(days=7)
+
+
+def queue_vies_check(partner: Partner) -> None:
+    """Check the partner's VAT ID with VIES in the background, once the change is saved."""
+    if partner.vat_id and can_check(partner.vat_id):
+        transaction.on_commit(lambda: check_vat_id.delay(partner.pk))
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)

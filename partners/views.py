@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -9,11 +8,12 @@ from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured, PermanentMailError, TemporaryMailError
 from entities.models import COUNTRY_CHOICES
 
+from .changes import ChangeError, approve_changes, pending_request, reject_changes
 from .checks import invoicing_details_problems, refresh_invoicing_problems
 from .forms import AgreementForm, InviteForm, PartnerForm, PartnerSearchForm
-from .models import Partner, PartnerUser, SelfBillingAgreement
+from .models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 from .portal_access import PortalAccessError, invite
-from .tasks import check_vat_id
+from .tasks import queue_vies_check
 from .vies import can_check
 
 
@@ -65,11 +65,38 @@ def partner_detail(request, pk, agreement_form=None):
             "portal_users": partner.portal_users.order_by("email"),
             "invite_form": InviteForm(initial={"email": partner.email}),
             "agreements": partner.self_billing_agreements.all(),
+            "change_request": pending_request(partner),
             "agreement_form": agreement_form
             or AgreementForm(initial={"terms_version": request.entity.self_billing_terms_version}),
         },
         status=400 if agreement_form else 200,
     )
+
+
+@require_POST
+@role_required("finance")
+def approve_change(request, pk):
+    change = get_object_or_404(ChangeRequest, pk=pk)
+    try:
+        approve_changes(change, request.user.email)
+    except ChangeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Change approved: invoices finalized from now on use it.")
+    return redirect("partners:detail", change.partner_id)
+
+
+@require_POST
+@role_required("finance")
+def reject_change(request, pk):
+    change = get_object_or_404(ChangeRequest, pk=pk)
+    try:
+        reject_changes(change, request.user.email, request.POST.get("note", ""))
+    except ChangeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "Change rejected; the partner sees your note in the portal.")
+    return redirect("partners:detail", change.partner_id)
 
 
 @require_POST
@@ -128,12 +155,6 @@ def check_vat_id_now(request, pk):
         queue_vies_check(partner)
         messages.info(request, f"VAT ID {partner.vat_id} sent to VIES; the answer shows here.")
     return redirect("partners:detail", partner.pk)
-
-
-def queue_vies_check(partner: Partner) -> None:
-    """Check the partner's VAT ID with VIES in the background, once the change is saved."""
-    if partner.vat_id and can_check(partner.vat_id):
-        transaction.on_commit(lambda: check_vat_id.delay(partner.pk))
 
 
 @require_POST

@@ -24,15 +24,14 @@ from entities import csv_export
 from invoicing.documents import stored_document
 from invoicing.events import record_event
 from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent
+from partners.changes import pending_request, request_changes
 from partners.checks import (
     agreement_problem,
     invoicing_details_problems,
     refresh_invoicing_problems,
 )
-from partners.models import PartnerUser, SelfBillingAgreement
+from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 from partners.portal_access import portal_tokens, send_password_reset
-from partners.tasks import check_vat_id
-from partners.vies import can_check
 
 from . import auth
 from .forms import LeadFilterForm, LoginForm, ProfileForm, ResetRequestForm, SetPasswordForm
@@ -249,17 +248,35 @@ def invoice_document(request, pk, kind):
 @auth.portal_login_required
 def profile(request):
     partner = request.partner
-    form = ProfileForm(request.POST or None, instance=partner)
+    pending = pending_request(partner)
+    initial = {**pending.changes} if pending else {}
+    form = ProfileForm(request.POST or None, instance=partner, initial=initial)
     if request.method == "POST" and form.is_valid():
+        # What decides the tax waits for the operator; the rest is saved now.
+        asked = {name: form.cleaned_data[name] for name in ChangeRequest.TAX_FIELDS
+                 if name in form.cleaned_data}  # fmt: skip
         with transaction.atomic():
-            form.save()
-            if "vat_id" in form.changed_data and partner.vat_id and can_check(partner.vat_id):
-                transaction.on_commit(lambda: check_vat_id.delay(partner.pk))
-        messages.success(request, "Your details are saved. Invoices already issued keep theirs.")
+            approved = Partner.objects.filter(pk=partner.pk).values(*asked).get()
+            for name, value in approved.items():
+                setattr(partner, name, value)
+            partner.save()
+            refresh_invoicing_problems(partner)
+            change = request_changes(partner, asked, f"partner portal: {request.portal_user}")
+        if change:
+            messages.success(
+                request,
+                "Your details are saved. The changes to your legal name, country, VAT ID or "
+                "tax number wait for our review; your invoices use the current ones until then.",
+            )
+        else:
+            messages.success(
+                request, "Your details are saved. Invoices already issued keep theirs."
+            )
         return redirect("portal:profile")
     return render(
         request,
         "portal/profile.html",
-        {"form": form, "problems": invoicing_details_problems(partner)},
+        {"form": form, "problems": invoicing_details_problems(partner), "pending": pending,
+         "last_decided": partner.change_requests.exclude(status="pending").first()},
         status=400 if form.errors else 200,
-    )
+    )  # fmt: skip

@@ -29,6 +29,7 @@ class Worker:
             f"{database['PORT']}/{database['NAME']}",
             "REDIS_URL": REDIS_URL,
             "SECRET_KEY": "test-only-secret",
+            "ALLOW_PRIVATE_SMTP_HOSTS": "true",  # the test SMTP server is on loopback
             **{key: str(value) for key, value in environment.items()},
         }
         self.log_path = log_path

@@ -20,6 +20,12 @@ def _no_scope():
 
 
 @pytest.fixture(autouse=True)
+def _local_mail_servers(settings):
+    """The test SMTP server listens on loopback, which production refuses."""
+    settings.ALLOW_PRIVATE_SMTP_HOSTS = True
+
+
+@pytest.fixture(autouse=True)
 def _no_real_vies(settings):
     """Nothing leaves the machine: VIES is a closed port unless a test starts the stub."""
     settings.VIES_URL = "http://127.0.0.1:9/vies"

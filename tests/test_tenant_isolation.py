@@ -24,7 +24,8 @@ from invoicing.models import (
     Payment,
 )
 from invoicing.payments import mark_paid
-from partners.models import Partner, PartnerUser, SelfBillingAgreement
+from partners.changes import request_changes
+from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 
 from .factories import (
     deliver,
@@ -82,6 +83,8 @@ OBJECT_URLS = {
     "partners:detail": ("get", "partner", None),
     "partners:edit": ("post", "partner", PARTNER_FORM),
     "partners:check_vat_id": ("post", "partner", {}),
+    "partners:approve_change": ("post", "change_request", {}),
+    "partners:reject_change": ("post", "change_request", {"note": "no"}),
     "distribution:profile_detail": ("get", "profile", None),
     "distribution:profile_edit": (
         "post",
@@ -181,7 +184,9 @@ def world(entity):
     api_key, _ = ApiKey.issue(entity, "integration")
     portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
     payout = make_payout(entity)
+    change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
     return {
+        "change_request": [change.pk],
         "draft": [draft.pk],
         "credit": [draft.pk, credit.pk],
         "final": [final.pk],
@@ -225,6 +230,7 @@ def snapshot() -> dict:
         BillingRun,
         Lead,
         SelfBillingAgreement,
+        ChangeRequest,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

@@ -105,14 +105,17 @@ def test_the_leads_can_be_searched_and_downloaded_as_csv(buyer, entity, partner)
     assert first.lead.external_id in csv_text and second.lead.external_id in csv_text
 
 
-def test_a_profile_change_reruns_the_checks_and_the_vat_id_check(
+def test_an_approved_profile_change_reruns_the_checks_and_the_vat_id_check(
     buyer, partner, vies, django_capture_on_commit_callbacks
 ):
+    from partners.changes import approve_changes, pending_request
+
     vies.answers["ATU13585627"] = "valid"
     data = {"legal_name": "Neu GmbH", "street": "Ring 1", "postcode": "1010", "city": "Wien",
             "country": "AT", "vat_id": "ATU13585627", "email": "ap@neu.test"}  # fmt: skip
+    portal_client(buyer).post(reverse("portal:profile"), data)
     with django_capture_on_commit_callbacks(execute=True):
-        portal_client(buyer).post(reverse("portal:profile"), data)
+        approve_changes(pending_request(partner), "owner@acme.test")
     partner.refresh_from_db()
     assert (partner.legal_name, partner.vies_status) == ("Neu GmbH", Partner.VIES_VALID)
 

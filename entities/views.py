@@ -1,6 +1,9 @@
+from axes.utils import reset as reset_login_failures
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,8 +15,10 @@ from . import mail
 from .decorators import entity_required, role_required
 from .forms import ApiKeyForm, EntityForm, SmtpForm
 from .models import ApiKey, Entity, Membership, SmtpSettings
+from .security import client_ip, may_send_reset_mail
 from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
 from .signals import self_billing_terms_changed
+from .tasks import send_password_reset_task
 
 
 @require_POST
@@ -124,3 +129,26 @@ def smtp_test(request):
     else:
         messages.success(request, f"Test email sent to {request.user.email}. Server: {sent.answer}")
     return redirect(reverse("entities:settings") + "#mail")
+
+
+# Password reset for operators (the partner portal has its own)
+
+
+def password_reset(request):
+    """Ask for a password-reset link. The page answers the same for any address, at once:
+    the mail is sent by a task, at most once per address in PASSWORD_RESET_MAIL_INTERVAL."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        if may_send_reset_mail(email, client_ip(request)):
+            send_password_reset_task.delay(email)
+        return redirect("password_reset_done")
+    return render(request, "registration/password_reset_form.html", {"form": form})
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and a new password also lifts a lockout of the login."""
+
+    def form_valid(self, form):
+        reset_login_failures(username=form.user.email.lower())
+        return super().form_valid(form)

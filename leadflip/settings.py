@@ -6,6 +6,7 @@ REDIS_URL Celery tasks run in-process.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "entities",
     "partners",
     "distribution",
@@ -84,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadflip.middleware.CurrentEntityMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadflip.urls"
@@ -141,6 +144,10 @@ SILENCED_SYSTEM_CHECKS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "invoicing:index"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -183,9 +190,45 @@ SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles ea
 # Encrypts stored secrets such as SMTP passwords; defaults to a key derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = envstr("FIELD_ENCRYPTION_KEY")
 
-# Partner portal: failed logins per address and IP before a pause, and its length.
-PORTAL_LOGIN_ATTEMPTS = envint("PORTAL_LOGIN_ATTEMPTS", 5)
-PORTAL_LOCKOUT_SECONDS = envint("PORTAL_LOCKOUT_SECONDS", 15 * 60)
+# Failed logins: an account is locked after this many from anywhere, a client address after
+# that many on any accounts, for LOGIN_LOCKOUT_SECONDS (operators: django-axes, with
+# entities.security; partners: portal.auth). Behind a reverse proxy, TRUSTED_PROXY_COUNT
+# says how many X-Forwarded-For entries to believe, from the right.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+LOGIN_FAILURES_PER_ACCOUNT = envint("LOGIN_FAILURES_PER_ACCOUNT", 5)
+LOGIN_FAILURES_PER_ADDRESS = envint("LOGIN_FAILURES_PER_ADDRESS", 30)
+LOGIN_LOCKOUT_SECONDS = envint("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+PORTAL_LOGIN_ATTEMPTS = envint("PORTAL_LOGIN_ATTEMPTS", LOGIN_FAILURES_PER_ACCOUNT)
+PORTAL_LOCKOUT_SECONDS = envint("PORTAL_LOCKOUT_SECONDS", LOGIN_LOCKOUT_SECONDS)
+AXES_HANDLER = "entities.security.PerParameterLimits"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "entities.security.login_username"
+AXES_CLIENT_IP_CALLABLE = "entities.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "entities.security.lockout_response"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
+# Password-reset mail: at most one per email address in this many seconds, and this many per
+# client address and hour.
+PASSWORD_RESET_MAIL_INTERVAL = envint("PASSWORD_RESET_MAIL_INTERVAL", 15 * 60)
+PASSWORD_RESET_MAILS_PER_ADDRESS = envint("PASSWORD_RESET_MAILS_PER_ADDRESS", 10)
+# The installation's own mail server, for operators' password resets (invoices go out
+# through each Account's server, Settings → Mail server). Without one, such mail is
+# written to the log.
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_PORT = envint("EMAIL_PORT", 587)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL") or "noreply@leadflip.invalid"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
 # Invitation and password-reset links expire after this many seconds.
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600)
 

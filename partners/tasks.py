@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from .models import Partner
+from .portal_access import send_password_reset
 from .vies import ViesUnavailable, can_check, record_vies_check
 
 MAX_RETRIES = 8
@@ -47,3 +48,11 @@ def recheck_vat_ids() -> int:
     for partner_id in ids:
         check_vat_id.delay(partner_id)
     return len(ids)
+
+
+@shared_task
+def send_password_reset_task(email: str) -> None:
+    """Mail a portal password-reset link to this login, if there is one (a task, so that
+    the request answers in the same time whether the address is known)."""
+    with scopes_disabled():
+        send_password_reset(email)

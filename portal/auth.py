@@ -68,29 +68,34 @@ def portal_login_required(view):
     return wrapper
 
 
-# Throttling of failed logins, per address and client address.
+# Throttling of failed logins: a login (email) is paused after PORTAL_LOGIN_ATTEMPTS failures
+# from anywhere, a client address after LOGIN_FAILURES_PER_ADDRESS failures on any logins.
+# The address is the client's behind trusted proxies (entities.security.client_ip), so that
+# one proxy's address does not pause every partner.
 
 
-def _throttle_key(email: str, ip: str) -> str:
-    return f"portal-login-failures:{email.lower()}:{ip}"
-
-
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+def _keys(email: str, ip: str) -> dict[str, int]:
+    return {
+        f"portal-login-failures:login:{email.lower()}": settings.PORTAL_LOGIN_ATTEMPTS,
+        f"portal-login-failures:address:{ip}": settings.LOGIN_FAILURES_PER_ADDRESS,
+    }
 
 
 def is_locked_out(email: str, ip: str) -> bool:
-    return cache.get(_throttle_key(email, ip), 0) >= settings.PORTAL_LOGIN_ATTEMPTS
+    counts = cache.get_many(list(_keys(email, ip)))
+    return any(counts.get(key, 0) >= limit for key, limit in _keys(email, ip).items())
 
 
 def note_failure(email: str, ip: str) -> None:
-    key = _throttle_key(email, ip)
-    cache.add(key, 0, settings.PORTAL_LOCKOUT_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired in between
-        cache.set(key, 1, settings.PORTAL_LOCKOUT_SECONDS)
+    for key in _keys(email, ip):
+        cache.add(key, 0, settings.PORTAL_LOCKOUT_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired in between
+            cache.set(key, 1, settings.PORTAL_LOCKOUT_SECONDS)
 
 
 def clear_failures(email: str, ip: str) -> None:
-    cache.delete(_throttle_key(email, ip))
+    """A successful login clears its own count, not the address's: one login an attacker
+    knows must not let it guess others from the same address again."""
+    cache.delete(next(iter(_keys(email, ip))))

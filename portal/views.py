@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction
 from entities import csv_export
+from entities.security import client_ip, may_send_reset_mail
 from invoicing.documents import stored_document
 from invoicing.events import record_event
 from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent
@@ -31,7 +32,8 @@ from partners.checks import (
     refresh_invoicing_problems,
 )
 from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
-from partners.portal_access import portal_tokens, send_password_reset
+from partners.portal_access import portal_tokens
+from partners.tasks import send_password_reset_task
 
 from . import auth
 from .forms import LeadFilterForm, LoginForm, ProfileForm, ResetRequestForm, SetPasswordForm
@@ -40,7 +42,7 @@ from .forms import LeadFilterForm, LoginForm, ProfileForm, ResetRequestForm, Set
 def login(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        email, ip = form.cleaned_data["email"].lower(), auth.client_ip(request)
+        email, ip = form.cleaned_data["email"].lower(), client_ip(request)
         if auth.is_locked_out(email, ip):
             minutes = settings.PORTAL_LOCKOUT_SECONDS // 60
             form.add_error(None, f"Too many failed attempts. Wait {minutes} minutes, then retry.")
@@ -71,7 +73,10 @@ def logout(request):
 def reset_request(request):
     form = ResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        send_password_reset(form.cleaned_data["email"])
+        # The same answer, at once, for any address: the mail goes out from a task.
+        email = form.cleaned_data["email"].strip().lower()
+        if may_send_reset_mail(email, client_ip(request)):
+            send_password_reset_task.delay(email)
         return render(request, "portal/reset_sent.html")
     return render(request, "portal/reset.html", {"form": form})
 

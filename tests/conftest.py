@@ -20,6 +20,14 @@ def _no_scope():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttling counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _local_mail_servers(settings):
     """The test SMTP server listens on loopback, which production refuses."""
     settings.ALLOW_PRIVATE_SMTP_HOSTS = True

@@ -139,6 +139,10 @@ READS = {
     "home",
     "login",
     "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_complete",
+    "password_reset_confirm",  # a signed token for one login, no tenant's object
     "entities:switch_entity",
     "invoicing:index",
     "invoicing:preview",

@@ -1,0 +1,18 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+
+
+@shared_task
+def send_password_reset_task(email: str) -> None:
+    """Mail a password-reset link to the operator login with this email, if there is one.
+    A task, so that the request answers in the same time whether the address is known."""
+    form = PasswordResetForm({"email": email})
+    if form.is_valid():
+        site = settings.SITE_URL.rstrip("/")
+        form.save(
+            domain_override=site.split("://", 1)[-1],
+            use_https=site.startswith("https://"),
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+        )

@@ -21,6 +21,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 import facturx
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -260,11 +261,12 @@ def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
         return list(InvoiceDocument.objects.filter(invoice=invoice).order_by("-kind"))
 
 
-def render_missing_documents(older_than=timedelta(minutes=1), limit: int = 200) -> int:
-    """Render the documents still missing on invoices finalized more than `older_than` ago
-    (a worker that died between the commit and rendering; a rendering that failed), each
-    with the template version it was finalized with. Idempotent. Returns how many invoices
-    now have all their documents."""
+def render_missing_documents(limit: int = 200) -> int:
+    """Render the documents still missing on invoices finalized more than
+    DOCUMENTS_RETRY_AFTER_SECONDS ago (a worker that died between the commit and rendering;
+    a rendering that failed), each with the template version it was finalized with.
+    Idempotent. Returns how many invoices now have all their documents."""
+    older_than = timedelta(seconds=settings.DOCUMENTS_RETRY_AFTER_SECONDS)
     pdf = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.PDF)
     xml = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.XML)
     with_xml = ~Q(einvoice_format__in=["", Partner.EINVOICE_PDF])

@@ -163,11 +163,20 @@ def progress(run: BillingRun) -> dict:
     }
 
 
-def finish_if_complete(run: BillingRun) -> None:
+def finish_if_complete(run: BillingRun) -> bool:
     run.refresh_from_db()
     state = progress(run)
     if state["done"] >= state["total"]:
         finish(run)
+        return True
+    return False
+
+
+def finish_completed_runs() -> int:
+    """Finish the runs whose last invoices got their documents from the sweep (their own
+    tasks gave up on them): a run left Running would refuse to be started again."""
+    running = BillingRun.objects.filter(status=BillingRun.RUNNING)
+    return sum(finish_if_complete(run) for run in running)
 
 
 def finish(run: BillingRun) -> None:

@@ -20,9 +20,13 @@ def mark_overdue() -> int:
 
 @shared_task
 def render_missing_documents_task() -> int:
-    """Every few minutes: render the documents an invoice was finalized without."""
+    """Every few minutes: render the documents an invoice was finalized without, and
+    finish the billing runs that were waiting for them."""
     with scopes_disabled():
-        return render_missing_documents()
+        rendered = render_missing_documents()
+        if rendered:
+            runs.finish_completed_runs()
+        return rendered
 
 
 SEND_RETRIES = 5

@@ -180,6 +180,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # stamping a month of deliveries is CPU-bound in PostgreSQL, one core per connection.
 GENERATION_WORKERS = envint("GENERATION_WORKERS", 2)
 
+# Documents still missing on an invoice finalized this long ago are rendered again by the
+# sweep (invoicing.tasks.render_missing_documents_task); younger ones are still rendering.
+DOCUMENTS_RETRY_AFTER_SECONDS = envint("DOCUMENTS_RETRY_AFTER_SECONDS", 60)
+
 # Invoices and portal mail go out through each Account's own SMTP server (Settings page).
 SMTP_TIMEOUT = envint("SMTP_TIMEOUT", 20)
 SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test email

@@ -2,8 +2,6 @@
 after the commit, or rendering failed) cannot be downloaded, sent or seen in the portal,
 says "documents pending", and gets them from the sweep with the template of its day."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -57,10 +55,11 @@ def test_the_api_says_it_is_pending(entity, undocumented):
     assert "still being rendered" in response.json()["error"]
 
 
-def test_the_sweep_renders_what_is_missing_once(undocumented):
-    assert render_missing_documents(older_than=timedelta(0)) == 1
+def test_the_sweep_renders_what_is_missing_once(undocumented, settings):
+    settings.DOCUMENTS_RETRY_AFTER_SECONDS = 0
+    assert render_missing_documents() == 1
     assert not documents_pending(undocumented)
-    assert render_missing_documents(older_than=timedelta(0)) == 0
+    assert render_missing_documents() == 0
     assert InvoiceDocument.objects.filter(invoice=undocumented).count() == 2  # Factur-X: + XML
 
 
@@ -73,13 +72,14 @@ def test_the_retry_renders_them_now(finance_client, undocumented):
     assert not documents_pending(undocumented)
 
 
-def test_documents_rendered_later_use_the_template_of_the_day(entity, partner):
+def test_documents_rendered_later_use_the_template_of_the_day(entity, partner, settings):
     entity.invoice_template = MINIMAL.replace("<h1>", "<h1>Template of the day ")
     entity.save()
     invoice = _finalize(make_draft(entity, partner))
     entity.invoice_template = MINIMAL.replace("<h1>", "<h1>Template of later ")
     entity.save()
-    render_missing_documents(older_than=timedelta(0))
+    settings.DOCUMENTS_RETRY_AFTER_SECONDS = 0
+    render_missing_documents()
     text = pdf_text(invoice)
     assert "Template of the day" in text and "Template of later" not in text
 
@@ -97,3 +97,20 @@ def test_a_finalize_whose_rendering_fails_says_so(finance_client, entity, partne
 
 def test_finalizing_still_locks_the_documents_at_once(entity, partner):
     assert not documents_pending(finalize_invoice(make_draft(entity, partner)))
+
+
+def test_a_run_waiting_for_documents_finishes_once_the_sweep_has_them(entity, partner, settings):
+    from invoicing import runs
+    from invoicing.models import BillingRun
+    from invoicing.tasks import render_missing_documents_task
+
+    settings.DOCUMENTS_RETRY_AFTER_SECONDS = 0
+    invoice = _finalize(make_draft(entity, partner))
+    run = BillingRun.objects.create(
+        entity=entity, period_start=invoice.period_start, period_end=invoice.period_end,
+        mode="finalize", status=BillingRun.RUNNING, invoice_ids=[invoice.pk],
+    )  # fmt: skip
+    assert runs.progress(run)["done"] == 0
+    render_missing_documents_task()
+    run.refresh_from_db()
+    assert run.status == BillingRun.DONE

@@ -219,10 +219,7 @@ def _render_detail(request, invoice, status=200, **forms):
     documents = {d.kind: d for d in invoice.documents.defer("content")}
     context["document"] = documents.get(InvoiceDocument.PDF)
     context["xml_document"] = documents.get(InvoiceDocument.XML)
-    context["documents_pending"] = invoice.is_final and (
-        InvoiceDocument.PDF not in documents
-        or (has_xml(invoice) and InvoiceDocument.XML not in documents)
-    )
+    context["documents_pending"] = documents_pending(invoice)
     formats = dict(Partner.EINVOICE_FORMAT_CHOICES)
     if invoice.is_final:
         context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")

@@ -74,8 +74,12 @@ def send(account: Account, message: EmailMessage, timeout: int | None = None) ->
     try:
         with _connect(smtp_settings, timeout or settings.SMTP_TIMEOUT) as server:
             server.ehlo_or_helo_if_needed()
-            server.mail(smtp_settings.from_email)
-            for recipient in recipients:
+            utf8 = server.has_extn("smtputf8")
+            sender = envelope_address(smtp_settings.from_email, utf8)
+            envelope = [envelope_address(recipient, utf8) for recipient in recipients]
+            options = ["SMTPUTF8"] if not all(map(str.isascii, [sender, *envelope])) else []
+            server.mail(sender, options)
+            for recipient in envelope:
                 code, answer = server.rcpt(recipient)
                 if code >= 300:
                     raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
@@ -91,6 +95,26 @@ def send(account: Account, message: EmailMessage, timeout: int | None = None) ->
     except (smtplib.SMTPException, OSError) as error:
         raise TemporaryMailError(f"{type(error).__name__}: {error}") from error
     return SentMail(f"{code} {_text(answer)}")
+
+
+def envelope_address(address: str, utf8: bool) -> str:
+    """The address as the SMTP envelope carries it: its domain in IDNA (versicherungsbüro.de
+    becomes xn--versicherungsbro-wzb.de), which every server takes; letters beyond ASCII
+    before the @ only to a server that offers SMTPUTF8 (RFC 6531). Raises
+    PermanentMailError for an address this server cannot deliver to."""
+    local, _, domain = address.strip().rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise PermanentMailError(
+            f"{address}: the part after the @ is not a valid domain."
+        ) from None
+    if not local.isascii() and not utf8:
+        raise PermanentMailError(
+            f"{address}: the mail server cannot deliver to an address with letters beyond "
+            "ASCII before the @ (it does not offer SMTPUTF8). Give this partner another address."
+        )
+    return f"{local}@{domain}"
 
 
 def _connect(smtp_settings: SmtpSettings, timeout: int) -> smtplib.SMTP:

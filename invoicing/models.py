@@ -1,3 +1,4 @@
+import uuid
 from datetime import date
 
 from django.conf import settings
@@ -482,8 +483,12 @@ class EmailDispatch(models.Model):
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="dispatches")
     to = models.EmailField()
+    # The idempotency key: the Message-ID of every attempt of this dispatch, so that the
+    # mail servers and the partner can tell a repeated attempt from a second invoice.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField("server's answer", max_length=500, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"

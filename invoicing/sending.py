@@ -7,11 +7,12 @@ per invoice can be in flight, and a sent invoice is sent again only on explicit 
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,6 +47,12 @@ def email_context(invoice: Invoice) -> dict:
         "payment_line": payment_line,
         "portal_url": settings.SITE_URL.rstrip("/") + reverse("portal:invoices"),
     }
+
+
+def message_id(dispatch: EmailDispatch) -> str:
+    """The Message-ID of every attempt of one dispatch: its idempotency key."""
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return f"<invoice-dispatch-{dispatch.key}@{host or 'leadflip.invalid'}>"
 
 
 def build_message(invoice: Invoice, to: str) -> EmailMessage:
@@ -95,7 +102,10 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
                 requested_by=None if by is None or isinstance(by, str) else by,
             )
     except IntegrityError:
-        raise InvoicingError(f"{invoice} is already being sent.") from None
+        raise InvoicingError(
+            f"{invoice} is already being sent. If it stays so, it is marked failed within "
+            f"{settings.DISPATCH_STUCK_SECONDS // 60} minutes and can be sent again."
+        ) from None
     transaction.on_commit(lambda: send_dispatch.delay(dispatch.pk))
     return dispatch
 
@@ -132,14 +142,24 @@ def deliver(dispatch_id: int) -> EmailDispatch:
             .select_related("invoice__entity__account", "invoice__partner")
             .get(pk=dispatch_id)
         )
-        if dispatch.status not in (EmailDispatch.QUEUED, EmailDispatch.SENDING):
+        if dispatch.status == EmailDispatch.SENDING:
+            interrupted = True  # an attempt began and never ended: it may have gone out
+        elif dispatch.status != EmailDispatch.QUEUED:
             return dispatch  # sent or given up already: never twice
-        dispatch.status = EmailDispatch.SENDING
-        dispatch.attempts += 1
-        dispatch.save(update_fields=["status", "attempts"])
+        else:
+            interrupted = False
+            dispatch.status = EmailDispatch.SENDING
+            dispatch.attempts += 1
+            dispatch.last_attempt_at = timezone.now()
+            dispatch.save(update_fields=["status", "attempts", "last_attempt_at"])
+    if interrupted:
+        fail(dispatch.pk, INTERRUPTED)
+        dispatch.refresh_from_db()
+        return dispatch
     invoice = dispatch.invoice
     try:
         message = build_message(invoice, dispatch.to)
+        message.extra_headers["Message-ID"] = message_id(dispatch)
         message.message()  # the MIME message, headers checked, before the server sees it
     except Exception as error:  # e.g. a header the mail library refuses: say so, never hang
         logger.exception("Dispatch %s: the email could not be built", dispatch.pk)
@@ -150,10 +170,22 @@ def deliver(dispatch_id: int) -> EmailDispatch:
     try:
         sent = mail.send(invoice.entity.account, message)
     except mail.TemporaryMailError as error:
-        EmailDispatch.objects.filter(pk=dispatch.pk).update(answer=str(error)[:500])
+        # Waiting for the task's retry: queued again, not "sending".
+        EmailDispatch.objects.filter(pk=dispatch.pk).update(
+            status=EmailDispatch.QUEUED, answer=str(error)[:500]
+        )
         raise
     except (mail.PermanentMailError, mail.MailNotConfigured) as error:
         fail(dispatch.pk, str(error))
+        dispatch.refresh_from_db()
+        return dispatch
+    except Exception:  # never a 500, never stuck in sending; the others of a batch go on
+        logger.exception("Dispatch %s: sending failed unexpectedly", dispatch.pk)
+        fail(
+            dispatch.pk,
+            "the email could not be sent because of an unexpected error (it is logged); try "
+            "Send again, and if it fails again, check the mail server settings",
+        )
         dispatch.refresh_from_db()
         return dispatch
     with transaction.atomic():  # the outcome and its audit event, together or not at all
@@ -173,3 +205,39 @@ def fail(dispatch_id: int, answer: str) -> None:
         )
         dispatch = EmailDispatch.objects.select_related("invoice").get(pk=dispatch_id)
         record_event(dispatch.invoice, InvoiceEvent.EMAILED, None, f"failed: {answer}"[:500])
+
+
+INTERRUPTED = (
+    "the sending was interrupted (the worker stopped) and may or may not have reached the "
+    "partner; check with them, then use Send again"
+)
+
+
+def sweep_stuck_dispatches() -> tuple[int, int]:
+    """Every few minutes: a dispatch left "sending" longer than DISPATCH_STUCK_SECONDS by a
+    worker that died is failed (it may have gone out, so it is never sent again by itself);
+    one still "queued" whose task was lost is queued again. Returns (failed, queued)."""
+    from .tasks import send_dispatch
+
+    now = timezone.now()
+    stuck = timedelta(seconds=settings.DISPATCH_STUCK_SECONDS)
+    interrupted = list(
+        EmailDispatch.objects.filter(
+            status=EmailDispatch.SENDING, last_attempt_at__lt=now - stuck
+        ).values_list("pk", flat=True)
+    )
+    for dispatch_id in interrupted:
+        fail(dispatch_id, INTERRUPTED)
+    # A retry waits at most SEND_RETRY_SECONDS × 16 after its last attempt.
+    retry_window = stuck + timedelta(seconds=settings.SEND_RETRY_SECONDS * 16)
+    lost = list(
+        EmailDispatch.objects.filter(status=EmailDispatch.QUEUED)
+        .filter(
+            Q(attempts=0, created_at__lt=now - stuck)
+            | Q(attempts__gt=0, last_attempt_at__lt=now - retry_window)
+        )
+        .values_list("pk", flat=True)
+    )
+    for dispatch_id in lost:
+        send_dispatch.delay(dispatch_id)
+    return len(interrupted), len(lost)

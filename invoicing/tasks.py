@@ -29,6 +29,13 @@ def render_missing_documents_task() -> int:
         return rendered
 
 
+@shared_task
+def sweep_stuck_dispatches_task() -> tuple[int, int]:
+    """Every few minutes: fail dispatches a dead worker left sending, queue lost ones."""
+    with scopes_disabled():
+        return sending.sweep_stuck_dispatches()
+
+
 SEND_RETRIES = 5
 
 

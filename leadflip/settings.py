@@ -127,6 +127,10 @@ else:  # the embedded default for `make run`
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "var" / "leadflip.sqlite3",
+            # Writers take the lock when their transaction begins and wait up to 20 s for
+            # it: with deferred transactions, concurrent finalizing failed with "database
+            # is locked" when a reader tried to become a writer.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -191,6 +195,9 @@ SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test e
 # (a self-hosted installation whose mail server is on its own network).
 ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
 SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time
+# An email left "sending" this long by a worker that died is marked failed (and can be sent
+# again by hand); one left "queued" this long is queued again.
+DISPATCH_STUCK_SECONDS = envint("DISPATCH_STUCK_SECONDS", 10 * 60)
 # Encrypts stored secrets such as SMTP passwords; defaults to a key derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = envstr("FIELD_ENCRYPTION_KEY")
 
@@ -265,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
     "mark-overdue-invoices": {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own
+    },
+    "sweep-stuck-dispatches": {
+        "task": "invoicing.tasks.sweep_stuck_dispatches_task",
+        "schedule": crontab(minute="*/5"),
     },
     "render-missing-documents": {
         "task": "invoicing.tasks.render_missing_documents_task",

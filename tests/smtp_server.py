@@ -35,10 +35,12 @@ class Inbox:
 
 
 class SmtpServer:
-    def __init__(self):
+    def __init__(self, smtputf8: bool = False):
         self.inbox = Inbox()
         self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            self.inbox, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
         self.controller.start()
 
     def stop(self):

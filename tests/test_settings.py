@@ -59,3 +59,48 @@ def test_secrets_can_come_from_a_file(tmp_path):
         text=True,
     )
     assert result.stdout.strip() == "from-a-file"
+
+
+def test_the_embedded_sqlite_takes_its_write_lock_when_a_transaction_begins(tmp_path):
+    """Five concurrent finalize requests gave two 'database is locked' 500s on `make run`;
+    with IMMEDIATE transactions, threads that read and then write in one transaction all
+    succeed, one after another."""
+    script = """
+import threading, sqlite3, django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflip.settings")
+import leadflip.settings as s
+s.DATABASES["default"]["NAME"] = os.environ["DB"]
+django.setup()
+from django.db import connection, transaction
+with connection.cursor() as c:
+    c.execute("CREATE TABLE counter (n integer)")
+    c.execute("INSERT INTO counter VALUES (0)")
+errors = []
+def work():
+    from django.db import connection
+    try:
+        for _ in range(20):
+            with transaction.atomic(), connection.cursor() as c:
+                c.execute("SELECT n FROM counter")
+                n = c.fetchone()[0]
+                c.execute("UPDATE counter SET n = %s", [n + 1])
+    except Exception as e:
+        errors.append(repr(e))
+    finally:
+        connection.close()
+threads = [threading.Thread(target=work) for _ in range(5)]
+[t.start() for t in threads]; [t.join() for t in threads]
+with connection.cursor() as c:
+    c.execute("SELECT n FROM counter")
+    print(c.fetchone()[0], len(errors))
+"""
+    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**clean, "DEBUG": "true", "DB": str(tmp_path / "db.sqlite3")},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["100", "0"], result.stderr

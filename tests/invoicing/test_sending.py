@@ -1,5 +1,7 @@
 """Sending invoices through the Account's SMTP server: a real server on loopback."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -225,3 +227,62 @@ def test_an_empty_password_keeps_the_stored_one(owner_client, account):
     )  # fmt: skip
     smtp.refresh_from_db()
     assert (smtp.host, smtp.password) == ("h2", "kept")
+
+
+# Stuck dispatches
+
+
+def test_each_attempt_of_a_dispatch_carries_its_key_as_message_id(smtp, entity, partner, send):
+    dispatch = send(make_final(entity, partner))
+    assert str(dispatch.key) in smtp.inbox.messages[0]["Message-ID"]
+
+
+def test_a_dispatch_a_dead_worker_left_sending_is_failed_not_sent_again(smtp, entity, partner):
+    from django.utils import timezone
+
+    from invoicing.sending import sweep_stuck_dispatches
+
+    dispatch = EmailDispatch.objects.create(
+        invoice=make_final(entity, partner), to=partner.email, status=EmailDispatch.SENDING,
+        attempts=1, last_attempt_at=timezone.now() - timedelta(hours=1),
+    )  # fmt: skip
+    assert sweep_stuck_dispatches() == (1, 0)
+    dispatch.refresh_from_db()
+    assert dispatch.status == EmailDispatch.FAILED and "interrupted" in dispatch.answer
+    assert smtp.inbox.messages == []
+
+
+def test_a_redelivered_task_never_sends_an_interrupted_dispatch(smtp, entity, partner):
+    from invoicing.sending import deliver
+
+    dispatch = EmailDispatch.objects.create(
+        invoice=make_final(entity, partner), to=partner.email, status=EmailDispatch.SENDING
+    )
+    assert deliver(dispatch.pk).status == EmailDispatch.FAILED
+    assert smtp.inbox.messages == []
+
+
+def test_a_queued_dispatch_whose_task_was_lost_is_sent(
+    smtp, entity, partner, django_capture_on_commit_callbacks
+):
+    from invoicing.sending import sweep_stuck_dispatches
+
+    dispatch = EmailDispatch.objects.create(invoice=make_final(entity, partner), to=partner.email)
+    EmailDispatch.objects.filter(pk=dispatch.pk).update(
+        created_at=dispatch.created_at - timedelta(hours=1)
+    )
+    assert sweep_stuck_dispatches() == (0, 1)
+    dispatch.refresh_from_db()
+    assert dispatch.status == EmailDispatch.SENT
+
+
+def test_the_invoice_page_shows_a_failure_and_sends_again(
+    smtp, entity, partner, send, finance_client
+):
+    smtp.inbox.refuse = True
+    invoice = make_final(entity, partner)
+    send(invoice)
+    page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert f"Sending to {partner.email} failed" in page and "Send again" in page
+    smtp.inbox.refuse = False
+    assert send(invoice).status == EmailDispatch.SENT

@@ -145,20 +145,64 @@ class Account(models.Model):
         return self.name
 
 
-DEFAULT_EMAIL_SUBJECT = "{document} {number} from {seller}"
-DEFAULT_EMAIL_BODY = """Hello {partner},
+# The email that goes with each kind of document, in the Entity's words (Settings). On a
+# self-billed document the partner is the supplier, whom the Entity pays: its mail is a
+# payout notice, not a request to pay.
+DEFAULT_EMAIL_TEXTS = {
+    "invoice": (
+        "Invoice {number} from {company}",
+        """Hello {partner},
 
-please find attached {document_lower} {number} of {issue_date} for {period}, over {total}.
+please find attached invoice {number} of {issue_date} for {period}, over {total}.
 {payment_line}
-
-You can also see your invoices and leads in our partner portal: {portal_url}
-
+{portal_line}
 Kind regards
-{seller}
-"""
+{company}
+""",
+    ),
+    "credit_note": (
+        "Credit note {number} from {company}",
+        """Hello {partner},
+
+please find attached credit note {number} of {issue_date}, over {total}. It corrects
+invoice {corrects}.
+{payment_line}
+{portal_line}
+Kind regards
+{company}
+""",
+    ),
+    "self_billed": (
+        "Self-billed invoice {number}: your payout from {company}",
+        """Hello {partner},
+
+under our self-billing agreement we have issued the attached self-billed invoice {number}
+of {issue_date} on your behalf, for the leads you supplied in {period}.
+{payment_line}
+{portal_line}
+Kind regards
+{company}
+""",
+    ),
+    "self_billed_credit_note": (
+        "Self-billed credit note {number} from {company}",
+        """Hello {partner},
+
+under our self-billing agreement we have issued the attached self-billed credit note
+{number} of {issue_date} on your behalf, over {total}. It corrects self-billed invoice
+{corrects}.
+{payment_line}
+{portal_line}
+Kind regards
+{company}
+""",
+    ),
+}
+DEFAULT_EMAIL_SUBJECT, DEFAULT_EMAIL_BODY = DEFAULT_EMAIL_TEXTS["invoice"]
 EMAIL_PLACEHOLDERS = (
-    "document", "document_lower", "number", "partner", "seller", "total", "issue_date",
-    "due_date", "period", "payment_line", "portal_url",
+    "document", "document_lower", "number", "partner", "company", "seller", "total",
+    "open_amount", "issue_date", "due_date", "period", "corrects", "payment_line",
+    "portal_line", "portal_url",
 )  # fmt: skip
 
 
@@ -301,6 +345,34 @@ class Entity(models.Model):
     invoice_email_body = models.TextField(
         default=DEFAULT_EMAIL_BODY, validators=[validate_email_template]
     )
+    credit_note_email_subject = models.CharField(
+        max_length=200,
+        default=DEFAULT_EMAIL_TEXTS["credit_note"][0],
+        validators=[validate_email_template],
+    )
+    credit_note_email_body = models.TextField(
+        default=DEFAULT_EMAIL_TEXTS["credit_note"][1], validators=[validate_email_template]
+    )
+    self_billed_email_subject = models.CharField(
+        "self-billed invoice email subject",
+        max_length=200,
+        default=DEFAULT_EMAIL_TEXTS["self_billed"][0],
+        validators=[validate_email_template],
+    )
+    self_billed_email_body = models.TextField(
+        "self-billed invoice email body",
+        default=DEFAULT_EMAIL_TEXTS["self_billed"][1],
+        validators=[validate_email_template],
+    )
+    self_billed_credit_note_email_subject = models.CharField(
+        max_length=200,
+        default=DEFAULT_EMAIL_TEXTS["self_billed_credit_note"][0],
+        validators=[validate_email_template],
+    )
+    self_billed_credit_note_email_body = models.TextField(
+        default=DEFAULT_EMAIL_TEXTS["self_billed_credit_note"][1],
+        validators=[validate_email_template],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -313,6 +385,13 @@ class Entity(models.Model):
     @property
     def is_in_eu(self) -> bool:
         return self.country in EU_COUNTRIES
+
+    def email_text(self, document_kind: str) -> tuple[str, str]:
+        """The subject and body of the email that goes with a kind of document."""
+        return (
+            getattr(self, f"{document_kind}_email_subject"),
+            getattr(self, f"{document_kind}_email_body"),
+        )
 
     def numbering(self, document_kind: str) -> tuple[str, bool]:
         """The number pattern of a kind of document and whether its counter restarts every

@@ -29,24 +29,60 @@ XML_FORMATS = ("xrechnung_cii", "xrechnung_ubl")
 
 
 def email_context(invoice: Invoice) -> dict:
-    document = invoice.get_kind_display()
-    if invoice.is_credit_note:
-        payment_line = f"It corrects invoice {invoice.corrects.number}."
+    """The placeholders of the email that goes with the document. The partner is the buyer
+    of an invoice and the supplier (its seller) of a self-billed one; the company is the
+    Entity, which sends the email either way."""
+    if invoice.self_billed:
+        partner, company = invoice.seller.get("name", ""), invoice.buyer.get("name", "")
     else:
-        payment_line = f"Please pay by {invoice.due_date:%Y-%m-%d}."
+        partner, company = invoice.buyer.get("name", ""), invoice.seller.get("name", "")
+    portal = invoice.partner.portal_users.filter(is_active=True).exists()
+    portal_url = settings.SITE_URL.rstrip("/") + reverse("portal:invoices")
     return {
-        "document": document,
-        "document_lower": document.lower(),
+        "document": invoice.title,
+        "document_lower": invoice.title.lower(),
         "number": invoice.number,
-        "partner": invoice.buyer.get("name", invoice.partner.legal_name),
-        "seller": invoice.seller.get("name", invoice.entity.legal_name),
-        "total": f"{invoice.total:,.2f} {invoice.currency}",
+        "partner": partner or invoice.partner.legal_name,
+        "company": company or invoice.entity.legal_name,
+        "seller": company or invoice.entity.legal_name,  # the texts of before
+        "total": _amount(invoice.total, invoice),
+        "open_amount": _amount(invoice.open_balance, invoice),
         "issue_date": f"{invoice.issue_date:%Y-%m-%d}",
         "due_date": f"{invoice.due_date:%Y-%m-%d}",
         "period": f"{invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}",
-        "payment_line": payment_line,
-        "portal_url": settings.SITE_URL.rstrip("/") + reverse("portal:invoices"),
+        "corrects": invoice.corrects.number if invoice.corrects_id else "",
+        "payment_line": payment_line(invoice),
+        # Only partners who can log in hear of the portal.
+        "portal_line": (
+            f"\nYou can also see your invoices and leads in our partner portal: {portal_url}\n"
+            if portal
+            else ""
+        ),
+        "portal_url": portal_url,
     }
+
+
+def payment_line(invoice: Invoice) -> str:
+    """What happens to the money, from the Entity's side, for the open balance."""
+    open_amount, due = _amount(invoice.open_balance, invoice), f"{invoice.due_date:%Y-%m-%d}"
+    if invoice.is_credit_note:
+        if invoice.open_balance > 0:
+            return f"{open_amount} is set off against open invoices or refunded to you."
+        return "It is settled."
+    if invoice.self_billed:
+        if invoice.open_balance > 0:
+            return f"We will pay you {open_amount} by {due}."
+        return "It is paid out."
+    if invoice.paid_at:
+        return "It is paid in full: thank you."
+    if invoice.amount_paid:
+        paid = _amount(invoice.amount_paid, invoice)
+        return f"Of its total, {paid} is paid: please pay the remaining {open_amount} by {due}."
+    return f"Please pay {open_amount} by {due}."
+
+
+def _amount(value, invoice: Invoice) -> str:
+    return f"{value:,.2f} {invoice.currency}"
 
 
 def message_id(dispatch: EmailDispatch) -> str:
@@ -63,10 +99,11 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
         raise InvoicingError("its documents are not rendered yet")
     entity = invoice.entity
     context = email_context(invoice)
+    subject, body = entity.email_text(invoice.document_kind)
     message = EmailMessage(
         # One line: a name with a line break in it would make the header invalid.
-        subject=" ".join(fill_email_template(entity.invoice_email_subject, context).split()),
-        body=fill_email_template(entity.invoice_email_body, context),
+        subject=" ".join(fill_email_template(subject, context).split()),
+        body=fill_email_template(body, context),
         to=[to],
         reply_to=[entity.email] if entity.email else None,
     )

@@ -13,6 +13,9 @@ def settings_form(entity, **changes) -> dict:
         "credit_note_number_format", "self_billed_number_format",
         "self_billed_credit_note_number_format",
         "contact_name", "invoice_email_subject", "invoice_email_body", "billing_mode",
+        "credit_note_email_subject", "credit_note_email_body", "self_billed_email_subject",
+        "self_billed_email_body", "self_billed_credit_note_email_subject",
+        "self_billed_credit_note_email_body",
     ]  # fmt: skip
     return {**{f: getattr(entity, f) for f in fields}, **changes}
 

@@ -20,6 +20,10 @@ XRECHNUNG = {
 }
 
 
+def body_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
 @pytest.fixture
 def send(django_capture_on_commit_callbacks):
     """Queue an invoice for sending and run the Celery task, as after the commit."""
@@ -43,7 +47,7 @@ def test_the_partner_receives_the_invoice_with_its_pdf(smtp, entity, partner, se
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == f"{invoice.number}.pdf"
     assert attachment.get_content() == bytes(invoice.documents.get(kind="pdf").content)
-    assert "/partner/invoices/" in message.get_body(("plain",)).get_content()
+    assert "partner portal" not in body_of(message)  # never invited to it
     assert (dispatch.status, dispatch.answer) == ("sent", "250 2.0.0 Ok: queued as TEST1")
 
 
@@ -286,3 +290,68 @@ def test_the_invoice_page_shows_a_failure_and_sends_again(
     assert f"Sending to {partner.email} failed" in page and "Send again" in page
     smtp.inbox.refuse = False
     assert send(invoice).status == EmailDispatch.SENT
+
+
+# The text of each kind of document
+
+
+def test_a_self_billed_invoices_mail_is_a_payout_notice(smtp, entity, send):
+    from invoicing.billing import finalize_invoice
+
+    from ..factories import make_payout
+
+    payout = finalize_invoice(make_payout(entity))
+    send(payout)
+    message = smtp.inbox.messages[0]
+    body = body_of(message)
+    assert (
+        message["Subject"]
+        == f"Self-billed invoice {payout.number}: your payout from Acme Leads GmbH"
+    )
+    assert "we have issued the attached self-billed invoice" in body
+    assert f"We will pay you {payout.total:,.2f} EUR by {payout.due_date:%Y-%m-%d}." in body
+    assert "Please pay" not in body and body.rstrip().endswith("Acme Leads GmbH")
+
+
+def test_a_credit_notes_mail_names_the_invoice_it_corrects(smtp, entity, partner, send):
+    from invoicing.corrections import void_invoice
+
+    invoice = make_final(entity, partner)
+    credit_note = void_invoice(invoice, "Wrong partner")
+    send(credit_note)
+    body = " ".join(body_of(smtp.inbox.messages[0]).split())
+    assert f"It corrects invoice {invoice.number}." in body and "It is settled." in body
+
+
+def test_the_portal_is_mentioned_only_to_partners_who_can_log_in(smtp, entity, partner, send):
+    from partners.models import PartnerUser
+
+    send(make_final(entity, partner))
+    PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
+    send(make_final(entity, partner))
+    first, second = (body_of(m) for m in smtp.inbox.messages)
+    assert "partner portal" not in first and "/partner/invoices/" in second
+
+
+def test_a_partly_paid_invoices_mail_asks_for_the_open_balance(smtp, entity, partner, send):
+    from decimal import Decimal
+
+    from invoicing.payments import record_payment
+
+    invoice = make_final(entity, partner, leads=10, price="10.00")  # 119.00 EUR
+    record_payment(invoice, Decimal("19.00"), invoice.issue_date)
+    send(invoice)
+    body = body_of(smtp.inbox.messages[0])
+    assert "Of its total, 19.00 EUR is paid: please pay the remaining 100.00 EUR" in body
+
+
+def test_each_kind_of_document_has_its_own_editable_text(owner_client, entity):
+    from ..entities.test_settings_page import settings_form
+
+    response = owner_client.post(
+        reverse("entities:settings"),
+        settings_form(entity, self_billed_email_subject="Gutschrift {number}"),
+    )
+    assert response.status_code == 302
+    entity.refresh_from_db()
+    assert entity.email_text("self_billed")[0] == "Gutschrift {number}"

@@ -164,7 +164,7 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
         # on the voided invoice is owed back (and stays open on the credit note).
         settled = credit_note.total - original.amount_paid
         if settled > 0:
-            record_payment(credit_note, settled, credit_note.issue_date, by)
+            record_payment(credit_note, settled, credit_note.issue_date, by, set_off=True)
         record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
     return credit_note
 

@@ -325,6 +325,10 @@ class Payment(models.Model):
     reverses = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="reversal"
     )
+    set_off = models.BooleanField(
+        default=False,
+        help_text="Settled against the invoice it corrects, not paid: no money moved.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

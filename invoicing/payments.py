@@ -25,9 +25,12 @@ def _lock_final(invoice: Invoice) -> Invoice:
     return locked
 
 
-def record_payment(invoice: Invoice, amount: Decimal, paid_on: date, by=None) -> Payment:
-    """Record money received (for a credit note: refunded). Paid in full when nothing is
-    left open."""
+def record_payment(
+    invoice: Invoice, amount: Decimal, paid_on: date, by=None, set_off: bool = False
+) -> Payment:
+    """Record money received (for a credit note: refunded), or with `set_off` an amount
+    settled against the invoice a credit note corrects. Paid in full when nothing is left
+    open."""
     with transaction.atomic():
         locked = _lock_final(invoice)
         if amount <= 0:
@@ -40,7 +43,7 @@ def record_payment(invoice: Invoice, amount: Decimal, paid_on: date, by=None) ->
         if paid_on < locked.issue_date:
             raise InvoicingError("The payment date cannot be before the invoice's issue date.")
         payment = Payment.objects.create(
-            invoice=locked, amount=amount, paid_on=paid_on, recorded_by=_user(by)
+            invoice=locked, amount=amount, paid_on=paid_on, recorded_by=_user(by), set_off=set_off
         )
         locked.amount_paid += amount
         if locked.open_balance == 0:
@@ -108,3 +111,22 @@ def mark_overdue_invoices(entity: Entity) -> int:
 
 def _user(by):
     return None if by is None or isinstance(by, str) else by
+
+
+def credit_note_settlement(credit_note: Invoice) -> str:
+    """How a credit note stands, in its own words: what is still to refund, what was
+    refunded, what was settled against the invoice it corrects."""
+    standing = [
+        p for p in credit_note.payments.all() if not p.reverses_id and not hasattr(p, "reversal")
+    ]
+    set_off = sum((p.amount for p in standing if p.set_off), Decimal(0))
+    refunded = sum((p.amount for p in standing if not p.set_off), Decimal(0))
+    corrects = credit_note.corrects.number if credit_note.corrects_id else ""
+    parts = []
+    if set_off:
+        parts.append(f"{set_off:,.2f} {credit_note.currency} settled against {corrects}")
+    if refunded:
+        parts.append(f"{refunded:,.2f} {credit_note.currency} refunded")
+    if credit_note.open_balance > 0:
+        parts.append(f"{credit_note.open_balance:,.2f} {credit_note.currency} open to refund")
+    return "; ".join(parts) or "Nothing to refund"

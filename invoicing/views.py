@@ -124,13 +124,16 @@ def export_csv(request):
          "paid", "open", "paid on", "corrects"]
     )  # fmt: skip
     for invoice in invoices.select_related("corrects").iterator(chunk_size=2000):
+        # The partner's side as frozen on the document: the supplier is the seller of a
+        # self-billed one; a draft has no snapshot yet.
+        counterparty = invoice.seller if invoice.self_billed else invoice.buyer
         writer.writerow(
             [
-                invoice.get_kind_display(),
+                invoice.title,
                 invoice.number,
                 invoice.get_status_display(),
                 invoice.partner.name,
-                invoice.buyer.get("vat_id", invoice.partner.vat_id),
+                counterparty.get("vat_id", "") if invoice.is_final else invoice.partner.vat_id,
                 invoice.period_start,
                 invoice.period_end,
                 invoice.issue_date or "",
@@ -220,6 +223,8 @@ def _render_detail(request, invoice, status=200, **forms):
     context["document"] = documents.get(InvoiceDocument.PDF)
     context["xml_document"] = documents.get(InvoiceDocument.XML)
     context["documents_pending"] = documents_pending(invoice)
+    if invoice.is_credit_note and invoice.is_final:
+        context["settlement"] = payments.credit_note_settlement(invoice)
     formats = dict(Partner.EINVOICE_FORMAT_CHOICES)
     if invoice.is_final:
         context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")

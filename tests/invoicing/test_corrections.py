@@ -178,3 +178,27 @@ def test_money_received_on_a_void_invoice_stays_open_on_its_credit_note(entity):
     record_payment(invoice, Decimal("19.00"), invoice.issue_date)
     credit_note = void_invoice(invoice, "Billed to the wrong entity")
     assert credit_note.open_balance == Decimal("19.00")
+
+
+def test_a_voids_credit_note_of_an_unpaid_invoice_reads_settled_not_paid(owner_client, entity):
+    from django.urls import reverse
+
+    invoice = make_final(entity)
+    credit_note = void_invoice(invoice, "Wrong partner")
+    assert credit_note.payments.get().set_off
+    page = owner_client.get(reverse("invoicing:detail", args=[credit_note.pk])).content.decode()
+    assert f"settled against {invoice.number}" in page
+    assert "Mark paid" not in page and "Due</dt>" not in page
+
+
+def test_a_credit_note_open_to_refund_says_so(owner_client, entity):
+    from django.urls import reverse
+
+    from invoicing.payments import mark_paid
+
+    invoice = make_final(entity)
+    mark_paid(invoice, invoice.issue_date)
+    credit_note = void_invoice(invoice, "Wrong partner")
+    page = owner_client.get(reverse("invoicing:detail", args=[credit_note.pk])).content.decode()
+    assert f"{credit_note.total:,.2f} EUR open to refund" in page
+    assert "Mark refunded" in page and "Record refund" in page

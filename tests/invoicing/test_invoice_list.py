@@ -101,3 +101,23 @@ def test_the_totals_count_credit_notes_against_the_invoices(owner_client, entity
         Decimal("178.50"),
         Decimal("178.50"),
     )
+
+
+def test_the_export_gives_each_row_its_type_and_the_counterpartys_data(owner_client, entity):
+    from invoicing.billing import finalize_invoice
+
+    from ..factories import make_payout, make_supplier
+
+    buyer = make_final(entity, make_partner(entity, vat_id="DE129273398"))
+    payout = finalize_invoice(make_payout(entity, make_supplier(entity, vat_id="")))
+    response = owner_client.get(reverse("invoicing:export"))
+    rows = {r["number"]: r for r in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert (rows[buyer.number]["type"], rows[buyer.number]["partner VAT ID"]) == (
+        "Invoice",
+        "DE129273398",
+    )
+    # Not the Entity's own VAT ID, which is the buyer's on a self-billed invoice.
+    assert (rows[payout.number]["type"], rows[payout.number]["partner VAT ID"]) == (
+        "Self-billed invoice",
+        "",
+    )

@@ -1,6 +1,7 @@
 """Sending mail through an Account's own SMTP server, with the server's answer."""
 
 import ipaddress
+import logging
 import smtplib
 import socket
 import ssl
@@ -10,6 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from .models import Account, SmtpSettings
+
+logger = logging.getLogger(__name__)
 
 
 class MailNotConfigured(Exception):
@@ -92,9 +95,34 @@ def send(account: Account, message: EmailMessage, timeout: int | None = None) ->
         raise _classified(code, answer) from error
     except smtplib.SMTPResponseException as error:
         raise _classified(error.smtp_code, error.smtp_error) from error
-    except (smtplib.SMTPException, OSError) as error:
-        raise TemporaryMailError(f"{type(error).__name__}: {error}") from error
+    except (smtplib.SMTPException, OSError, UnicodeError) as error:
+        logger.info("Mail server %s: %r", smtp_settings.host, error)
+        raise TemporaryMailError(connection_problem(error)) from error
     return SentMail(f"{code} {_text(answer)}")
+
+
+def connection_problem(error: Exception) -> str:
+    """What went wrong with the mail server, in words for the operator, with what to do; the
+    exception itself goes to the log."""
+    if isinstance(error, ConnectionRefusedError):
+        return (
+            "The mail server refused the connection: check its host and port in Settings → "
+            "Mail server."
+        )
+    if isinstance(error, socket.gaierror):
+        return "The mail server's name cannot be found: check its host in Settings → Mail server."
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "The mail server did not answer in time; it is tried again."
+    if isinstance(error, ssl.SSLError):
+        return (
+            "The secure connection to the mail server failed: check its security setting "
+            "(STARTTLS or SSL/TLS) and port in Settings → Mail server."
+        )
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return "The mail server closed the connection; it is tried again."
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return "The mail server does not support what this email needs (e.g. SMTPUTF8)."
+    return "The mail server could not be reached; it is tried again."
 
 
 def envelope_address(address: str, utf8: bool) -> str:

@@ -730,7 +730,7 @@ def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
     except Exception as error:
         logger.exception("Finalizing invoice %s failed", invoice.pk)
         raise InvoicingError(
-            f"{invoice} could not be finalized and nothing was changed ({type(error).__name__}). "
+            f"{invoice} could not be finalized and nothing was changed (the error is logged). "
             "Try again; if it fails again, check the Entity's number formats and details."
         ) from error
     try:

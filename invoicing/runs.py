@@ -70,7 +70,8 @@ def execute(run_id: int) -> None:
     except Exception as error:
         logger.exception("Billing run %s failed", run_id)
         reason = str(error) if isinstance(error, InvoicingError) else (
-            f"the run stopped on an unexpected error ({type(error).__name__}); it is logged"
+            "the run stopped on an unexpected error, which is logged; start it again, and if "
+            "it stops again, contact support"
         )  # fmt: skip
         BillingRun.objects.filter(pk=run_id).update(
             status=BillingRun.FAILED, errors={"run": reason}, finished_at=timezone.now()
@@ -151,9 +152,13 @@ def progress(run: BillingRun) -> dict:
             ).values_list("invoice_id", flat=True)
         )
         done = len(final | {int(pk) for pk in run.errors if pk.isdigit()})
+    problems = len(run.errors)
+    label = run.get_status_display()
+    if run.status == BillingRun.DONE and problems:
+        label = f"Done with {problems} problem{'s' if problems > 1 else ''}"
     return {
         "status": run.status,
-        "status_label": run.get_status_display(),
+        "status_label": label,
         "total": total,
         "done": done,
         "percent": round(100 * done / total) if total else 100,

@@ -118,9 +118,7 @@ def render(source: str, data: dict) -> str:
         raise TemplateProblem(describe_error(error)) from error
     except Exception as error:  # a filter's own failure, a recursion, …: still a problem
         logger.warning("A template failed to render: %r", error)
-        raise TemplateProblem(
-            f"the template cannot be rendered ({type(error).__name__})"
-        ) from error
+        raise TemplateProblem("the template cannot be rendered (the error is logged)") from error
 
 
 def render_checked(source: str, data: dict) -> str:

@@ -86,7 +86,7 @@ def invoice_list(request):
             "filters": filters,
             "totals": totals,
             "period_form": PeriodForm(initial=_default_period(request)),
-            "run_form": RunForm(initial=_default_period(request)),
+            "run_form": RunForm(initial=_default_period(request), auto_id="run_%s"),
             "partner_options": _partner_options(filters),
             "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),

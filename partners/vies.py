@@ -9,6 +9,7 @@ Only an explicit `valid=false` makes a VAT ID invalid. The faults in TEMPORARY_F
 network errors are outages: they raise ViesUnavailable and change nothing.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -38,6 +39,8 @@ VIES_PREFIXES = {
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
     "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI",
 }  # fmt: skip
+
+logger = logging.getLogger(__name__)
 
 
 class ViesUnavailable(Exception):
@@ -83,7 +86,8 @@ def check_vat_id(vat_id: str, requester_vat_id: str = "") -> ViesAnswer:
             raise ViesUnavailable(code) from fault
         raise ViesRefused(code or "VIES refused the request.") from fault
     except (requests.RequestException, zeep.exceptions.TransportError, OSError) as error:
-        raise ViesUnavailable(f"VIES could not be reached ({type(error).__name__}).") from error
+        logger.info("VIES could not be reached: %r", error)
+        raise ViesUnavailable("VIES, the EU's VAT ID service, could not be reached") from error
     return ViesAnswer(
         valid=bool(response.valid),
         request_identifier=response.requestIdentifier or "",

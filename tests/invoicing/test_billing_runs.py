@@ -192,3 +192,23 @@ def test_a_worker_dying_halfway_bills_and_numbers_everything_once(
     assert None not in billed and len(billed) == 2 * count
     for invoice in Invoice.objects.all():
         assert invoice.documents.filter(kind="pdf").count() == 1
+
+
+def test_a_run_done_with_a_problem_says_so(entity, run_now):
+    [broken, _] = partners_with_deliveries(entity, 2)
+    broken.street = ""
+    broken.save()
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    assert progress(run)["status_label"] == "Done with 1 problem"
+
+
+def test_the_background_run_takes_any_period(owner_client, entity):
+    page = owner_client.get(reverse("invoicing:index")).content.decode()
+    assert 'name="start"' in page and 'id="run_start"' in page and 'id="run_end"' in page
+    response = owner_client.post(
+        reverse("invoicing:start_run"),
+        {"start": "2026-07-01", "end": "2026-09-30", "mode": "drafts"},
+    )
+    assert response.status_code == 302
+    run = BillingRun.objects.get()
+    assert (run.period_start, run.period_end) == (date(2026, 7, 1), date(2026, 9, 30))

@@ -139,7 +139,15 @@ def test_an_unreachable_server_is_a_temporary_failure(smtp, entity, partner, sen
     SmtpSettings.objects.filter(account=entity.account).update(port=1)
     dispatch = send(make_final(entity, partner))
     assert dispatch.status == "failed"
-    assert "ConnectionRefusedError" in dispatch.answer
+    # What failed and what to do, in words; not the exception's text.
+    assert "refused the connection: check its host and port" in dispatch.answer
+    assert "Errno" not in dispatch.answer and "Error" not in dispatch.answer
+
+
+def test_the_test_email_says_what_failed_in_words(smtp, owner_client, account):
+    SmtpSettings.objects.filter(account=account).update(port=1)
+    page = owner_client.post(reverse("entities:smtp_test"), follow=True).content.decode()
+    assert "refused the connection" in page and "Errno" not in page
 
 
 def test_a_sent_invoice_is_not_sent_twice_by_accident(smtp, entity, partner, send):

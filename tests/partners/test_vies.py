@@ -66,6 +66,9 @@ def test_an_unreachable_vies_is_an_outage(austrian):
         record_vies_check(austrian)
     austrian.refresh_from_db()
     assert austrian.vies_status == Partner.VIES_UNCHECKED
+    # In words on the partner's page, not as the exception's name.
+    assert austrian.vies_last_error.startswith("VIES, the EU's VAT ID service, could not be")
+    assert "Error" not in austrian.vies_last_error
 
 
 def test_an_answer_for_a_vat_id_changed_meanwhile_is_dropped(vies, austrian):

@@ -1,20 +1,24 @@
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import InvalidOperation
 
 from django import forms
 from django.db.models import Q
 from django_scopes.forms import SafeModelChoiceField
 
 from entities.dates import DateField
+from entities.numbers import DecimalField, parse_decimal
 from partners.models import Partner
 
 from .models import Assignment, DistributionProfile, DistributionTransaction
 from .services import describe_tiers, set_tiers
 
 TIERS_HELP = (
-    "Optional volume prices, one per line: 'after N leads: price', counted per partner and "
-    "month. '0: 15.00', '100: 12.00', '500: 10.00' bills the first 100 leads at 15.00, the next "
-    "400 at 12.00, then 10.00."
+    "Optional volume prices, one per line: 'after N leads: price' (or just 'N: price'), "
+    "counted per partner and month. 'after 0 leads: 15.00', 'after 100 leads: 12.00', "
+    "'after 500 leads: 10,00' bills the first 100 leads at 15.00, the next 400 at 12.00, "
+    "then 10.00."
 )
+TIER_LINE = re.compile(r"(?:after\s+)?(\d+)(?:\s+leads?)?\s*:\s*(\S.*)", re.IGNORECASE)
 
 
 class TiersField(forms.CharField):
@@ -29,15 +33,19 @@ class TiersField(forms.CharField):
         text = super().clean(value)
         tiers = []
         for number, line in enumerate(filter(None, (s.strip() for s in text.splitlines())), 1):
-            start, sep, price = line.partition(":")
+            match = TIER_LINE.fullmatch(line)
             try:
-                tier = (int(start.strip()), Decimal(price.strip()))
+                if match is None:
+                    raise ValueError(line)
+                tier = (int(match[1]), parse_decimal(match[2]))
             except (ValueError, InvalidOperation):
                 raise forms.ValidationError(
-                    f"Line {number}: write 'after N leads: price', e.g. '100: 12.00'."
+                    f"Line {number}: write 'after N leads: price', e.g. 'after 100 leads: 12.00'."
                 ) from None
-            if not sep or tier[0] < 0 or tier[1] < 0:
-                raise forms.ValidationError(f"Line {number}: write e.g. '100: 12.00'.")
+            if tier[1] < 0 or tier[1].as_tuple().exponent < -4:
+                raise forms.ValidationError(
+                    f"Line {number}: a price is zero or more, with at most 4 decimals."
+                )
             tiers.append(tier)
         starts = [start for start, _ in tiers]
         if tiers and starts[0] != 0:
@@ -51,6 +59,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = DistributionProfile
         fields = ["name", "base_price", "currency"]
+        field_classes = {"base_price": DecimalField}
         help_texts = {
             "base_price": "Charged per delivered lead unless an assignment overrides it. "
             "A change applies to deliveries from now on, never to recorded ones.",
@@ -73,7 +82,7 @@ class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment
         fields = ["partner", "name", "price_override", "is_active"]
-        field_classes = {"partner": SafeModelChoiceField}
+        field_classes = {"partner": SafeModelChoiceField, "price_override": DecimalField}
         help_texts = {
             "price_override": "Leave empty to charge the profile's base price.",
             "is_active": "A paused assignment takes no deliveries.",

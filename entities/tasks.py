@@ -1,6 +1,7 @@
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
+
+from .site import site_url
 
 
 @shared_task
@@ -9,7 +10,7 @@ def send_password_reset_task(email: str) -> None:
     A task, so that the request answers in the same time whether the address is known."""
     form = PasswordResetForm({"email": email})
     if form.is_valid():
-        site = settings.SITE_URL.rstrip("/")
+        site = site_url()
         form.save(
             domain_override=site.split("://", 1)[-1],
             use_https=site.startswith("https://"),

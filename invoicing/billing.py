@@ -144,6 +144,27 @@ def preview_period(entity: Entity, start: date, end: date) -> list[PartnerPrevie
     return with_totals(previews.values())
 
 
+@dataclass
+class PreviewTotal:
+    currency: str
+    leads: int = 0
+    subtotal: Decimal = Decimal(0)
+    tax_amount: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+
+
+def grand_totals(previews: list[PartnerPreview]) -> list[PreviewTotal]:
+    """The previews added up per currency, for the table's last rows."""
+    totals: dict[str, PreviewTotal] = {}
+    for preview in previews:
+        row = totals.setdefault(preview.currency, PreviewTotal(preview.currency))
+        row.leads += preview.leads
+        row.subtotal += preview.totals.subtotal
+        row.tax_amount += preview.totals.tax_amount
+        row.total += preview.totals.total
+    return sorted(totals.values(), key=lambda row: row.currency)
+
+
 def with_totals(previews) -> list[PartnerPreview]:
     """The previews with their totals, sorted by partner name and currency."""
     for preview in previews:

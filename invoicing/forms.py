@@ -7,6 +7,7 @@ from django.db.models import Q
 from distribution.models import DistributionTransaction
 from entities.dates import DateField
 from entities.models import Entity
+from entities.numbers import DecimalField
 from partners.models import Partner
 
 from .models import Invoice
@@ -39,7 +40,7 @@ class CreditForm(forms.Form):
         max_length=200, initial="Credit: disputed lead", help_text="Printed on the invoice."
     )
     leads = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1, label="Leads")
-    unit_price = forms.DecimalField(
+    unit_price = DecimalField(
         min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label="Price per lead"
     )
 
@@ -49,7 +50,7 @@ class PayoutLineForm(forms.Form):
         max_length=200, initial="Bonus", help_text="Printed on the self-billed invoice."
     )
     quantity = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1)
-    unit_price = forms.DecimalField(
+    unit_price = DecimalField(
         min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label="Unit price"
     )
 
@@ -69,7 +70,7 @@ class CancelDeliveryForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    amount = DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     paid_on = DateField(label="Paid on")
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from entities import mail
 from entities.models import Entity, fill_email_template
+from entities.site import site_url
 
 from .documents import documents_pending
 from .events import record_event
@@ -37,7 +38,7 @@ def email_context(invoice: Invoice) -> dict:
     else:
         partner, company = invoice.buyer.get("name", ""), invoice.seller.get("name", "")
     portal = invoice.partner.portal_users.filter(is_active=True).exists()
-    portal_url = settings.SITE_URL.rstrip("/") + reverse("portal:invoices")
+    portal_url = site_url() + reverse("portal:invoices")
     return {
         "document": invoice.title,
         "document_lower": invoice.title.lower(),
@@ -87,7 +88,7 @@ def _amount(value, invoice: Invoice) -> str:
 
 def message_id(dispatch: EmailDispatch) -> str:
     """The Message-ID of every attempt of one dispatch: its idempotency key."""
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    host = site_url().split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     return f"<invoice-dispatch-{dispatch.key}@{host or 'leadflip.invalid'}>"
 
 

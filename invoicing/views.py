@@ -166,6 +166,8 @@ def preview(request):
             end=end,
             previews=previews,
             payouts=payouts,
+            preview_totals=billing.grand_totals(previews),
+            payout_totals=billing.grand_totals(payouts),
             drafts=len(previews) + len(payouts),
             summary=billing.period_summary(request.entity, start, end),
             leads=sum(p.leads for p in previews),

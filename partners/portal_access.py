@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from entities import mail
+from entities.site import site_url
 
 from .models import Partner, PartnerUser
 
@@ -38,7 +39,7 @@ portal_tokens = PortalTokenGenerator()
 def set_password_url(user: PartnerUser) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     path = reverse("portal:set_password", args=[uid, portal_tokens.make_token(user)])
-    return settings.SITE_URL.rstrip("/") + path
+    return site_url() + path
 
 
 def invite(partner: Partner, email: str) -> PartnerUser:

@@ -148,20 +148,23 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
     return dispatch
 
 
-def queue_period(entity: Entity, start: date, end: date, by=None) -> tuple[int, list[str]]:
-    """Queue every finalized, unsent invoice of the period. Returns how many were queued and
-    why the others were not."""
-    invoices = (
+def unsent_invoices(entity: Entity, start: date, end: date):
+    """The period's finalized invoices that were neither sent nor are being sent."""
+    return (
         Invoice.objects.filter(
             entity=entity, status=Invoice.FINAL, period_start__gte=start, period_end__lte=end
         )
         .exclude(dispatches__status__in=[EmailDispatch.SENT, EmailDispatch.QUEUED,
                                          EmailDispatch.SENDING])
-        .select_related("partner", "entity__account")
         .distinct()
     )  # fmt: skip
+
+
+def queue_period(entity: Entity, start: date, end: date, by=None) -> tuple[int, list[str]]:
+    """Queue every finalized, unsent invoice of the period. Returns how many were queued and
+    why the others were not."""
     queued, skipped = 0, []
-    for invoice in invoices:
+    for invoice in unsent_invoices(entity, start, end).select_related("partner", "entity__account"):
         try:
             queue_sending(invoice, by)
         except (InvoicingError, mail.MailNotConfigured) as error:

@@ -9,11 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from distribution.models import DistributionTransaction, Lead
 from distribution.services import DeliveryError
 from entities import csv_export
+from entities.confirm import confirmation
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
 from entities.models import Membership
@@ -312,10 +313,18 @@ def update_notes(request, pk):
     return redirect("invoicing:detail", invoice.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("finance")
 def delete_draft(request, pk):
     invoice = get_invoice_for_user(request, pk)
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title=f"Delete {invoice}?",
+            message="The draft and its lines are deleted; its deliveries can be billed again.",
+            button="Delete the draft",
+            back=reverse("invoicing:detail", args=[invoice.pk]),
+        )
     try:
         released = billing.delete_draft(invoice)
     except InvoicingError as error:
@@ -343,13 +352,27 @@ def finalize(request, pk):
     return redirect("invoicing:detail", invoice.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("finance")
 def void(request, pk):
     invoice = get_invoice_for_user(request, pk)
-    form = VoidForm(request.POST)
+    form = VoidForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return _render_detail(request, invoice, status=400, void_form=form)
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title=f"Void invoice {invoice.number}?",
+            message="This cannot be undone.",
+            consequences=[
+                "A credit note for all of it not yet credited is issued and numbered.",
+                "The invoice is marked Void; its deliveries can be billed again.",
+                f"Reason printed on the credit note: {form.cleaned_data['reason']}",
+            ],
+            button="Void and issue the credit note",
+            back=reverse("invoicing:detail", args=[invoice.pk]),
+            fields={"reason": form.cleaned_data["reason"]},
+        )
     try:
         credit_note = corrections.void_invoice(invoice, form.cleaned_data["reason"], request.user)
     except InvoicingError as error:
@@ -472,12 +495,30 @@ def mark_unpaid(request, pk):
     return redirect("invoicing:detail", invoice.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("finance")
 def cancel_delivery(request, pk):
     """Cancel a delivery from the Distribution Logs page."""
     txn = get_object_or_404(DistributionTransaction.objects.select_related("lead"), pk=pk)
-    form = CancelDeliveryForm(request.POST)
+    form = CancelDeliveryForm(request.POST if request.method == "POST" else request.GET)
+    back = request.POST.get("next", "") or request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("distribution:logs")
+    if request.method == "GET" and form.is_valid():
+        reason = dict(DistributionTransaction.CANCEL_REASON_CHOICES)[form.cleaned_data["reason"]]
+        return confirmation(
+            request,
+            title=f"Cancel the delivery of lead {txn.lead.external_id}?",
+            message=f"Reason: {reason}. A cancellation cannot be taken back.",
+            consequences=[
+                "Not yet invoiced: it is not billed.",
+                "On a draft: it leaves the draft, which is recomputed.",
+                "On a finalized invoice: it goes onto a credit note draft for that invoice.",
+            ],
+            button="Cancel the delivery",
+            back=back,
+            fields={"reason": form.cleaned_data["reason"], "next": back},
+        )
     if not form.is_valid():
         messages.error(request, "Choose a reason for the cancellation.")
     else:
@@ -490,17 +531,26 @@ def cancel_delivery(request, pk):
             if changed is not None and changed.is_credit_note:
                 done += f"; it is on credit note draft #{changed.pk} for {changed.corrects}"
             messages.success(request, done + ".")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = reverse("distribution:logs")
     return redirect(back)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("finance")
 def send(request, pk):
     """Email the invoice to the partner's billing address (again, if asked explicitly)."""
     invoice = get_invoice_for_user(request, pk)
+    if request.method == "GET":
+        again = "again" in request.GET
+        to = invoice.partner.email or invoice.buyer.get("email", "")
+        return confirmation(
+            request,
+            title=f"Send {invoice} {'again ' if again else ''}to {to or 'the partner'}?",
+            message="The email goes out with its PDF (and XML where the partner's format has "
+            "one), with the text in Settings for this kind of document.",
+            button="Send it again" if again else "Send it",
+            back=reverse("invoicing:detail", args=[invoice.pk]),
+            fields={"again": "1"} if again else {},
+        )
     try:
         dispatch = sending.queue_sending(invoice, request.user, again="again" in request.POST)
     except (InvoicingError, MailNotConfigured) as error:
@@ -509,15 +559,27 @@ def send(request, pk):
     return redirect("invoicing:detail", invoice.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @role_required("finance")
 def send_period(request):
     """Email every finalized, unsent invoice of a billing period."""
-    form = PeriodForm(request.POST)
+    form = PeriodForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         messages.error(request, "Pick the period whose invoices to send.")
         return redirect("invoicing:index")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if request.method == "GET":
+        count = sending.unsent_invoices(request.entity, start, end).count()
+        period = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+        return confirmation(
+            request,
+            title=f"Email {count} invoice{'s' if count != 1 else ''} of {period}?",
+            message="Every finalized invoice of the period that was not sent yet goes to its "
+            "partner's billing address.",
+            button=f"Send {count} email{'s' if count != 1 else ''}",
+            back=reverse("invoicing:index"),
+            fields={"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"},
+        )
     queued, skipped = sending.queue_period(request.entity, start, end, request.user)
     if queued:
         messages.success(request, f"{queued} invoice(s) are being sent.")

@@ -1,0 +1,23 @@
+"""Asking before what cannot be undone. An irreversible action's button fetches (GET) a
+page that says what will happen, whose button then posts the action: it works without
+JavaScript, and a viewer or a stray click changes nothing."""
+
+from django.shortcuts import render
+
+
+def confirmation(request, *, title: str, message: str, button: str, back: str,
+                 fields: dict | None = None, consequences: list[str] | None = None):  # fmt: skip
+    """The page that asks before posting the same URL with `fields`."""
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": title,
+            "message": message,
+            "consequences": consequences or [],
+            "button": button,
+            "back": back,
+            "action": request.path,
+            "fields": sorted((fields or {}).items()),
+        },
+    )

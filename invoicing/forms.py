@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from distribution.models import DistributionTransaction
 from entities.dates import DateField
@@ -85,10 +85,26 @@ class InvoiceFilterForm(forms.Form):
         ("", "All"),
         ("draft", "Draft"),
         ("open", "Open"),
+        ("partially_paid", "Partially paid"),
         ("overdue", "Overdue"),
         ("paid", "Paid"),
         ("void", "Void"),
     ]
+    # Column → ordering; the first is the list's own: drafts (no issue date yet) on top,
+    # then the newest issued, by number (index invoice_list_by_issue).
+    SORTS = {
+        "": [F("issue_date").desc(nulls_first=True), "-number", "-id"],
+        "number": ["number", "id"],
+        "-number": ["-number", "-id"],
+        "partner": ["partner__name", "-id"],
+        "-partner": ["-partner__name", "-id"],
+        "issued": ["issue_date", "number", "id"],
+        "-issued": ["-issue_date", "-number", "-id"],
+        "due": ["due_date", "id"],
+        "-due": ["-due_date", "-id"],
+        "total": ["total", "id"],
+        "-total": ["-total", "-id"],
+    }
     TYPE_CHOICES = [
         ("", "All"),
         ("invoice", "Invoices to buyers"),
@@ -100,7 +116,8 @@ class InvoiceFilterForm(forms.Form):
     partner = forms.IntegerField(required=False)
     start = DateField(required=False, label="Period from")
     end = DateField(required=False, label="Period to")
-    q = forms.CharField(required=False, label="Number")
+    q = forms.CharField(required=False, label="Number or partner", max_length=100)
+    sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,6 +143,10 @@ class InvoiceFilterForm(forms.Form):
             invoices = invoices.filter(status=Invoice.DRAFT)
         elif status == "open":
             invoices = invoices.open()
+        elif status == "partially_paid":  # open or overdue, with some of it paid
+            invoices = invoices.filter(
+                status=Invoice.FINAL, paid_at__isnull=True, amount_paid__gt=0
+            )
         elif status == "overdue":
             invoices = invoices.overdue()
         elif status == "paid":
@@ -140,8 +161,10 @@ class InvoiceFilterForm(forms.Form):
         if data["end"]:
             invoices = invoices.filter(period_start__lte=data["end"])
         if query := data["q"].strip():
-            invoices = invoices.filter(number__icontains=query)
-        return invoices
+            # The number, or the partner's name (partners are few: their ids first).
+            named = [pk for pk, name in self.partners if query.casefold() in name.casefold()]
+            invoices = invoices.filter(Q(number__icontains=query) | Q(partner_id__in=named))
+        return invoices.order_by(*self.SORTS[data["sort"]])
 
     def kept_totals_filter(self) -> Q | None:
         """The same filter as a condition on InvoiceTotal (which records payment state and
@@ -150,6 +173,8 @@ class InvoiceFilterForm(forms.Form):
             return Q()
         data = self.cleaned_data
         if data["partner"] or data["start"] or data["end"] or data["q"].strip():
+            return None
+        if data["status"] == "partially_paid":  # not a state the kept totals record
             return None
         state = Q(state=data["status"]) if data["status"] else Q()
         return state & type_condition(data["type"])

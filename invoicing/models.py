@@ -202,8 +202,11 @@ class Invoice(models.Model):
         ]
         indexes = [
             models.Index(fields=["entity", "status", "due_date"], name="invoice_by_status_due"),
-            # The invoices list: newest periods first, one page at a time.
-            models.Index(fields=["entity", "-period_start", "-id"], name="invoice_list_order"),
+            # The invoices list: drafts (no issue date) first, then the newest issued, one
+            # page at a time (PostgreSQL puts NULLs first in a descending index).
+            models.Index(
+                fields=["entity", "-issue_date", "-number", "-id"], name="invoice_list_by_issue"
+            ),
             # The list's totals read only this index (an index-only scan) where an Entity
             # has a share of the table; over most of it, a sequential scan is cheaper.
             models.Index(

@@ -62,7 +62,7 @@ def _default_period(request) -> dict:
 
 def _filtered_invoices(request) -> tuple[InvoiceFilterForm, object]:
     filters = InvoiceFilterForm(request.GET, entity=request.entity)
-    invoices = Invoice.objects.select_related("partner").order_by("-period_start", "-pk")
+    invoices = Invoice.objects.select_related("partner").order_by(*InvoiceFilterForm.SORTS[""])
     return filters, filters.filter(invoices)
 
 
@@ -79,6 +79,9 @@ def invoice_list(request):
         invoice.state = invoice.payment_status(today)
     query = request.GET.copy()
     query.pop("page", None)
+    unsorted = query.copy()
+    unsorted.pop("sort", None)
+    sort = filters.cleaned_data.get("sort", "") if filters.is_valid() else ""
     return render(
         request,
         "invoicing/invoice_list.html",
@@ -91,6 +94,11 @@ def invoice_list(request):
             "partner_options": _partner_options(filters),
             "runs": [(run, runs.progress(run)) for run in BillingRun.objects.all()[:3]],
             "query": query.urlencode(),
+            "sort_links": {
+                column: f"?{unsorted.urlencode()}&sort={'-' if sort == column else ''}{column}"
+                for column in ("number", "partner", "issued", "due", "total")
+            },
+            "sort": sort,
             "partners_to_fix": Partner.objects.filter(is_active=True)
             .exclude(invoicing_problems=[])
             .count(),

@@ -121,3 +121,30 @@ def test_the_export_gives_each_row_its_type_and_the_counterpartys_data(owner_cli
         "Self-billed invoice",
         "",
     )
+
+
+def test_the_list_shows_drafts_first_then_the_newest_issued_by_number(owner_client, entity):
+    first, second = make_final(entity), make_final(entity)
+    draft = make_draft(entity)
+    assert listed(owner_client)[:3] == [str(draft), second.number, first.number]
+
+
+def test_the_list_searches_by_partner_name(owner_client, entity):
+    dachprofi = make_final(entity, make_partner(entity, name="Dachprofi Stuttgart"))
+    make_final(entity, make_partner(entity, name="Solar Nord"))
+    assert listed(owner_client, q="dachprofi") == [dachprofi.number]
+
+
+def test_the_list_filters_partially_paid_invoices(owner_client, entity):
+    from invoicing.payments import record_payment
+
+    partly, _ = make_final(entity), make_final(entity)
+    record_payment(partly, Decimal("1.00"), partly.issue_date)
+    assert listed(owner_client, status="partially_paid") == [partly.number]
+
+
+def test_the_list_sorts_by_a_column(owner_client, entity):
+    small = make_final(entity, leads=1)
+    large = make_final(entity, leads=5)
+    assert listed(owner_client, sort="total") == [small.number, large.number]
+    assert listed(owner_client, sort="-total") == [large.number, small.number]

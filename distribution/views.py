@@ -48,6 +48,11 @@ def logs(request):
         "distribution/logs.html",
         {
             "page": page,
+            # Page numbers around the current one, None for the gaps between.
+            "page_numbers": [
+                None if number == page.paginator.ELLIPSIS else number
+                for number in page.paginator.get_elided_page_range(page.number)
+            ],
             "filters": filters,
             "query": query.urlencode(),
             "reasons": DistributionTransaction.CANCEL_REASON_CHOICES,

@@ -39,3 +39,17 @@ class DecimalField(forms.DecimalField):
         if isinstance(value, str):
             value = normalize_decimal(value)
         return super().to_python(value)
+
+
+def amount(value, currency: str) -> str:
+    """An amount as the product writes it everywhere, in tables as in messages:
+    '1,234.50 EUR' (the currency's own decimals: '1,234 JPY')."""
+    from .models import minor_units
+
+    return f"{Decimal(value):,.{minor_units(currency)}f} {currency}"
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """'1 delivery', '15,079 deliveries': the count with its thousands, the word agreeing."""
+    word = singular if number == 1 else (plural or singular + "s")
+    return f"{number:,} {word}"

@@ -20,6 +20,7 @@ from django_scopes import scope
 
 from distribution.models import Assignment, DistributionTransaction, Lead
 from entities.models import Entity
+from entities.numbers import amount as format_amount
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
@@ -540,8 +541,8 @@ def add_credit(
         refresh_totals([draft])
         if draft.total < 0:
             raise InvoicingError(
-                f"This credit ({-line.net_amount} {draft.currency}) is more than the invoice's "
-                f"total; an invoice cannot be negative."
+                f"This credit ({format_amount(-line.net_amount, draft.currency)}) is more than "
+                "the invoice's total; an invoice cannot be negative."
             )
         record_event(draft, InvoiceEvent.CREDIT_ADDED, by, f"{description}: {leads} × {unit_price}")
     return line

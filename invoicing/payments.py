@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from entities.models import Entity
+from entities.numbers import amount as format_amount
 
 from .billing import local_today
 from .events import record_event
@@ -37,8 +38,8 @@ def record_payment(
             raise InvoicingError("A payment is more than zero.")
         if amount > locked.open_balance:
             raise InvoicingError(
-                f"{amount} {locked.currency} is more than the open balance of "
-                f"{locked.open_balance} {locked.currency}."
+                f"{format_amount(amount, locked.currency)} is more than the open balance of "
+                f"{format_amount(locked.open_balance, locked.currency)}."
             )
         if paid_on < locked.issue_date:
             raise InvoicingError("The payment date cannot be before the invoice's issue date.")
@@ -53,7 +54,9 @@ def record_payment(
             amount_paid=locked.amount_paid, paid_at=locked.paid_at, is_overdue=locked.is_overdue
         )
         kind = InvoiceEvent.MARKED_PAID if locked.paid_at else InvoiceEvent.PAYMENT_RECORDED
-        record_event(locked, kind, by, f"{amount} {locked.currency} on {paid_on:%Y-%m-%d}")
+        record_event(
+            locked, kind, by, f"{format_amount(amount, locked.currency)} on {paid_on:%Y-%m-%d}"
+        )
     invoice.amount_paid, invoice.paid_at = locked.amount_paid, locked.paid_at
     invoice.is_overdue = locked.is_overdue
     return payment
@@ -91,7 +94,9 @@ def mark_unpaid(invoice: Invoice, by=None) -> None:
         )
         overdue = bool(locked.due_date and locked.due_date < today)
         Invoice.objects.filter(pk=locked.pk).update(amount_paid=0, paid_at=None, is_overdue=overdue)
-        record_event(locked, InvoiceEvent.MARKED_UNPAID, by, f"{removed} {locked.currency}")
+        record_event(
+            locked, InvoiceEvent.MARKED_UNPAID, by, format_amount(removed, locked.currency)
+        )
     invoice.amount_paid, invoice.paid_at, invoice.is_overdue = Decimal(0), None, overdue
 
 
@@ -123,10 +128,11 @@ def credit_note_settlement(credit_note: Invoice) -> str:
     refunded = sum((p.amount for p in standing if not p.set_off), Decimal(0))
     corrects = credit_note.corrects.number if credit_note.corrects_id else ""
     parts = []
+    currency = credit_note.currency
     if set_off:
-        parts.append(f"{set_off:,.2f} {credit_note.currency} settled against {corrects}")
+        parts.append(f"{format_amount(set_off, currency)} settled against {corrects}")
     if refunded:
-        parts.append(f"{refunded:,.2f} {credit_note.currency} refunded")
+        parts.append(f"{format_amount(refunded, currency)} refunded")
     if credit_note.open_balance > 0:
-        parts.append(f"{credit_note.open_balance:,.2f} {credit_note.currency} open to refund")
+        parts.append(f"{format_amount(credit_note.open_balance, currency)} open to refund")
     return "; ".join(parts) or "Nothing to refund"

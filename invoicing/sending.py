@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from entities import mail
 from entities.models import Entity, fill_email_template
+from entities.numbers import amount as format_amount
 from entities.site import site_url
 
 from .documents import documents_pending
@@ -83,7 +84,7 @@ def payment_line(invoice: Invoice) -> str:
 
 
 def _amount(value, invoice: Invoice) -> str:
-    return f"{value:,.2f} {invoice.currency}"
+    return format_amount(value, invoice.currency)
 
 
 def message_id(dispatch: EmailDispatch) -> str:

@@ -18,6 +18,7 @@ from entities.confirm import confirmation
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
 from entities.models import Membership
+from entities.numbers import counted
 from partners.models import Partner
 
 from . import billing, corrections, payments, runs, sending, template_review, templating
@@ -205,8 +206,9 @@ def generate(request):
         updated = result.drafts_updated + paid.drafts_updated
         messages.success(
             request,
-            f"{created} draft(s) created, {updated} updated: {result.transactions_billed} "
-            f"deliveries billed, {paid.leads_paid} supplied leads on payouts. Review each "
+            f"{counted(created, 'draft')} created, {updated:,} updated: "
+            f"{counted(result.transactions_billed, 'delivery', 'deliveries')} billed, "
+            f"{counted(paid.leads_paid, 'supplied lead')} on payouts. Review each "
             "draft, then finalize.",
         )
     return redirect(reverse("invoicing:index") + "?status=draft")
@@ -337,7 +339,10 @@ def delete_draft(request, pk):
         released = billing.delete_draft(invoice)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"Draft deleted; {released} deliveries can be billed again.")
+    messages.success(
+        request,
+        f"Draft deleted; {counted(released, 'delivery', 'deliveries')} can be billed again.",
+    )
     return redirect("invoicing:index")
 
 
@@ -590,7 +595,7 @@ def send_period(request):
         )
     queued, skipped = sending.queue_period(request.entity, start, end, request.user)
     if queued:
-        messages.success(request, f"{queued} invoice(s) are being sent.")
+        messages.success(request, f"{counted(queued, 'invoice')} being sent.")
     else:
         messages.info(request, "No finalized, unsent invoice in this period.")
     for reason in skipped[:10]:

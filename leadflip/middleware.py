@@ -1,10 +1,14 @@
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 from django_scopes import scope
 
 from entities.services import CURRENT_ENTITY_SESSION_KEY, resolve_current_entity
 
 
 class CurrentEntityMiddleware:
-    """Resolve the operator's current Entity and run the request inside its tenant scope.
+    """Resolve the operator's current Entity and run the request inside its tenant scope,
+    with times shown in the Entity's time zone (the one its billing periods follow).
 
     Without a current Entity no scope is entered, so any query of tenant data fails loudly
     instead of seeing everything.
@@ -21,6 +25,6 @@ class CurrentEntityMiddleware:
             )
             if entity is not None:
                 request.entity, request.membership = entity, membership
-                with scope(entity=entity):
+                with scope(entity=entity), timezone.override(ZoneInfo(entity.time_zone)):
                     return self.get_response(request)
         return self.get_response(request)

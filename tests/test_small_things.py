@@ -77,3 +77,40 @@ def test_the_preview_adds_up_all_partners(owner_client, entity):
     [total] = response.context["preview_totals"]
     assert (total.leads, total.subtotal, total.total) == (4, Decimal("60.00"), Decimal("71.40"))
     assert "Total</td>" in response.content.decode()
+
+
+def test_messages_count_with_thousands_and_the_right_plural():
+    from entities.numbers import amount, counted
+
+    assert (counted(1, "delivery", "deliveries"), counted(15079, "delivery", "deliveries")) == (
+        "1 delivery",
+        "15,079 deliveries",
+    )
+    assert amount(Decimal("100000000"), "EUR") == "100,000,000.00 EUR"
+    assert amount(Decimal("1234"), "JPY") == "1,234 JPY"
+
+
+def test_generating_says_what_it_did_in_plain_numbers(finance_client, entity, partner):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .factories import OCTOBER
+
+    at = datetime(2026, 10, 15, 12, tzinfo=ZoneInfo("Europe/Berlin"))
+    deliver(make_assignment(make_profile(entity), partner), 1, at=at)
+    response = finance_client.post(
+        reverse("invoicing:generate"), {"start": OCTOBER[0], "end": OCTOBER[1]}, follow=True
+    )
+    page = response.content.decode()
+    assert "1 draft created, 0 updated: 1 delivery billed, 0 supplied leads on payouts" in page
+
+
+def test_a_payment_over_the_balance_is_refused_with_formatted_amounts(entity):
+    from invoicing.models import InvoicingError
+    from invoicing.payments import record_payment
+
+    from .factories import make_final
+
+    invoice = make_final(entity, leads=2, price="500000.00")
+    with pytest.raises(InvoicingError, match=r"2,000,000.00 EUR is more than .* 1,190,000.00 EUR"):
+        record_payment(invoice, Decimal("2000000"), invoice.issue_date)

@@ -131,3 +131,23 @@ def test_the_logs_offer_cancelling_only_to_writers(viewer_client, entity, partne
     deliver(make_assignment(make_profile(entity), partner), 1)
     page = viewer_client.get(reverse("distribution:logs")).content.decode()
     assert "Reason…" not in page
+
+
+def test_the_logs_show_times_in_the_entitys_time_zone(owner_client, entity, partner):
+    from ..factories import deliver, make_assignment, make_profile
+
+    at = datetime(2026, 7, 1, 10, 0, tzinfo=ZoneInfo("UTC"))  # 12:00 in Berlin (CEST)
+    deliver(make_assignment(make_profile(entity), partner), at=at)
+    page = owner_client.get(reverse("distribution:logs")).content.decode()
+    assert "2026-07-01 12:00" in page and "(Europe/Berlin)" in page
+
+
+def test_the_logs_have_page_numbers(owner_client, entity, partner, monkeypatch):
+    from distribution import views
+
+    from ..factories import deliver, make_assignment, make_profile
+
+    monkeypatch.setattr(views, "LOG_PAGE_SIZE", 2)
+    deliver(make_assignment(make_profile(entity), partner), 7)
+    page = owner_client.get(reverse("distribution:logs"), {"page": 2}).content.decode()
+    assert "<strong>2</strong>" in page and 'page=4">4</a>' in page

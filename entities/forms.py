@@ -98,6 +98,36 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             "payment_terms_days": "Default for new partners.",
         }
 
+    # The settings page shows the fields in these sections, with a link to each at the top.
+    SECTIONS = [
+        ("seller", "Seller details", ["name", "legal_name", "street", "postcode", "city",
+                                      "country", "contact_name", "email", "phone", "time_zone"]),
+        ("tax", "Tax", ["vat_id", "tax_number", "tax_office", "vat_rate_kind"]),
+        ("payment", "Bank and payment terms", ["bank_name", "iban", "bic", "default_currency",
+                                               "payment_terms_days"]),
+        ("numbering", "Numbering", ["invoice_number_format", "invoice_numbers_reset_yearly",
+                                    "credit_note_number_format",
+                                    "credit_note_numbers_reset_yearly",
+                                    "self_billed_number_format", "self_billed_numbers_reset_yearly",
+                                    "self_billed_credit_note_number_format",
+                                    "self_billed_credit_note_numbers_reset_yearly"]),
+        ("schedule", "Billing schedule", ["billing_day", "billing_mode"]),
+        ("emails", "Emails", ["invoice_email_subject", "invoice_email_body",
+                              "credit_note_email_subject", "credit_note_email_body",
+                              "self_billed_email_subject", "self_billed_email_body",
+                              "self_billed_credit_note_email_subject",
+                              "self_billed_credit_note_email_body"]),
+        ("self-billing", "Self-billing terms", ["self_billing_terms_version",
+                                                "self_billing_terms"]),
+    ]  # fmt: skip
+
+    def sections(self):
+        """(anchor, title, bound fields) per section, and whether it has errors."""
+        return [
+            (anchor, title, [self[name] for name in names], any(self[n].errors for n in names))
+            for anchor, title, names in self.SECTIONS
+        ]
+
     def clean_vat_id(self):
         return normalize_vat_id(self.cleaned_data["vat_id"])
 

@@ -107,7 +107,9 @@ def smtp_settings(request):
     if not form.is_valid():
         return _render_settings(request, smtp_form=form, status=400)
     form.save()
-    messages.success(request, "Mail server saved. Send a test email to check it.")
+    messages.success(
+        request, "Mail server saved. Send a test email to check it.", extra_tags="mail"
+    )
     return redirect(reverse("entities:settings") + "#mail")
 
 
@@ -123,11 +125,15 @@ def smtp_test(request):
     try:
         sent = mail.send(request.entity.account, message, timeout=settings.SMTP_TEST_TIMEOUT)
     except mail.MailNotConfigured as error:
-        messages.error(request, str(error))
+        messages.error(request, str(error), extra_tags="mail")
     except (mail.TemporaryMailError, mail.PermanentMailError) as error:
-        messages.error(request, f"The test email failed: {error}")
+        messages.error(request, f"The test email failed: {error}", extra_tags="mail")
     else:
-        messages.success(request, f"Test email sent to {request.user.email}. Server: {sent.answer}")
+        messages.success(
+            request,
+            f"Test email sent to {request.user.email}. Server: {sent.answer}",
+            extra_tags="mail",
+        )
     return redirect(reverse("entities:settings") + "#mail")
 
 

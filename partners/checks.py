@@ -29,6 +29,8 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
     ]:
         if not (value or "").strip():
             problems.append(f"Fill in {label}.")
+    if needs_postcode(partner.country) and not (partner.postcode or "").strip():
+        problems.append("Fill in the postcode.")
     if partner.vat_id:
         if partner.kind == Partner.INDIVIDUAL:
             problems.append(
@@ -45,6 +47,26 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
     if self_billing and (problem := agreement_problem(partner)):
         problems.append(problem)
     return problems
+
+
+# Countries of COUNTRY_CHOICES whose addresses have no postcode (the UAE), or where it is
+# commonly left out (Ireland's Eircode, since 2015, is optional on mail).
+WITHOUT_POSTCODES = {"AE", "IE"}
+
+
+def needs_postcode(country: str) -> bool:
+    return bool(country) and country not in WITHOUT_POSTCODES
+
+
+def partners_sharing_vat_id(partner: Partner) -> list[Partner]:
+    """The Entity's other partners with the same VAT ID: usually a partner entered twice."""
+    if not partner.vat_id:
+        return []
+    return list(
+        Partner.objects.filter(entity_id=partner.entity_id, vat_id=partner.vat_id).exclude(
+            pk=partner.pk
+        )
+    )
 
 
 def agreement_problem(partner: Partner) -> str:

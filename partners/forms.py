@@ -1,10 +1,13 @@
+from datetime import timedelta
+
 from django import forms
+from django.utils import timezone
 
 from entities.forms import PrintableTextMixin, clean_bic_value, clean_iban_value
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.vat import normalize_vat_id, vat_id_problem
 
-from .checks import refresh_invoicing_problems
+from .checks import needs_postcode, refresh_invoicing_problems
 from .models import Partner, SelfBillingAgreement
 
 CUSTOM_TERMS = "custom"
@@ -18,9 +21,19 @@ class VatIdMixin:
         return normalize_vat_id(self.cleaned_data["vat_id"])
 
     def check_vat_id(self, data: dict) -> None:
+        """The VAT ID fits the country and is not the Entity's own; the postcode is there
+        where the country has postcodes."""
         vat_id, country = data.get("vat_id"), data.get("country")
         if vat_id and country and (problem := vat_id_problem(vat_id, country)):
             self.add_error("vat_id", problem)
+        entity = self.instance.entity
+        if vat_id and entity.vat_id and vat_id == entity.vat_id:
+            self.add_error(
+                "vat_id",
+                f"{vat_id} is your own VAT ID ({entity.legal_name}): give the partner's.",
+            )
+        if "postcode" in self.fields and needs_postcode(country) and not data.get("postcode"):
+            self.add_error("postcode", "Addresses in this country have a postcode: fill it in.")
 
     def save(self, commit=True):
         if "vat_id" in self.changed_data:
@@ -122,6 +135,12 @@ class AgreementForm(forms.ModelForm):
         model = SelfBillingAgreement
         fields = ["terms_version", "accepted_at", "accepted_by"]
         widgets = {"accepted_at": forms.DateTimeInput(attrs={"type": "datetime-local"})}
+
+    def clean_accepted_at(self):
+        accepted_at = self.cleaned_data["accepted_at"]
+        if accepted_at > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError("An acceptance cannot lie in the future.")
+        return accepted_at
 
 
 class PartnerSearchForm(forms.Form):

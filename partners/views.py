@@ -9,7 +9,11 @@ from entities.mail import MailNotConfigured, PermanentMailError, TemporaryMailEr
 from entities.models import COUNTRY_CHOICES
 
 from .changes import ChangeError, approve_changes, pending_request, reject_changes
-from .checks import invoicing_details_problems, refresh_invoicing_problems
+from .checks import (
+    invoicing_details_problems,
+    partners_sharing_vat_id,
+    refresh_invoicing_problems,
+)
 from .forms import AgreementForm, InviteForm, PartnerForm, PartnerSearchForm
 from .models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 from .portal_access import PortalAccessError, invite
@@ -123,6 +127,7 @@ def partner_create(request):
         partner = form.save()
         queue_vies_check(partner)
         messages.success(request, f"Partner {partner.name} added.")
+        _warn_if_shared_vat_id(request, partner)
         return redirect("partners:detail", partner.pk)
     return render(request, "partners/form.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -136,6 +141,7 @@ def partner_edit(request, pk):
         if "vat_id" in form.changed_data:
             queue_vies_check(partner)
         messages.success(request, "Partner saved. Finalized invoices keep the details they had.")
+        _warn_if_shared_vat_id(request, partner)
         return redirect("partners:detail", partner.pk)
     return render(
         request,
@@ -143,6 +149,16 @@ def partner_edit(request, pk):
         {"form": form, "partner": partner},
         status=400 if form.errors else 200,
     )
+
+
+def _warn_if_shared_vat_id(request, partner: Partner) -> None:
+    if others := partners_sharing_vat_id(partner):
+        names = ", ".join(other.name for other in others)
+        messages.warning(
+            request,
+            f"{names} {'has' if len(others) == 1 else 'have'} the same VAT ID "
+            f"{partner.vat_id}: is this partner entered twice?",
+        )
 
 
 @require_POST

@@ -106,3 +106,32 @@ def test_a_control_character_in_a_detail_is_refused(owner_client, entity):
     assert "invisible control character" in response.content.decode()
     entity.refresh_from_db()
     assert entity.legal_name == "Acme Leads GmbH"
+
+
+def test_every_setting_is_in_a_section():
+    from entities.forms import EntityForm
+
+    in_sections = [name for _, _, names in EntityForm.SECTIONS for name in names]
+    assert sorted(in_sections) == sorted(EntityForm._meta.fields)
+
+
+def test_the_page_is_in_sections_with_links_to_them(owner_client, entity):
+    page = owner_client.get(reverse("entities:settings")).content.decode()
+    for anchor in ("seller", "tax", "numbering", "emails", "mail", "api-keys"):
+        assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page
+
+
+def test_a_failed_save_says_so_at_the_top_with_links_to_the_fields(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, invoice_number_format="RE-{x}")
+    )
+    page = response.content.decode()
+    summary = page.index("The settings were not saved")
+    assert summary < page.index('id="seller"')
+    assert 'href="#id_invoice_number_format">Numbering · Invoice number format' in page
+
+
+def test_the_test_emails_result_shows_in_the_mail_section(smtp, owner_client):
+    page = owner_client.post(reverse("entities:smtp_test"), follow=True).content.decode()
+    mail_section = page[page.index('id="mail"') :]
+    assert "Test email sent" in mail_section[: mail_section.index('id="api-keys"')]

@@ -155,3 +155,54 @@ def test_a_control_character_in_a_partners_details_is_refused(finance_client, en
     response = finance_client.post(reverse("partners:create"), {**FORM, "street": "Ring\x0b 1"})
     assert response.status_code == 400
     assert not Partner.objects.filter(name="Solar Leads Vienna").exists()
+
+
+# Checks that let bad data through
+
+
+def test_a_german_partner_needs_a_postcode(finance_client, entity):
+    response = finance_client.post(
+        reverse("partners:create"), {**FORM, "country": "DE", "vat_id": "", "postcode": ""}
+    )
+    assert response.status_code == 400
+    assert "have a postcode" in response.content.decode()
+
+
+def test_a_partner_in_the_emirates_goes_without_a_postcode(finance_client, entity):
+    data = {**FORM, "country": "AE", "vat_id": "", "postcode": "", "city": "Dubai"}
+    assert finance_client.post(reverse("partners:create"), data).status_code == 302
+
+
+def test_a_partner_without_a_postcode_cannot_be_invoiced(entity):
+    from partners.checks import invoicing_details_problems
+
+    partner = make_partner(entity, postcode="")
+    assert "Fill in the postcode." in invoicing_details_problems(partner)
+
+
+def test_the_entitys_own_vat_id_is_refused_for_a_partner(finance_client, entity):
+    data = {**FORM, "country": "DE", "postcode": "10117", "vat_id": entity.vat_id}
+    response = finance_client.post(reverse("partners:create"), data)
+    assert response.status_code == 400
+    assert "is your own VAT ID" in response.content.decode()
+
+
+def test_two_partners_with_one_vat_id_are_warned_about(finance_client, entity):
+    make_partner(entity, name="Solar Wien", country="AT", vat_id="ATU13585627")
+    response = finance_client.post(reverse("partners:create"), FORM, follow=True)
+    assert "Solar Wien has the same VAT ID ATU13585627" in response.content.decode()
+
+
+def test_a_self_billing_acceptance_cannot_be_dated_in_the_future(finance_client, entity):
+    from partners.models import SelfBillingAgreement
+
+    from ..factories import make_supplier
+
+    supplier = make_supplier(entity, agreement=False)
+    response = finance_client.post(
+        reverse("partners:record_agreement", args=[supplier.pk]),
+        {"terms_version": "1", "accepted_at": "2030-01-01T10:00", "accepted_by": "x"},
+    )
+    assert response.status_code == 400
+    assert "cannot lie in the future" in response.content.decode()
+    assert not SelfBillingAgreement.objects.filter(partner=supplier).exists()

@@ -218,9 +218,13 @@ def store_xml(invoice: Invoice) -> InvoiceDocument | None:
     return _store(invoice, InvoiceDocument.XML, lambda: render_xml(invoice))
 
 
+# The frozen e-invoice formats without an XML of their own (drafts have none yet).
+WITHOUT_XML = ("", Partner.EINVOICE_PDF)
+
+
 def has_xml(invoice: Invoice) -> bool:
     """Whether the invoice's format has an XML e-invoice of its own."""
-    return bool(invoice.einvoice_format) and invoice.einvoice_format != Partner.EINVOICE_PDF
+    return invoice.einvoice_format not in WITHOUT_XML
 
 
 def stored_document(invoice: Invoice, kind: str) -> InvoiceDocument | None:
@@ -269,7 +273,7 @@ def render_missing_documents(limit: int = 200) -> int:
     older_than = timedelta(seconds=settings.DOCUMENTS_RETRY_AFTER_SECONDS)
     pdf = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.PDF)
     xml = InvoiceDocument.objects.filter(invoice=OuterRef("pk"), kind=InvoiceDocument.XML)
-    with_xml = ~Q(einvoice_format__in=["", Partner.EINVOICE_PDF])
+    with_xml = ~Q(einvoice_format__in=WITHOUT_XML)
     missing = (
         Invoice.objects.filter(
             status__in=[Invoice.FINAL, Invoice.VOID],

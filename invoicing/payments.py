@@ -79,9 +79,7 @@ def mark_unpaid(invoice: Invoice, by=None) -> None:
             raise InvoicingError(f"{locked} has no payment to take back.")
         removed = locked.amount_paid
         today = local_today(locked.entity)
-        standing = Payment.objects.filter(
-            invoice=locked, reverses__isnull=True, reversal__isnull=True
-        )
+        standing = standing_payments(locked)
         Payment.objects.bulk_create(
             Payment(
                 invoice=locked,
@@ -98,6 +96,11 @@ def mark_unpaid(invoice: Invoice, by=None) -> None:
             locked, InvoiceEvent.MARKED_UNPAID, by, format_amount(removed, locked.currency)
         )
     invoice.amount_paid, invoice.paid_at, invoice.is_overdue = Decimal(0), None, overdue
+
+
+def standing_payments(invoice: Invoice):
+    """The invoice's payments that count: neither reversals nor reversed."""
+    return Payment.objects.filter(invoice=invoice, reverses__isnull=True, reversal__isnull=True)
 
 
 def mark_overdue_invoices(entity: Entity) -> int:
@@ -121,9 +124,7 @@ def _user(by):
 def credit_note_settlement(credit_note: Invoice) -> str:
     """How a credit note stands, in its own words: what is still to refund, what was
     refunded, what was settled against the invoice it corrects."""
-    standing = [
-        p for p in credit_note.payments.all() if not p.reverses_id and not hasattr(p, "reversal")
-    ]
+    standing = list(standing_payments(credit_note))
     set_off = sum((p.amount for p in standing if p.set_off), Decimal(0))
     refunded = sum((p.amount for p in standing if not p.set_off), Decimal(0))
     corrects = credit_note.corrects.number if credit_note.corrects_id else ""

@@ -47,8 +47,8 @@ def email_context(invoice: Invoice) -> dict:
         "partner": partner or invoice.partner.legal_name,
         "company": company or invoice.entity.legal_name,
         "seller": company or invoice.entity.legal_name,  # the texts of before
-        "total": _amount(invoice.total, invoice),
-        "open_amount": _amount(invoice.open_balance, invoice),
+        "total": format_amount(invoice.total, invoice.currency),
+        "open_amount": format_amount(invoice.open_balance, invoice.currency),
         "issue_date": f"{invoice.issue_date:%Y-%m-%d}",
         "due_date": f"{invoice.due_date:%Y-%m-%d}",
         "period": f"{invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}",
@@ -66,7 +66,8 @@ def email_context(invoice: Invoice) -> dict:
 
 def payment_line(invoice: Invoice) -> str:
     """What happens to the money, from the Entity's side, for the open balance."""
-    open_amount, due = _amount(invoice.open_balance, invoice), f"{invoice.due_date:%Y-%m-%d}"
+    open_amount = format_amount(invoice.open_balance, invoice.currency)
+    due = f"{invoice.due_date:%Y-%m-%d}"
     if invoice.is_credit_note:
         if invoice.open_balance > 0:
             return f"{open_amount} is set off against open invoices or refunded to you."
@@ -78,13 +79,9 @@ def payment_line(invoice: Invoice) -> str:
     if invoice.paid_at:
         return "It is paid in full: thank you."
     if invoice.amount_paid:
-        paid = _amount(invoice.amount_paid, invoice)
+        paid = format_amount(invoice.amount_paid, invoice.currency)
         return f"Of its total, {paid} is paid: please pay the remaining {open_amount} by {due}."
     return f"Please pay {open_amount} by {due}."
-
-
-def _amount(value, invoice: Invoice) -> str:
-    return format_amount(value, invoice.currency)
 
 
 def message_id(dispatch: EmailDispatch) -> str:

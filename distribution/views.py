@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from entities.decorators import entity_required, role_required
 
 from .forms import AssignmentForm, LogFilterForm, ProfileForm
+from .invoice_labels import invoice_labels
 from .models import Assignment, DistributionProfile, DistributionTransaction
 
 LOG_PAGE_SIZE = 100
@@ -41,6 +42,9 @@ def logs(request):
                 delivered_at__lt=datetime.combine(data["end"] + timedelta(days=1), time.min, tz)
             )
     page = Paginator(transactions, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = invoice_labels(t.invoice_id for t in page)
+    for t in page:
+        t.invoice_label = labels.get(t.invoice_id, "")
     query = request.GET.copy()
     query.pop("page", None)
     return render(

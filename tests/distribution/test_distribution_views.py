@@ -139,7 +139,24 @@ def test_the_logs_show_times_in_the_entitys_time_zone(owner_client, entity, part
     at = datetime(2026, 7, 1, 10, 0, tzinfo=ZoneInfo("UTC"))  # 12:00 in Berlin (CEST)
     deliver(make_assignment(make_profile(entity), partner), at=at)
     page = owner_client.get(reverse("distribution:logs")).content.decode()
-    assert "2026-07-01 12:00" in page and "(Europe/Berlin)" in page
+    assert "2026-07-01 12:00 CEST" in page and "(Europe/Berlin)" in page
+
+
+def test_the_logs_name_the_invoice_a_delivery_is_on(owner_client, entity, partner):
+    from ..factories import make_final
+
+    invoice = make_final(entity, partner, leads=1)
+    page = owner_client.get(reverse("distribution:logs")).content.decode()
+    detail = reverse("invoicing:detail", args=[invoice.pk])
+    assert f'href="{detail}">{invoice.number}</a>' in page
+
+
+def test_the_logs_name_a_draft_by_its_kind(owner_client, entity, partner):
+    from ..factories import make_draft
+
+    draft = make_draft(entity, partner, leads=1)
+    page = owner_client.get(reverse("distribution:logs")).content.decode()
+    assert f">Draft invoice #{draft.pk}</a>" in page
 
 
 def test_the_logs_have_page_numbers(owner_client, entity, partner, monkeypatch):

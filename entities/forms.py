@@ -5,6 +5,7 @@ from django import forms
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
+from .addresses import normalize_region, region_problem
 from .mail import host_problem
 from .models import Entity, SmtpSettings
 from .vat import normalize_vat_id, vat_id_problem
@@ -42,6 +43,16 @@ class PrintableTextMixin:
         return data
 
 
+def check_region(form: forms.ModelForm, data: dict) -> None:
+    """The state or province, as a code where the country has them (IL, ON)."""
+    if "region" not in form.fields:
+        return
+    country = data.get("country", "")
+    data["region"] = normalize_region(data.get("region", ""), country)
+    if problem := region_problem(data["region"], country):
+        form.add_error("region", problem)
+
+
 class EntityForm(PrintableTextMixin, forms.ModelForm):
     """The seller details printed on every invoice the Entity issues."""
 
@@ -58,6 +69,7 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             "street",
             "postcode",
             "city",
+            "region",
             "country",
             "vat_id",
             "tax_number",
@@ -101,7 +113,8 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
     # The settings page shows the fields in these sections, with a link to each at the top.
     SECTIONS = [
         ("seller", "Seller details", ["name", "legal_name", "street", "postcode", "city",
-                                      "country", "contact_name", "email", "phone", "time_zone"]),
+                                      "region", "country", "contact_name", "email", "phone",
+                                      "time_zone"]),
         ("tax", "Tax", ["vat_id", "tax_number", "tax_office", "vat_rate_kind"]),
         ("payment", "Bank and payment terms", ["bank_name", "iban", "bic", "default_currency",
                                                "payment_terms_days"]),
@@ -142,6 +155,7 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
         vat_id, country = data.get("vat_id"), data.get("country")
         if vat_id and country and (problem := vat_id_problem(vat_id, country)):
             self.add_error("vat_id", problem)
+        check_region(self, data)
         return data
 
 

@@ -236,6 +236,12 @@ class Entity(models.Model):
     street = models.CharField(max_length=200)
     postcode = models.CharField(max_length=20)
     city = models.CharField(max_length=100)
+    region = models.CharField(
+        "state or province",
+        max_length=100,
+        blank=True,
+        help_text="Required in the United States and Canada: the two-letter code (NY, ON).",
+    )
     country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
     vat_id = models.CharField("VAT ID", max_length=20, blank=True)
     tax_number = models.CharField(max_length=40, blank=True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from distribution.models import Assignment, DistributionTransaction, Lead
+from entities.addresses import region_problem
 from entities.models import Entity
 from entities.numbers import amount as format_amount
 from partners.checks import invoicing_details_problems
@@ -593,6 +594,7 @@ def seller_details(entity: Entity) -> dict:
         "street": entity.street,
         "postcode": entity.postcode,
         "city": entity.city,
+        "region": entity.region,
         "country": entity.country,
         "country_name": entity.get_country_display(),
         "vat_id": entity.vat_id,
@@ -614,6 +616,7 @@ def buyer_details(partner: Partner) -> dict:
         "street": partner.street,
         "postcode": partner.postcode,
         "city": partner.city,
+        "region": partner.region,
         "country": partner.country,
         "country_name": partner.get_country_display(),
         "vat_id": partner.vat_id,
@@ -656,6 +659,7 @@ def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
         "street": entity.street,
         "postcode": entity.postcode,
         "city": entity.city,
+        "region": entity.region,
         "country": entity.country,
         "country_name": entity.get_country_display(),
         "vat_id": entity.vat_id,
@@ -678,6 +682,8 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     ]:
         if not value.strip():
             problems.append(f"Fill in {label}.")
+    if problem := region_problem(entity.region, entity.country):
+        problems.append(f"Your address (Settings): {problem}")
     if invoice.self_billed:
         return problems + _self_billing_problems(invoice)
     problems += [

@@ -32,6 +32,7 @@ from liquid import DictLoader, StrictUndefined
 from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
 
+from entities.addresses import city_lines
 from entities.models import Entity
 from entities.number_patterns import format_document_number
 from partners.models import Partner
@@ -158,6 +159,8 @@ def required_mentions(data: dict) -> list[tuple[str, str]]:
         for field, label in (("name", "name"), ("street", "street"), ("postcode", "postcode"),
                              ("city", "city")):  # fmt: skip
             required.append((f"the {role}'s {label} {party[field]}", party[field]))
+        if party["region"]:
+            required.append((f"the {role}'s state {party['region']}", party["region"]))
     if invoice["vat_invoice"]:
         if seller["vat_id"]:
             required.append((f"the seller's VAT ID {seller['vat_id']}", seller["vat_id"]))
@@ -286,14 +289,20 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
 
 
 PARTY_KEYS = [
-    "name", "street", "postcode", "city", "country", "country_name", "vat_id", "tax_number",
-    "tax_office", "email", "phone", "bank_name", "iban", "bic", "buyer_reference",
+    "name", "street", "postcode", "city", "region", "country", "country_name", "vat_id",
+    "tax_number", "tax_office", "email", "phone", "bank_name", "iban", "bic", "buyer_reference",
 ]  # fmt: skip
 
 
 def _party(details: dict) -> dict:
     party = {key: str(details.get(key) or "") for key in PARTY_KEYS}
     party["iban"] = iban(party["iban"])
+    # The lines after the street in the country's order ("Chicago, IL 60606"), as a list
+    # for an address block and as one line for a sender line.
+    party["city_lines"] = city_lines(
+        party["country"], party["postcode"], party["city"], party["region"]
+    )
+    party["city_line"] = " ".join(party["city_lines"])
     return party
 
 
@@ -395,7 +404,10 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
         category, tax_rate = REVERSE_CHARGE, ZERO
         note = SELF_BILLING_REVERSE_CHARGE_NOTE if self_billed else REVERSE_CHARGE_NOTE
     elif case == "outside_eu":
-        partner.update(country="US", country_name="United States", vat_id="")
+        partner.update(
+            street="233 S Wacker Dr", postcode="60606", city="Chicago", region="IL",
+            country="US", country_name="United States", vat_id="",
+        )  # fmt: skip
         category, tax_rate, note = NOT_SUBJECT, ZERO, OUTSIDE_EU_NOTE
     elif case == "self_billed_a":
         partner.update(kind="individual", name="Alex Sample", vat_id="", tax_number="")

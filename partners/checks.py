@@ -3,6 +3,7 @@
 from django.dispatch import receiver
 from django_scopes import scope
 
+from entities.addresses import region_problem
 from entities.signals import self_billing_terms_changed
 from entities.vat import vat_id_problem
 
@@ -31,6 +32,8 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
             problems.append(f"Fill in {label}.")
     if needs_postcode(partner.country) and not (partner.postcode or "").strip():
         problems.append("Fill in the postcode.")
+    if problem := region_problem(partner.region, partner.country):
+        problems.append(problem)
     if partner.vat_id:
         if partner.kind == Partner.INDIVIDUAL:
             problems.append(

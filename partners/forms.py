@@ -3,7 +3,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from entities.forms import PrintableTextMixin, clean_bic_value, clean_iban_value
+from entities.forms import PrintableTextMixin, check_region, clean_bic_value, clean_iban_value
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.vat import normalize_vat_id, vat_id_problem
 
@@ -34,6 +34,7 @@ class VatIdMixin:
             )
         if "postcode" in self.fields and needs_postcode(country) and not data.get("postcode"):
             self.add_error("postcode", "Addresses in this country have a postcode: fill it in.")
+        check_region(self, data)
 
     def save(self, commit=True):
         if "vat_id" in self.changed_data:
@@ -68,6 +69,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "street",
             "postcode",
             "city",
+            "region",
             "country",
             "vat_id",
             "tax_number",
@@ -89,7 +91,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields([*self.Meta.fields[:10], "terms", "custom_days"])
+        self.order_fields([*self.Meta.fields[:11], "terms", "custom_days"])
         days = self.instance.payment_terms_days if self.instance.pk else 14
         standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
         self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)

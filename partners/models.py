@@ -22,6 +22,12 @@ class Partner(models.Model):
     street = models.CharField(max_length=200)
     postcode = models.CharField(max_length=20, blank=True)
     city = models.CharField(max_length=100)
+    region = models.CharField(
+        "state or province",
+        max_length=100,
+        blank=True,
+        help_text="Required in the United States and Canada: the two-letter code (IL, ON).",
+    )
     country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
     vat_id = models.CharField("VAT ID", max_length=20, blank=True)
     tax_number = models.CharField(

@@ -39,6 +39,7 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "street",
             "postcode",
             "city",
+            "region",
             "country",
             "vat_id",
             "tax_number",

@@ -16,6 +16,16 @@ def make_account(name: str = "Acme Leads") -> Account:
     return Account.objects.create(name=name)
 
 
+# A state or province for an address in a country that needs one, unless the test gives it.
+SOME_REGION = {"US": "NY", "CA": "ON"}
+
+
+def with_region(fields: dict) -> dict:
+    if "region" not in fields and fields.get("country") in SOME_REGION:
+        return {**fields, "region": SOME_REGION[fields["country"]]}
+    return fields
+
+
 def make_entity(account: Account, **fields) -> Entity:
     defaults = {
         "name": "Acme DE",
@@ -37,7 +47,7 @@ def make_entity(account: Account, **fields) -> Entity:
         "payment_terms_days": 14,
         "time_zone": "Europe/Berlin",
     }
-    return Entity.objects.create(account=account, **{**defaults, **fields})
+    return Entity.objects.create(account=account, **with_region({**defaults, **fields}))
 
 
 def make_user(account: Account | None = None, role: str = Membership.OWNER, email=None) -> User:
@@ -60,7 +70,7 @@ def make_partner(entity: Entity, **fields) -> Partner:
         "email": f"billing{n}@partner.test",
         "payment_terms_days": 14,
     }
-    return Partner.objects.create(entity=entity, **{**defaults, **fields})
+    return Partner.objects.create(entity=entity, **with_region({**defaults, **fields}))
 
 
 def make_profile(entity: Entity, base_price="10.00", currency="EUR", name=None):

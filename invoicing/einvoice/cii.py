@@ -169,6 +169,8 @@ def _party(parent, tag: str, party: Party, is_seller: bool) -> None:
     if party.address.city:
         _el(address, "ram:CityName", party.address.city)
     _el(address, "ram:CountryID", party.address.country)
+    if party.address.region:
+        _el(address, "ram:CountrySubDivisionName", party.address.region)
     if party.electronic_address:
         _el(
             _el(element, "ram:URIUniversalCommunication"),

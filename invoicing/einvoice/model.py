@@ -40,6 +40,7 @@ class Address:
     postcode: str
     city: str
     country: str  # ISO 3166-1 alpha-2 (GR for Greece, even though its VAT IDs start EL)
+    region: str = ""  # BT-39 / BT-54: the state or province (IL, ON)
 
 
 @dataclass(frozen=True)
@@ -235,4 +236,5 @@ def _address(details: dict) -> Address:
         postcode=details.get("postcode", ""),
         city=details.get("city", ""),
         country=details["country"],
+        region=details.get("region", ""),
     )

@@ -104,6 +104,8 @@ def _party(parent, party: Party, is_seller: bool) -> None:
         _el(address, "cbc:CityName", party.address.city)
     if party.address.postcode:
         _el(address, "cbc:PostalZone", party.address.postcode)
+    if party.address.region:
+        _el(address, "cbc:CountrySubentity", party.address.region)
     _el(_el(address, "cac:Country"), "cbc:IdentificationCode", party.address.country)
     if party.vat_id:
         scheme = _el(element, "cac:PartyTaxScheme")

@@ -18,9 +18,9 @@ MINIMAL = """<html><body>
 <h1>{{ invoice.title }} {{ invoice.number }}</h1>
 {% if invoice.self_billed %}<p>Self-billing</p>{% endif %}
 <p>Issued {{ invoice.issue_date }}, for {{ invoice.period_start }} to {{ invoice.period_end }}</p>
-<p>{{ seller.name }}, {{ seller.street }}, {{ seller.postcode }} {{ seller.city }}
+<p>{{ seller.name }}, {{ seller.street }}, {{ seller.city_line }}
 {% if invoice.vat_invoice %}{{ seller.vat_id }}{% endif %}</p>
-<p>{{ buyer.name }}, {{ buyer.street }}, {{ buyer.postcode }} {{ buyer.city }}
+<p>{{ buyer.name }}, {{ buyer.street }}, {{ buyer.city_line }}
 {% if invoice.vat_invoice %}{{ buyer.vat_id }}{% endif %}</p>
 {% for line in lines %}<p>{{ line.description }}: {{ line.quantity }} × {{ line.unit_price }}
 = {{ line.amount }}</p>{% endfor %}

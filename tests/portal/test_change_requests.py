@@ -12,6 +12,7 @@ from partners.models import ChangeRequest, Partner
 from ..factories import make_draft
 from .test_portal import make_portal_user, portal_client
 
+ABROAD = {"country": "US", "region": "IL"}
 PROFILE = {"legal_name": "Solar Leads München GmbH", "street": "Hauptstraße 1",
            "postcode": "80331", "city": "München", "country": "DE", "vat_id": "",
            "email": "billing@solar.test"}  # fmt: skip
@@ -20,7 +21,7 @@ PROFILE = {"legal_name": "Solar Leads München GmbH", "street": "Hauptstraße 1"
 def test_a_partner_moving_abroad_waits_for_review(entity, partner):
     draft = make_draft(entity, partner)
     client = portal_client(make_portal_user(partner))
-    response = client.post(reverse("portal:profile"), {**PROFILE, "country": "US"}, follow=True)
+    response = client.post(reverse("portal:profile"), {**PROFILE, **ABROAD}, follow=True)
     assert "wait for our review" in response.content.decode()
     partner.refresh_from_db()
     assert partner.country == "DE"
@@ -45,7 +46,7 @@ def test_other_details_are_saved_at_once(entity, partner):
 
 def test_the_operator_approves_the_change(entity, partner, finance_client):
     client = portal_client(make_portal_user(partner))
-    client.post(reverse("portal:profile"), {**PROFILE, "country": "US"})
+    client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})
     change = ChangeRequest.objects.get()
     page = finance_client.get(reverse("partners:detail", args=[partner.pk])).content.decode()
     assert "asks to change details that decide the tax" in page
@@ -58,7 +59,7 @@ def test_the_operator_approves_the_change(entity, partner, finance_client):
 
 def test_the_operator_rejects_the_change_with_a_note(entity, partner, finance_client):
     client = portal_client(make_portal_user(partner))
-    client.post(reverse("portal:profile"), {**PROFILE, "country": "US"})
+    client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})
     change = ChangeRequest.objects.get()
     finance_client.post(
         reverse("partners:reject_change", args=[change.pk]), {"note": "Please send proof."}
@@ -70,7 +71,7 @@ def test_the_operator_rejects_the_change_with_a_note(entity, partner, finance_cl
 
 def test_a_new_request_replaces_the_pending_one(entity, partner):
     client = portal_client(make_portal_user(partner))
-    client.post(reverse("portal:profile"), {**PROFILE, "country": "US"})
+    client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})
     client.post(reverse("portal:profile"), {**PROFILE, "country": "AT"})
     statuses = sorted(ChangeRequest.objects.values_list("status", flat=True))
     assert statuses == ["pending", "replaced"]
@@ -79,7 +80,7 @@ def test_a_new_request_replaces_the_pending_one(entity, partner):
 
 def test_a_viewer_cannot_decide(entity, partner, viewer_client):
     client = portal_client(make_portal_user(partner))
-    client.post(reverse("portal:profile"), {**PROFILE, "country": "US"})
+    client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})
     change = ChangeRequest.objects.get()
     response = viewer_client.post(reverse("partners:approve_change", args=[change.pk]))
     assert response.status_code == 403
@@ -88,7 +89,7 @@ def test_a_viewer_cannot_decide(entity, partner, viewer_client):
 
 def test_another_account_cannot_decide(entity, partner, outsider_client):
     client = portal_client(make_portal_user(partner))
-    client.post(reverse("portal:profile"), {**PROFILE, "country": "US"})
+    client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})
     change = ChangeRequest.objects.get()
     response = outsider_client.post(reverse("partners:approve_change", args=[change.pk]))
     assert response.status_code == 404

@@ -6,8 +6,10 @@ from django.shortcuts import render
 
 
 def confirmation(request, *, title: str, message: str, button: str, back: str,
-                 fields: dict | None = None, consequences: list[str] | None = None):  # fmt: skip
-    """The page that asks before posting the same URL with `fields`."""
+                 fields: dict | None = None, consequences: list[str] | None = None,
+                 email: dict | None = None):  # fmt: skip
+    """The page that asks before posting the same URL with `fields`; `email` shows the mail
+    that will go out (to, cc, reply_to, subject, body, attachments)."""
     return render(
         request,
         "confirm.html",
@@ -15,6 +17,7 @@ def confirmation(request, *, title: str, message: str, button: str, back: str,
             "title": title,
             "message": message,
             "consequences": consequences or [],
+            "email": email,
             "button": button,
             "back": back,
             "action": request.path,

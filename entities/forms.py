@@ -2,6 +2,7 @@ import re
 from zoneinfo import available_timezones
 
 from django import forms
+from django.core.validators import validate_email
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
@@ -41,6 +42,23 @@ class PrintableTextMixin:
             if isinstance(value, str) and CONTROL_CHARACTER.search(value):
                 self.add_error(name, "This contains an invisible control character: type it again.")
         return data
+
+
+MAX_COPIES = 5
+
+
+def clean_email_list(value: str) -> str:
+    """Addresses separated by commas (or semicolons, or spaces), each checked, at most
+    MAX_COPIES; stored as "a@example.com, b@example.com"."""
+    addresses = [a for a in re.split(r"[,;\s]+", value or "") if a]
+    for address in addresses:
+        try:
+            validate_email(address)
+        except forms.ValidationError:
+            raise forms.ValidationError(f"{address} is not an email address.") from None
+    if len(addresses) > MAX_COPIES:
+        raise forms.ValidationError(f"At most {MAX_COPIES} addresses.")
+    return ", ".join(dict.fromkeys(addresses))
 
 
 def check_region(form: forms.ModelForm, data: dict) -> None:

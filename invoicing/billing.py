@@ -4,6 +4,7 @@ Every function here works inside the caller's tenant scope (the request's, or th
 or command enters) and takes the Entity explicitly as well.
 """
 
+import copy
 import logging
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -788,30 +789,44 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
         issued_on = local_today(entity)
         draft.number = take_next_number(entity, draft.document_kind, issued_on)
         draft.status = Invoice.FINAL
-        draft.issue_date = issued_on
-        if draft.is_credit_note:
-            # Same parties and format as the invoice it corrects; settled at once.
-            original = draft.corrects
-            draft.due_date = issued_on
-            draft.seller, draft.buyer = original.seller, original.buyer
-            draft.einvoice_format = original.einvoice_format
-        elif draft.self_billed:
-            # The supplier is the seller; the Entity, which issues the invoice, the buyer.
-            draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
-            draft.seller = supplier_details(draft.partner)
-            draft.buyer = entity_as_buyer(entity, draft.partner)
-            draft.einvoice_format = einvoice_format_for(draft)
-        else:
-            draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
-            draft.seller = seller_details(entity)
-            draft.buyer = buyer_details(draft.partner)
-            draft.einvoice_format = einvoice_format_for(draft)
+        _issue(draft, issued_on)
         draft.template_version = template_version(entity)
         draft.finalized_at = timezone.now()
         draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()
         record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
     return draft
+
+
+def _issue(draft: Invoice, issued_on: date) -> None:
+    """Date the draft and copy the parties' details onto it, as finalizing does."""
+    draft.issue_date = issued_on
+    if draft.is_credit_note:
+        # Same parties and format as the invoice it corrects; settled at once.
+        original = draft.corrects
+        draft.due_date = issued_on
+        draft.seller, draft.buyer = original.seller, original.buyer
+        draft.einvoice_format = original.einvoice_format
+        return
+    draft.due_date = issued_on + timedelta(days=draft.partner.payment_terms_days)
+    if draft.self_billed:
+        # The supplier is the seller; the Entity, which issues the invoice, the buyer.
+        draft.seller = supplier_details(draft.partner)
+        draft.buyer = entity_as_buyer(draft.entity, draft.partner)
+    else:
+        draft.seller = seller_details(draft.entity)
+        draft.buyer = buyer_details(draft.partner)
+    draft.einvoice_format = einvoice_format_for(draft)
+
+
+def draft_as_issued(draft: Invoice) -> Invoice:
+    """A copy of the draft, in memory only, as finalizing it today would issue it but
+    without a number: what the draft's PDF preview shows. Nothing is written."""
+    if draft.is_final:
+        raise InvoicingError("Only a draft has a preview; a finalized invoice has its PDF.")
+    preview = copy.copy(draft)
+    _issue(preview, local_today(draft.entity))
+    return preview
 
 
 def period_summary(entity: Entity, start: date, end: date) -> dict:

@@ -67,6 +67,24 @@ def render_visual_pdf(invoice: Invoice, factur_x: bytes | None = None) -> bytes:
     )
 
 
+# Across every page of a draft's preview, so that it is never taken for an invoice.
+DRAFT_WATERMARK = """<style>
+body::after { content: "DRAFT"; position: fixed; top: 95mm; left: 15mm; width: 180mm;
+  text-align: center; font-size: 110pt; font-weight: bold; color: rgba(190, 30, 30, 0.18);
+  transform: rotate(-35deg); z-index: 1000; }
+</style>"""
+
+
+def render_draft_pdf(preview: Invoice) -> bytes:
+    """The PDF of a draft as it would be issued today (billing.draft_as_issued): no number,
+    marked DRAFT on every page, no Factur-X. Never stored or sent."""
+    html = render_invoice_html(preview)
+    head_end = html.lower().find("</head>")
+    if head_end == -1:
+        return pdf_from_html(DRAFT_WATERMARK + html)
+    return pdf_from_html(html[:head_end] + DRAFT_WATERMARK + html[head_end:])
+
+
 def pdf_from_html(html: str, **options) -> bytes:
     """WeasyPrint's PDF of invoice HTML, fetching nothing (see pdf_url_fetcher); `options`
     go to write_pdf."""

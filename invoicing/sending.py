@@ -104,6 +104,7 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
         subject=" ".join(fill_email_template(subject, context).split()),
         body=fill_email_template(body, context),
         to=[to],
+        cc=[address for address in invoice.partner.cc_list if address != to],
         reply_to=[entity.email] if entity.email else None,
     )
     for document in InvoiceDocument.objects.filter(invoice=invoice).order_by("kind"):
@@ -111,6 +112,24 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
             continue  # Factur-X carries its XML inside the PDF
         message.attach(document.filename, bytes(document.content), document.mimetype)
     return message
+
+
+def recipient(invoice: Invoice) -> str:
+    return invoice.partner.email or invoice.buyer.get("email", "")
+
+
+def preview_message(invoice: Invoice) -> dict:
+    """What sending the invoice now would send, for the operator to read first: recipients,
+    subject, text and attachment names. Raises InvoicingError while documents are missing."""
+    message = build_message(invoice, recipient(invoice) or "—")
+    return {
+        "to": ", ".join(message.to),
+        "cc": ", ".join(message.cc),
+        "reply_to": ", ".join(message.reply_to),
+        "subject": message.subject,
+        "body": message.body,
+        "attachments": [filename for filename, _content, _mimetype in message.attachments],
+    }
 
 
 def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispatch:
@@ -123,7 +142,7 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
         raise InvoicingError(
             f"{invoice} cannot be sent yet: its documents are still being rendered."
         )
-    to = invoice.partner.email or invoice.buyer.get("email", "")
+    to = recipient(invoice)
     if not to:
         raise InvoicingError(f"{invoice.partner} has no billing email.")
     mail.smtp_of(invoice.entity.account)  # raises MailNotConfigured

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.delete_draft, name="delete"),
     path("<int:pk>/finalize/", views.finalize, name="finalize"),
     path("<int:pk>/pdf/", views.download_pdf, name="pdf"),
+    path("<int:pk>/preview.pdf", views.draft_pdf, name="draft_pdf"),
     path("<int:pk>/xml/", views.download_xml, name="xml"),
     path("<int:pk>/documents/", views.render_documents, name="render_documents"),
     path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),

@@ -26,6 +26,7 @@ from .documents import (
     documents_pending,
     has_xml,
     pdf_from_html,
+    render_draft_pdf,
     store_documents,
     stored_document,
 )
@@ -411,6 +412,21 @@ def download_xml(request, pk):
     return _download(request, invoice, InvoiceDocument.XML)
 
 
+@entity_required
+def draft_pdf(request, pk):
+    """The draft's PDF as finalizing it today would make it, marked DRAFT, without a number;
+    made now and never kept."""
+    invoice = get_invoice_for_user(request, pk)
+    if invoice.is_final:
+        return redirect("invoicing:pdf", invoice.pk)
+    response = HttpResponse(
+        render_draft_pdf(billing.draft_as_issued(invoice)), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="draft-{invoice.pk}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _download(request, invoice, kind):
     """A locked document, never one made up now: without it, the page says why."""
     if not invoice.is_final:
@@ -554,12 +570,17 @@ def send(request, pk):
     invoice = get_invoice_for_user(request, pk)
     if request.method == "GET":
         again = "again" in request.GET
-        to = invoice.partner.email or invoice.buyer.get("email", "")
+        to = sending.recipient(invoice)
+        try:
+            email = sending.preview_message(invoice)
+        except InvoicingError as error:
+            return _fail(request, invoice, error)
         return confirmation(
             request,
             title=f"Send {invoice} {'again ' if again else ''}to {to or 'the partner'}?",
-            message="The email goes out with its PDF (and XML where the partner's format has "
-            "one), with the text in Settings for this kind of document.",
+            message="This email goes out; its text is the one in Settings for this kind of "
+            "document.",
+            email=email,
             button="Send it again" if again else "Send it",
             back=reverse("invoicing:detail", args=[invoice.pk]),
             fields={"again": "1"} if again else {},

@@ -3,7 +3,13 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from entities.forms import PrintableTextMixin, check_region, clean_bic_value, clean_iban_value
+from entities.forms import (
+    PrintableTextMixin,
+    check_region,
+    clean_bic_value,
+    clean_email_list,
+    clean_iban_value,
+)
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.vat import normalize_vat_id, vat_id_problem
 
@@ -74,6 +80,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "vat_id",
             "tax_number",
             "email",
+            "cc_emails",
             "is_buyer",
             "is_supplier",
             "iban",
@@ -121,6 +128,9 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
                 if not data.get(field):
                     self.add_error(field, message)
         return data
+
+    def clean_cc_emails(self):
+        return clean_email_list(self.cleaned_data["cc_emails"])
 
     def clean_iban(self):
         return clean_iban_value(self.cleaned_data["iban"])

@@ -37,6 +37,12 @@ class Partner(models.Model):
         "VAT ID.",
     )
     email = models.EmailField("billing email", blank=True)
+    cc_emails = models.CharField(
+        "copies to",
+        max_length=500,
+        blank=True,
+        help_text="Further addresses that get a copy of every invoice email, separated by commas.",
+    )
     is_buyer = models.BooleanField(
         "buys leads", default=True, help_text="You invoice this partner for leads delivered."
     )
@@ -169,6 +175,10 @@ class Partner(models.Model):
             if flag
         ]
         return " and ".join(roles) or "no role"
+
+    @property
+    def cc_list(self) -> list[str]:
+        return [address.strip() for address in self.cc_emails.split(",") if address.strip()]
 
     def current_agreement(self) -> "SelfBillingAgreement | None":
         return self.self_billing_agreements.order_by("-accepted_at", "-pk").first()

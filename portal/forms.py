@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 
 from entities.dates import DateField
-from entities.forms import PrintableTextMixin, clean_bic_value, clean_iban_value
+from entities.forms import PrintableTextMixin, clean_bic_value, clean_email_list, clean_iban_value
 from partners.forms import VatIdMixin
 from partners.models import Partner
 
@@ -44,6 +44,7 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "vat_id",
             "tax_number",
             "email",
+            "cc_emails",
             "iban",
             "bic",
         ]
@@ -55,6 +56,9 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         if not self.instance.is_supplier:  # payout details concern suppliers only
             for name in ("tax_number", "iban", "bic"):
                 del self.fields[name]
+
+    def clean_cc_emails(self):
+        return clean_email_list(self.cleaned_data["cc_emails"])
 
     def clean_iban(self):
         return clean_iban_value(self.cleaned_data["iban"])

@@ -159,3 +159,17 @@ def _reset_connections(app):
     imported after that (a test's first use of it) is then never registered with it."""
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    """Queue an invoice for sending and run the Celery task, as after the commit."""
+    from invoicing.sending import queue_sending
+
+    def run(invoice, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            dispatch = queue_sending(invoice, **kwargs)
+        dispatch.refresh_from_db()
+        return dispatch
+
+    return run

@@ -24,19 +24,6 @@ def body_of(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-@pytest.fixture
-def send(django_capture_on_commit_callbacks):
-    """Queue an invoice for sending and run the Celery task, as after the commit."""
-
-    def run(invoice, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            dispatch = queue_sending(invoice, **kwargs)
-        dispatch.refresh_from_db()
-        return dispatch
-
-    return run
-
-
 def test_the_partner_receives_the_invoice_with_its_pdf(smtp, entity, partner, send):
     invoice = make_final(entity, partner)
     dispatch = send(invoice)

@@ -21,6 +21,11 @@ def confirmation(request, *, title: str, message: str, button: str, back: str,
             "button": button,
             "back": back,
             "action": request.path,
-            "fields": sorted((fields or {}).items()),
+            # A list value posts the name once per item (several selected invoices).
+            "fields": [
+                (name, item)
+                for name, value in sorted((fields or {}).items())
+                for item in (value if isinstance(value, list) else [value])
+            ],
         },
     )

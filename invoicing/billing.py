@@ -769,6 +769,19 @@ def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
     return invoice
 
 
+def finalize_drafts(drafts, user=None) -> tuple[list[Invoice], list[str]]:
+    """Finalize each draft of the queryset, in the order of their ids; one that cannot be
+    finalized is left a draft with the reason, and the rest go on. Returns the finalized
+    invoices and the reasons."""
+    finalized, problems = [], []
+    for draft in drafts.filter(status=Invoice.DRAFT).select_related("partner").order_by("pk"):
+        try:
+            finalized.append(finalize_invoice(draft, user))
+        except InvoicingError as error:
+            problems.append(f"{draft}: {error}")
+    return finalized, problems
+
+
 def _finalize(invoice: Invoice, user=None) -> Invoice:
     """Give a draft its permanent number and freeze it.
 

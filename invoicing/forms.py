@@ -13,6 +13,7 @@ from partners.models import Partner
 from .models import Invoice
 
 MAX_PERIOD_DAYS = 366
+MAX_SELECTED = 50  # one page of the invoice list
 
 
 def previous_month(today: date) -> tuple[date, date]:
@@ -78,6 +79,28 @@ class VoidForm(forms.Form):
     reason = forms.CharField(
         max_length=200, help_text="Printed on the credit note, e.g. “Billed to the wrong entity”."
     )
+
+
+class SelectionForm(forms.Form):
+    """Invoices ticked in the list, and what to do with them."""
+
+    FINALIZE, SEND = "finalize", "send"
+    action = forms.ChoiceField(choices=[(FINALIZE, "Finalize"), (SEND, "Send by email")])
+    invoices = forms.ModelMultipleChoiceField(
+        queryset=None, error_messages={"required": "Tick the invoices first."}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The Entity's invoices only (the manager is scoped to the request's Entity): another
+        # tenant's id is "not one of the available choices".
+        self.fields["invoices"].queryset = Invoice.objects.all()
+
+    def clean_invoices(self):
+        invoices = self.cleaned_data["invoices"]
+        if len(invoices) > MAX_SELECTED:
+            raise forms.ValidationError(f"At most {MAX_SELECTED} invoices at a time.")
+        return invoices
 
 
 class InvoiceFilterForm(forms.Form):

@@ -180,8 +180,14 @@ def unsent_invoices(entity: Entity, start: date, end: date):
 def queue_period(entity: Entity, start: date, end: date, by=None) -> tuple[int, list[str]]:
     """Queue every finalized, unsent invoice of the period. Returns how many were queued and
     why the others were not."""
+    return queue_invoices(unsent_invoices(entity, start, end), by)
+
+
+def queue_invoices(invoices, by=None) -> tuple[int, list[str]]:
+    """Queue each invoice of the queryset that can be sent; one that cannot (a draft, one
+    already sent, a partner without email) is skipped with the reason, and the rest go on."""
     queued, skipped = 0, []
-    for invoice in unsent_invoices(entity, start, end).select_related("partner", "entity__account"):
+    for invoice in invoices.select_related("partner", "entity__account").order_by("pk"):
         try:
             queue_sending(invoice, by)
         except (InvoicingError, mail.MailNotConfigured) as error:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("preview/", views.preview, name="preview"),
     path("generate/", views.generate, name="generate"),
     path("send/", views.send_period, name="send_period"),
+    path("selected/", views.selected, name="selected"),
     path("template/", views.invoice_template, name="template"),
     path("template/preview/", views.invoice_template_preview, name="template_preview"),
     path("runs/", views.start_run, name="start_run"),

@@ -41,6 +41,7 @@ from .forms import (
     PayoutLineForm,
     PeriodForm,
     RunForm,
+    SelectionForm,
     VoidForm,
     previous_month,
 )
@@ -591,6 +592,65 @@ def send(request, pk):
         return _fail(request, invoice, error)
     messages.success(request, f"{invoice} is being sent to {dispatch.to}.")
     return redirect("invoicing:detail", invoice.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("finance")
+def selected(request):
+    """Finalize or email the invoices ticked in the list, after a confirmation."""
+    form = SelectionForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("invoicing:index")
+    action, invoices = form.cleaned_data["action"], form.cleaned_data["invoices"]
+    ids = [str(invoice.pk) for invoice in invoices]
+    if action == SelectionForm.FINALIZE:
+        drafts = invoices.filter(status=Invoice.DRAFT)
+        if request.method == "GET":
+            return confirmation(
+                request,
+                title=f"Finalize {counted(drafts.count(), 'draft')}?",
+                message="Each gets the next number, is frozen and its PDF locked. This cannot "
+                "be undone; a draft that cannot be finalized yet stays a draft, with the reason.",
+                consequences=[f"{d} · {d.partner.name}" for d in drafts.select_related("partner")]
+                + _left_out(invoices.count() - drafts.count(), "document", "already finalized"),
+                button=f"Finalize {counted(drafts.count(), 'draft')}",
+                back=reverse("invoicing:index"),
+                fields={"action": action, "invoices": ids},
+            )
+        finalized, problems = billing.finalize_drafts(drafts, request.user)
+        done = len(finalized)
+        if done:
+            messages.success(request, f"{counted(done, 'invoice')} finalized.")
+    else:
+        finals = invoices.filter(status=Invoice.FINAL)
+        if request.method == "GET":
+            return confirmation(
+                request,
+                title=f"Email {counted(finals.count(), 'invoice')}?",
+                message="Each goes to its partner's billing email (and copies) with its PDF and "
+                "the text in Settings for its kind. One already sent is left out.",
+                consequences=[
+                    f"{invoice} → {sending.recipient(invoice) or 'no billing email'}"
+                    for invoice in finals.select_related("partner")
+                ]
+                + _left_out(invoices.count() - finals.count(), "draft", "finalize before sending"),
+                button=f"Send {counted(finals.count(), 'email')}",
+                back=reverse("invoicing:index"),
+                fields={"action": action, "invoices": ids},
+            )
+        done, problems = sending.queue_invoices(finals, request.user)
+        if done:
+            messages.success(request, f"{counted(done, 'invoice')} being sent.")
+    for problem in problems[:10]:
+        messages.warning(request, problem)
+    if not (done or problems):
+        messages.info(request, "Nothing to do for the invoices ticked.")
+    return redirect("invoicing:index")
+
+
+def _left_out(count: int, word: str, why: str) -> list[str]:
+    return [f"Left out: {counted(count, word)}, {why}."] if count else []
 
 
 @require_http_methods(["GET", "POST"])

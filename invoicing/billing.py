@@ -744,16 +744,18 @@ def _self_billing_problems(invoice: Invoice) -> list[str]:
     return problems
 
 
-def finalize_invoice(invoice: Invoice, user=None) -> Invoice:
+def finalize_invoice(invoice: Invoice, user=None, issued_on: date | None = None) -> Invoice:
     """Give a draft invoice or credit note its permanent number and freeze it; see
-    `_finalize`. `user` is who finalizes it (a user, a description, or None).
+    `_finalize`. `user` is who finalizes it (a user, a description, or None). `issued_on`
+    dates it earlier than today, for loading a history (the demo): never in the future, and
+    never before a document of its number sequence, so numbers and dates stay in order.
 
     Raises InvoicingError, changing nothing, if the draft cannot be finalized, whatever the
     reason: an operator can act on the message, and no setting or input becomes a 500.
     Should rendering the documents fail after the commit, the invoice is final without
     them: `documents_pending(invoice)` says so, and they are rendered again later."""
     try:
-        invoice = _finalize(invoice, user)
+        invoice = _finalize(invoice, user, issued_on)
     except InvoicingError:
         raise
     except Exception as error:
@@ -782,7 +784,7 @@ def finalize_drafts(drafts, user=None) -> tuple[list[Invoice], list[str]]:
     return finalized, problems
 
 
-def _finalize(invoice: Invoice, user=None) -> Invoice:
+def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Invoice:
     """Give a draft its permanent number and freeze it.
 
     In one transaction: lock the draft, decide the tax, recompute the totals, take the next
@@ -799,7 +801,7 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
         if draft.total < 0:
             raise InvoicingError("The total is negative; remove a credit first.")
         entity = draft.entity
-        issued_on = local_today(entity)
+        issued_on = _issue_date(draft, issued_on)
         draft.number = take_next_number(entity, draft.document_kind, issued_on)
         draft.status = Invoice.FINAL
         _issue(draft, issued_on)
@@ -809,6 +811,27 @@ def _finalize(invoice: Invoice, user=None) -> Invoice:
         draft.save()
         record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
     return draft
+
+
+def _issue_date(draft: Invoice, issued_on: date | None) -> date:
+    today = local_today(draft.entity)
+    if issued_on is None:
+        return today
+    if issued_on > today:
+        raise InvoicingError("An invoice cannot be issued in the future.")
+    later = Invoice.objects.filter(
+        entity=draft.entity,
+        kind=draft.kind,
+        self_billed=draft.self_billed,
+        status__in=[Invoice.FINAL, Invoice.VOID],
+        issue_date__gt=issued_on,
+    )
+    if later.exists():
+        raise InvoicingError(
+            f"A {draft.title.lower()} was issued after {issued_on:%Y-%m-%d} already: "
+            "numbers and dates must stay in order."
+        )
+    return issued_on
 
 
 def _issue(draft: Invoice, issued_on: date) -> None:

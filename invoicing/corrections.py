@@ -3,6 +3,8 @@ credit notes, voiding. A finalized invoice is never changed or deleted; it is co
 credit note that refers to it, numbered in the Entity's own credit-note sequence.
 """
 
+from datetime import date
+
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -104,7 +106,7 @@ def rebuild_credit_note_lines(credit_note: Invoice) -> None:
     refresh_totals([credit_note])
 
 
-def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
+def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None = None) -> Invoice:
     """Void a finalized invoice: issue a full credit note for what is not yet credited, mark
     the invoice Void, and release its deliveries so that a new invoice can bill them. The
     part of the credit note the partner never paid is settled at once; what it had paid
@@ -152,7 +154,7 @@ def void_invoice(invoice: Invoice, reason: str, by=None) -> Invoice:
         # In this order, which the database checks (migration 0015): an invoice becomes void
         # only once a finalized credit note credits all of it, and its deliveries leave it
         # only once it is void.
-        credit_note = finalize_invoice(credit_note, by)
+        credit_note = finalize_invoice(credit_note, by, issued_on)
         Invoice.objects.filter(pk=original.pk).update(
             status=Invoice.VOID, voided_at=timezone.now(), void_reason=reason[:200]
         )

@@ -272,7 +272,8 @@ class Invoice(models.Model):
             return "void"
         if self.paid_at:
             return "paid"
-        if self.due_date and self.due_date < today:
+        # A credit note owes the partner: it is never overdue, only still open to refund.
+        if self.due_date and self.due_date < today and not self.is_credit_note:
             return "overdue"
         if self.amount_paid:
             return "partially paid"

@@ -107,7 +107,9 @@ def mark_overdue_invoices(entity: Entity) -> int:
     """Record which unpaid invoices of the Entity are past their due date today (in the
     Entity's time zone). Returns how many became overdue."""
     today = local_today(entity)
-    unpaid = Invoice.objects.filter(entity=entity, status=Invoice.FINAL, paid_at__isnull=True)
+    unpaid = Invoice.objects.filter(
+        entity=entity, status=Invoice.FINAL, paid_at__isnull=True, kind=Invoice.KIND_INVOICE
+    )
     with transaction.atomic():
         newly = list(unpaid.filter(is_overdue=False, due_date__lt=today).select_for_update())
         Invoice.objects.filter(pk__in=[i.pk for i in newly]).update(is_overdue=True)

@@ -68,6 +68,7 @@ OBJECT_URLS = {
     "invoicing:delete": ("post", "draft", {}),
     "invoicing:finalize": ("post", "draft", {}),
     "invoicing:pdf": ("get", "final", None),
+    "invoicing:draft_pdf": ("get", "draft", None),
     "invoicing:xml": ("get", "final", None),
     "invoicing:mark_paid": ("post", "final", {"paid_on": "2030-01-01"}),
     "invoicing:mark_unpaid": ("post", "paid", {}),
@@ -129,6 +130,7 @@ OTHER_WRITES = {
     },
     "entities:smtp_test": {},
     "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
+    "invoicing:selected": {"action": "finalize"},
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
     "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
 }

@@ -167,3 +167,23 @@ def test_the_settings_page_refuses_a_broken_pattern_with_a_message(owner_client,
     assert "is not a token" in response.content.decode()
     entity.refresh_from_db()
     assert entity.invoice_number_format == "RE-{YYYY}-{seq:05}"
+
+
+def test_a_history_can_be_issued_on_an_earlier_day(entity):
+    invoice = finalize_invoice(make_draft(entity), issued_on=date(2026, 11, 1))
+    assert invoice.issue_date == date(2026, 11, 1)
+
+
+def test_an_invoice_is_never_issued_in_the_future(entity):
+    from datetime import timedelta
+
+    from invoicing.billing import local_today
+
+    with pytest.raises(InvoicingError, match="in the future"):
+        finalize_invoice(make_draft(entity), issued_on=local_today(entity) + timedelta(days=1))
+
+
+def test_an_earlier_issue_date_never_comes_before_an_issued_invoice(entity):
+    finalize_invoice(make_draft(entity), issued_on=date(2026, 11, 10))
+    with pytest.raises(InvoicingError, match="must stay in order"):
+        finalize_invoice(make_draft(entity), issued_on=date(2026, 11, 9))

@@ -100,6 +100,19 @@ def test_the_daily_task_records_each_invoice_once(entity, invoice):
     assert mark_overdue_invoices(entity) == 0
 
 
+def test_a_credit_note_open_to_refund_is_never_overdue(entity, invoice):
+    from invoicing.billing import finalize_invoice
+    from invoicing.corrections import cancel_delivery
+
+    from .test_corrections import delivered_on
+
+    credit_note = finalize_invoice(cancel_delivery(delivered_on(invoice)[0], "refunded"))
+    backdate(credit_note, days=30)
+    assert mark_overdue_invoices(entity) == 0
+    credit_note.refresh_from_db()
+    assert credit_note.payment_status(credit_note.due_date + timedelta(days=30)) == "open"
+
+
 def test_a_paid_invoice_is_never_overdue(entity, invoice):
     backdate(invoice, days=15)
     mark_overdue_invoices(entity)

@@ -1,9 +1,12 @@
 """Demo data for `make run`: one operator Account with a German GmbH and a US Inc, their
-partners and profiles, and about three months of deliveries. Idempotent: a second run only
-makes sure the login works."""
+partners and profiles, and about three months of deliveries. The two months before last
+are invoiced already, as an operator would have done it: paid, partly paid and overdue
+invoices, a late cancellation's credit note and a voided invoice; last month waits to be
+billed, and this month's deliveries are coming in. Idempotent: a second run only makes
+sure the login works."""
 
 import random
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +17,17 @@ from django_scopes import scopes_disabled
 
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
 from entities.models import Account, Entity, Membership, User
+from invoicing.billing import (
+    finalize_invoice,
+    generate_drafts,
+    local_today,
+    missing_invoicing_details,
+)
+from invoicing.corrections import cancel_delivery, void_invoice
+from invoicing.forms import previous_month
+from invoicing.models import Invoice
+from invoicing.payments import mark_overdue_invoices, record_payment
+from invoicing.payouts import generate_payout_drafts
 from partners.checks import refresh_invoicing_problems
 from partners.models import Partner, SelfBillingAgreement
 
@@ -155,19 +169,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--deliveries", type=int, default=20_000)
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--without-history",
+            action="store_true",
+            help="Partners and deliveries only: no invoices issued for the months before last.",
+        )
 
-    def handle(self, *args, deliveries, seed, **options):
+    def handle(self, *args, deliveries, seed, without_history, **options):
         with scopes_disabled():
             user = ensure_login()
             account = Account.objects.filter(name=ACCOUNT_NAME).first()
             if account is None:
                 with transaction.atomic():
                     account = Account.objects.create(name=ACCOUNT_NAME)
-                    counts = load(account, deliveries, random.Random(seed))
+                    counts = load(account, deliveries, random.Random(seed), not without_history)
                 self.stdout.write(
                     f"Demo data loaded: {counts['partners']} partners, {counts['profiles']} "
                     f"profiles, {counts['deliveries']} deliveries "
-                    f"({counts['cancelled']} cancelled)."
+                    f"({counts['cancelled']} cancelled), {counts['invoices']} documents "
+                    "issued in the two months before last."
                 )
             else:
                 self.stdout.write("Demo data already loaded.")
@@ -189,7 +209,7 @@ def ensure_login() -> User:
     return user
 
 
-def load(account: Account, deliveries: int, rng: random.Random) -> dict:
+def load(account: Account, deliveries: int, rng: random.Random, history: bool = True) -> dict:
     entities = {
         "de": Entity.objects.create(account=account, **GMBH),
         "us": Entity.objects.create(account=account, **INC),
@@ -253,11 +273,13 @@ def load(account: Account, deliveries: int, rng: random.Random) -> dict:
                 )
             )
     cancelled = create_deliveries(assignments, deliveries, rng, suppliers, prices)
+    issued = sum(bill_history(entity, rng) for entity in entities.values()) if history else 0
     return {
         "partners": len(partners),
         "profiles": len(PROFILES),
         "deliveries": deliveries,
         "cancelled": cancelled,
+        "invoices": issued,
     }
 
 
@@ -308,3 +330,94 @@ def create_deliveries(assignments, count: int, rng: random.Random, suppliers, pr
         Lead.objects.bulk_create(leads)
         DistributionTransaction.objects.bulk_create(rows)
     return cancelled
+
+
+# History: the two months before last, billed as an operator would have
+
+
+BY = "demo data"
+
+
+def bill_history(entity: Entity, rng: random.Random) -> int:
+    """Bill the two months before last month, each on the first of the month after it, and
+    let the partners pay: returns the number of documents issued."""
+    today = local_today(entity)
+    last_month = previous_month(today)
+    before = previous_month(last_month[0])
+    issued = 0
+    for (start, end), scenario in [(previous_month(before[0]), _settled), (before, _recent)]:
+        issued_on = end + timedelta(days=1)
+        invoices = _bill(entity, start, end, issued_on)
+        issued += len(invoices) + scenario(entity, start, end, invoices, today, rng)
+    mark_overdue_invoices(entity)
+    return issued
+
+
+def _bill(entity: Entity, start: date, end: date, issued_on: date) -> list[Invoice]:
+    """Drafts for the period, finalized on `issued_on`; one that cannot be finalized (a
+    supplier that has not accepted the self-billing terms) stays a draft, as it would."""
+    generate_drafts(entity, start, end, by=BY)
+    generate_payout_drafts(entity, start, end, by=BY)
+    finalized = []
+    drafts = Invoice.objects.filter(
+        entity=entity, status=Invoice.DRAFT, period_start=start, corrects__isnull=True
+    )
+    for draft in drafts.order_by("self_billed", "partner__name", "pk"):
+        if not missing_invoicing_details(draft):
+            finalized.append(finalize_invoice(draft, BY, issued_on))
+    return finalized
+
+
+def _settled(entity, start, end, invoices, today, rng) -> int:
+    """The older month: everything paid, payouts too; one invoice voided and issued again,
+    and for one paid invoice a late cancellation's credit note, refunded."""
+    buyers = [invoice for invoice in invoices if not invoice.self_billed]
+    issued = 0
+    if len(buyers) >= 2:
+        voided = buyers[0]
+        void_invoice(
+            voided, "Billed to the wrong company address; issued again.", BY,
+            voided.issue_date + timedelta(days=5),
+        )  # fmt: skip
+        reissued = _bill(entity, start, end, voided.issue_date + timedelta(days=5))
+        invoices = [i for i in invoices if i.pk != voided.pk] + reissued
+        issued = 1 + len(reissued)
+    for invoice in invoices:
+        _pay(invoice, invoice.open_balance, rng.randint(4, 8), today)
+    if len(buyers) >= 2:
+        corrected = buyers[1]
+        credit_note = None
+        late = DistributionTransaction.objects.filter(
+            invoice_id=corrected.pk, status=DistributionTransaction.DELIVERED
+        ).order_by("pk")[:2]
+        for txn in late:
+            credit_note = cancel_delivery(txn, DistributionTransaction.REASON_REFUNDED, BY)
+        if credit_note is not None:
+            credit_note = finalize_invoice(
+                credit_note, BY, corrected.issue_date + timedelta(days=9)
+            )
+            _pay(credit_note, credit_note.total, 5, today)  # refunded
+            issued += 1
+    return issued
+
+
+def _recent(entity, start, end, invoices, today, rng) -> int:
+    """The month before last: the payouts made, one invoice partly paid, the last two still
+    open (overdue once their terms run out), the others paid."""
+    buyers = [invoice for invoice in invoices if not invoice.self_billed]
+    for invoice in invoices:
+        if invoice.self_billed:
+            _pay(invoice, invoice.open_balance, invoice.partner.payment_terms_days, today)
+    if buyers:
+        _pay(buyers[0], (buyers[0].total * Decimal("0.4")).quantize(Decimal("0.01")), 10, today)
+    for invoice in buyers[1:-2]:
+        _pay(invoice, invoice.open_balance, rng.randint(3, 14), today)
+    return 0
+
+
+def _pay(invoice: Invoice, amount: Decimal, after_days: int, today: date) -> None:
+    invoice.refresh_from_db()
+    amount = min(amount, invoice.open_balance)
+    if amount > 0:
+        paid_on = min(invoice.issue_date + timedelta(days=after_days), today - timedelta(days=1))
+        record_payment(invoice, amount, max(paid_on, invoice.issue_date), BY)

@@ -136,3 +136,12 @@ def test_the_history_numbers_follow_the_issue_dates(db):
         ).exclude(status=Invoice.DRAFT)
         by_number = list(issued.order_by("number").values_list("issue_date", flat=True))
         assert by_number == sorted(by_number)
+
+
+def test_the_demo_partner_can_log_in_to_the_portal(db):
+    load(history=False)
+    client = Client()
+    credentials = {"email": "buyer@dachprofi.demo.leadflip.test", "password": "leadflip-demo"}
+    response = client.post("/partner/login/", credentials)
+    assert response.status_code == 302
+    assert client.get("/partner/invoices/").status_code == 200

@@ -29,11 +29,14 @@ from invoicing.models import Invoice
 from invoicing.payments import mark_overdue_invoices, record_payment
 from invoicing.payouts import generate_payout_drafts
 from partners.checks import refresh_invoicing_problems
-from partners.models import Partner, SelfBillingAgreement
+from partners.models import Partner, PartnerUser, SelfBillingAgreement
 
 ACCOUNT_NAME = "Demo Leads"
 EMAIL = "operator@demo.leadflip.test"
 PASSWORD = "leadflip-demo"
+# A buyer's login to the partner portal, with the same password.
+PARTNER_EMAIL = "buyer@dachprofi.demo.leadflip.test"
+PORTAL_PARTNER = "Dachprofi Stuttgart"
 BATCH = 5000
 
 TERMS_VERSION = "2026-01"
@@ -197,6 +200,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Log in at http://127.0.0.1:8000/ as {EMAIL} / {PASSWORD}")
         )
+        self.stdout.write(
+            f"The partner portal, as {PORTAL_PARTNER}: http://127.0.0.1:8000/partner/ as "
+            f"{PARTNER_EMAIL} / {PASSWORD}"
+        )
 
 
 def ensure_login() -> User:
@@ -257,6 +264,9 @@ def load(account: Account, deliveries: int, rng: random.Random, history: bool = 
             )  # fmt: skip
     for partner in partners.values():
         refresh_invoicing_problems(partner)
+    portal_user = PartnerUser(partner=partners[PORTAL_PARTNER], email=PARTNER_EMAIL)
+    portal_user.set_password(PASSWORD)
+    portal_user.save()
     assignments = []
     for key, profile_name, base_price, currency, rows in PROFILES:
         profile = DistributionProfile.objects.create(

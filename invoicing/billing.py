@@ -862,6 +862,7 @@ def draft_as_issued(draft: Invoice) -> Invoice:
         raise InvoicingError("Only a draft has a preview; a finalized invoice has its PDF.")
     preview = copy.copy(draft)
     _issue(preview, local_today(draft.entity))
+    preview.number = "DRAFT"  # where the template prints the number: never a real one
     return preview
 
 

@@ -1,49 +1,13 @@
 """The operator's invoice list in a real browser (Debian's chromium): ticking drafts and
 finalizing them together, and the pages on a phone's width."""
 
-from contextlib import contextmanager
-
 from playwright.sync_api import sync_playwright
 
 from invoicing.models import Invoice
 from partners.models import PartnerUser
 
+from ..browser import PHONE, launch, operator_page, page_width, right_edge
 from ..factories import make_draft, make_final, make_partner
-from ..portal.test_browser import CHROMIUM_ARGS
-
-PHONE = {"width": 390, "height": 844}
-
-
-def launch(playwright):
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-
-
-@contextmanager
-def operator_page(live_server, viewport=None):
-    """A browser page logged in as owner@acme.test. Playwright's sync API runs an event loop
-    in this thread: no database access inside the block."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
-        page.goto(f"{live_server.url}/login/")
-        page.fill("input[name=username]", "owner@acme.test")
-        page.fill("input[name=password]", "correct-horse-42")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/**")
-        yield page
-        browser.close()
-
-
-def page_width(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
-def right_edge(page, selector: str) -> float:
-    """Where the first element ends on the screen: beyond the viewport is scrolled away."""
-    box = page.locator(selector).first.bounding_box()
-    return box["x"] + box["width"]
 
 
 def test_the_operator_ticks_two_drafts_and_finalizes_them(live_server, owner, entity):
@@ -89,9 +53,7 @@ def test_the_portals_invoices_fit_a_phone(live_server, entity, partner):
     user.set_password("portal-pass-2026!")
     user.save()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         page = browser.new_page(viewport=PHONE)
         page.goto(f"{live_server.url}/partner/login/")
         page.fill("input[name=email]", "buyer@partner.test")
@@ -104,3 +66,69 @@ def test_the_portals_invoices_fit_a_phone(live_server, entity, partner):
         browser.close()
     assert width <= PHONE["width"] and total_edge <= PHONE["width"]
     assert header_height < 130
+
+
+# What the month-end defects looked like on screen
+
+
+def test_voiding_asks_first_and_works_without_javascript(live_server, owner, entity, partner):
+    invoice = make_final(entity, partner)
+    with operator_page(live_server, javascript=False) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/{invoice.pk}/")
+        page.fill("input[name=reason]", "Billed to the wrong company")
+        page.click("button:has-text('Void and issue credit note…')")
+        question = page.text_content("h1")
+        page.click("button:has-text('Void and issue the credit note')")
+        page.wait_for_selector(".msg")
+        message = page.text_content(".msg")
+    assert question == f"Void invoice {invoice.number}?"
+    invoice.refresh_from_db()
+    assert invoice.is_void and f"Invoice {invoice.number} is void" in message
+
+
+def test_a_failed_sending_shows_on_the_invoice_with_send_again(
+    live_server, owner, smtp, entity, partner, send
+):
+    smtp.inbox.refuse = True
+    invoice = make_final(entity, partner)
+    send(invoice)
+    with operator_page(live_server) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/{invoice.pk}/")
+        failure = page.locator(".msg.error").first
+        text = failure.text_content()
+        send_again = failure.locator("button:has-text('Send again')").is_visible()
+    assert f"Sending to {partner.email} failed" in text and "550" in text
+    assert send_again
+
+
+def test_a_credit_note_speaks_of_refunds(live_server, owner, entity, partner):
+    from invoicing.corrections import void_invoice
+
+    credit_note = void_invoice(make_final(entity, partner), "Wrong partner")
+    with operator_page(live_server) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/{credit_note.pk}/")
+        text = page.text_content("main")
+    assert "Refund" in text and "settled against" in text
+    assert "Mark paid" not in text and "Due" not in text
+
+
+def test_a_billing_run_with_a_problem_says_so_and_lists_it(
+    live_server, owner, entity, django_capture_on_commit_callbacks
+):
+    from datetime import date
+
+    from entities.models import Entity
+    from invoicing.runs import start_run
+
+    good, broken = make_partner(entity), make_partner(entity, street="")
+    for partner in (good, broken):
+        make_draft(entity, partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        start_run(entity, date(2026, 10, 1), date(2026, 10, 31), Entity.BILL_FINALIZE)
+    with operator_page(live_server) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/")
+        page.wait_for_timeout(1500)  # the progress is polled once a second
+        label = page.text_content(".run-label")
+        errors = page.text_content(".run-errors")
+    assert label == "Done with 1 problem"
+    assert "Fill in the street" in errors

@@ -5,16 +5,8 @@ from playwright.sync_api import sync_playwright
 
 from partners.models import PartnerUser
 
+from ..browser import launch
 from ..factories import make_final
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def test_a_partner_logs_in_and_downloads_its_invoice(live_server, entity, partner):
@@ -26,9 +18,7 @@ def test_a_partner_logs_in_and_downloads_its_invoice(live_server, entity, partne
 
     # Playwright's sync API runs an event loop in this thread: no database access in here.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        browser = launch(playwright)
         page = browser.new_page()
         page.goto(f"{live_server.url}/partner/invoices/")
         assert "/partner/login/" in page.url

@@ -7,7 +7,6 @@ from decimal import Decimal
 from lxml import etree
 
 from ..amounts import format_amount
-from ..taxes import NOT_SUBJECT
 from .model import Document, Line, Party, TaxBreakdown
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -133,7 +132,7 @@ def _line(parent, line: Line, currency: str) -> None:
     tax = _el(settlement, "ram:ApplicableTradeTax")
     _el(tax, "ram:TypeCode", "VAT")
     _el(tax, "ram:CategoryCode", line.tax_category)
-    if line.tax_category != NOT_SUBJECT:
+    if line.tax_rate is not None:
         _el(tax, "ram:RateApplicablePercent", _rate(line.tax_rate))
     _el(
         _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
@@ -194,5 +193,5 @@ def _header_tax(parent, tax: TaxBreakdown, currency: str) -> None:
     _el(element, "ram:CategoryCode", tax.category)
     if tax.exemption_code:
         _el(element, "ram:ExemptionReasonCode", tax.exemption_code)
-    if tax.category != NOT_SUBJECT:
+    if tax.rate is not None:
         _el(element, "ram:RateApplicablePercent", _rate(tax.rate))

@@ -71,7 +71,7 @@ class Line:
 @dataclass(frozen=True)
 class TaxBreakdown:  # BG-23
     category: str  # BT-118
-    rate: Decimal | None  # BT-119, absent for category O
+    rate: Decimal | None  # BT-119: absent for category O, but 0 in XRechnung (BR-DE-14)
     taxable_amount: Decimal  # BT-116
     tax_amount: Decimal  # BT-117
     exemption_reason: str = ""  # BT-120
@@ -169,10 +169,14 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         )
         for number, line in enumerate(invoice.lines.all(), start=1)
     ]
+    # XRechnung wants a rate in every VAT breakdown (BR-DE-14), also for category O, where
+    # KoSIT's own test suite writes 0; EN 16931 leaves it out there and never allows one on
+    # an O line (BR-O-05).
+    breakdown_rate = Decimal(0) if category == NOT_SUBJECT and xrechnung else rate
     taxes = [
         TaxBreakdown(
             category=category,
-            rate=rate,
+            rate=breakdown_rate,
             taxable_amount=invoice.subtotal,
             tax_amount=invoice.tax_amount,
             exemption_reason=invoice.tax_exemption_reason,

@@ -6,7 +6,6 @@ from decimal import Decimal
 from lxml import etree
 
 from ..amounts import format_amount
-from ..taxes import NOT_SUBJECT
 from .model import Document, Line, Party, TaxBreakdown
 
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -129,7 +128,7 @@ def _party(parent, party: Party, is_seller: bool) -> None:
 def _tax_category(parent, tag: str, category: str, rate, reason="", code=""):
     element = _el(parent, tag)
     _el(element, "cbc:ID", category)
-    if category != NOT_SUBJECT:
+    if rate is not None:
         _el(element, "cbc:Percent", f"{rate:.2f}")
     if code:
         _el(element, "cbc:TaxExemptionReasonCode", code)

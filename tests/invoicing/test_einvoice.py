@@ -256,3 +256,25 @@ def test_an_xrechnung_ubl_credit_note_passes_the_credit_note_xsd(entity):
     assert root.xpath("//cbc:CreditNoteTypeCode/text()", namespaces=UBL) == ["381"]
     reference = "//cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID/text()"
     assert root.xpath(reference, namespaces=UBL) == [invoice.number]
+
+
+def test_an_xrechnung_outside_the_eu_states_a_rate_of_zero_in_the_breakdown(entity):
+    partner = make_partner(
+        entity, country="CH", einvoice_format=Partner.EINVOICE_XRECHNUNG_CII, **XRECHNUNG
+    )
+    root = etree.fromstring(bytes(store_xml(make_final(entity, partner)).content))
+    header = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"
+    assert cii_values(root, f"{header}/ram:CategoryCode") == ["O"]
+    assert cii_values(root, f"{header}/ram:RateApplicablePercent") == ["0.00"]  # BR-DE-14
+    line_rates = "//ram:SpecifiedLineTradeSettlement//ram:RateApplicablePercent"
+    assert cii_values(root, line_rates) == []  # BR-O-05
+
+
+def test_an_xrechnung_ubl_outside_the_eu_states_a_rate_of_zero_in_the_breakdown(entity):
+    partner = make_partner(
+        entity, country="NO", einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL, **XRECHNUNG
+    )
+    root = etree.fromstring(bytes(store_xml(make_final(entity, partner)).content))
+    path = "//cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:Percent/text()"
+    assert root.xpath(path, namespaces=UBL) == ["0.00"]
+    assert root.xpath("//cac:ClassifiedTaxCategory/cbc:Percent", namespaces=UBL) == []

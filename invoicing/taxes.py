@@ -47,6 +47,7 @@ class TaxTreatment:
     exemption_reason: str = ""  # BT-120
     exemption_code: str = ""  # BT-121
     blocker: str = ""  # why an invoice cannot be finalized with this treatment yet
+    reason: str = ""  # why this treatment, for the operator (not printed)
 
     @property
     def charges_vat(self) -> bool:
@@ -102,16 +103,28 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
             exemption_code=REVERSE_CHARGE_CODE,
         )
     if partner.vies_status == Partner.VIES_INVALID:
-        return domestic
+        # No valid VAT ID, no reverse charge (Art. 196 and 214): the Entity charges its own
+        # VAT, and the invoice is not held. The VAT ID stays on the partner, to be corrected.
+        checked = f" on {partner.vies_checked_at:%Y-%m-%d}" if partner.vies_checked_at else ""
+        return TaxTreatment(
+            domestic.category,
+            domestic.rate,
+            reason=f"VIES rejected {partner.vat_id}{checked}: VAT charged.",
+        )
     # A VAT ID that VIES has not confirmed yet: reverse charge may well apply, so hold the
     # invoice rather than charge VAT that the partner does not owe.
+    if partner.vies_last_error:
+        why = (
+            f"VIES was unavailable to check the partner's VAT ID {partner.vat_id} "
+            f"({partner.vies_last_error}); the check is repeated by itself."
+        )
+    else:
+        why = f"The partner's VAT ID {partner.vat_id} has no successful VIES check on record."
     return TaxTreatment(
         domestic.category,
         domestic.rate,
-        blocker=(
-            f"The partner's VAT ID {partner.vat_id} has no successful VIES check on record. "
-            "Reverse charge applies once VIES confirms it; remove the VAT ID to charge VAT instead."
-        ),
+        blocker=why + " Reverse charge applies once VIES confirms it; remove the VAT ID to "
+        "charge VAT instead.",
     )
 
 

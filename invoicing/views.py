@@ -248,6 +248,7 @@ def _render_detail(request, invoice, status=200, **forms):
         context["einvoice_format_label"] = formats[billing.einvoice_format_for(invoice)]
         treatment = billing.draft_tax_treatment(invoice, invoice.partner, invoice.corrects)
         context["treatment_label"] = treatment.label
+        context["treatment_reason"] = treatment.reason
         context["problems"] = billing.missing_invoicing_details(invoice)
         if invoice.self_billed and not invoice.is_credit_note:
             context["deliveries"] = Lead.objects.filter(payout_invoice_id=invoice.pk).count()

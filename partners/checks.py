@@ -41,12 +41,14 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
             )
         elif problem := vat_id_problem(partner.vat_id, partner.country):
             problems.append(f"The VAT ID {partner.vat_id}: {problem}")
-        elif partner.vies_status == Partner.VIES_INVALID:
-            problems.append(
-                f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
-            )
     if self_billing is None:
         self_billing = partner.is_supplier
+    # A buyer's VAT ID that VIES rejects holds nothing: its invoice charges VAT (taxes.py).
+    # A supplier's is the seller's VAT ID on its self-billed invoices: it has to be right.
+    if self_billing and partner.vat_id and partner.vies_status == Partner.VIES_INVALID:
+        problems.append(
+            f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
+        )
     if self_billing and (problem := agreement_problem(partner)):
         problems.append(problem)
     return problems

@@ -13,5 +13,6 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     assert {"self-billed-a-individual.pdf", "self-billed-b-at.xml", "self-billed-c-de.xml"} <= names
     assert "credit-note-self-billed-b-at.xml" in names
     assert {"xrechnung-cii-outside-eu.xml", "xrechnung-ubl-outside-eu.xml"} <= names
+    assert "vies-invalid-charged.xml" in names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

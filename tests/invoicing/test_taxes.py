@@ -1,6 +1,6 @@
 """One test per row of the tax table in DESIGN.md, and the dated rate changes."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -66,6 +66,52 @@ def test_a_vat_id_that_vies_rejected_pays_the_sellers_vat(german):
     )
     treatment = decide_tax_treatment(german, partner, OCTOBER)
     assert (treatment.category, treatment.blocker) == ("S", "")
+
+
+def test_a_rejected_vat_id_says_why_vat_is_charged(german):
+    from datetime import datetime
+
+    partner = make_partner(
+        german, country="AT", vat_id="ATU13585627", vies_status=Partner.VIES_INVALID,
+        vies_checked_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
+    )  # fmt: skip
+    reason = decide_tax_treatment(german, partner, OCTOBER).reason
+    assert reason == "VIES rejected ATU13585627 on 2026-11-03: VAT charged."
+
+
+def test_a_buyer_whose_vat_id_vies_rejected_can_be_invoiced(german):
+    from invoicing.billing import finalize_invoice
+
+    from ..factories import make_draft
+
+    partner = make_partner(
+        german, country="AT", vat_id="ATU13585627", vies_status=Partner.VIES_INVALID
+    )
+    invoice = finalize_invoice(make_draft(german, partner))
+    assert (invoice.tax_category, invoice.tax_rate) == ("S", Decimal("19.00"))
+    assert invoice.buyer["vat_id"] == "ATU13585627"  # kept, to be corrected
+
+
+def test_the_draft_page_says_vat_is_charged_because_vies_rejected_the_id(owner_client, german):
+    from django.urls import reverse
+
+    from ..factories import make_draft
+
+    partner = make_partner(
+        german, country="AT", vat_id="ATU13585627", vies_status=Partner.VIES_INVALID
+    )
+    draft = make_draft(german, partner)
+    page = owner_client.get(reverse("invoicing:detail", args=[draft.pk])).content.decode()
+    assert "VIES rejected ATU13585627: VAT charged." in page
+
+
+def test_a_vies_outage_hold_says_vies_was_unavailable(german):
+    partner = make_partner(
+        german, country="NL", vat_id="NL004495445B01",
+        vies_last_error="VIES timed out (2026-11-03 09:00 UTC)",
+    )  # fmt: skip
+    blocker = decide_tax_treatment(german, partner, OCTOBER).blocker
+    assert blocker.startswith("VIES was unavailable to check the partner's VAT ID NL004495445B01")
 
 
 def test_a_syntactically_invalid_vat_id_pays_the_sellers_vat(german):

@@ -91,6 +91,10 @@ CASES = {
     "reverse-charge-fr": (GERMAN_SELLER, buyer("Leads de Paris SAS", "FR", "Paris", "75002",
                                                "12 rue de la Paix", "FR40303265045",
                                                **VIES_VALID), {}),
+    # VIES rejects the VAT ID: no reverse charge, the seller's VAT (S 19 %).
+    "vies-invalid-charged": (GERMAN_SELLER, buyer("Linzer Leads GmbH", "AT", "Linz", "4020",
+                                                  "Hauptplatz 1", "ATU13585627",
+                                                  vies_status=Partner.VIES_INVALID), {}),
     "greek-el-buyer": (GERMAN_SELLER, buyer("Athens Leads AE", "GR", "Athina", "10557",
                                             "Ermou 5", "EL094259216", **VIES_VALID), {}),
     "eu-buyer-without-vat-id": (GERMAN_SELLER, buyer("Amsterdam Leads BV", "NL", "Amsterdam",

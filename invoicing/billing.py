@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django_scopes import scope
 
@@ -26,7 +26,7 @@ from entities.numbers import amount as format_amount
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
-from .amounts import Totals, invoice_totals, line_net_amount
+from .amounts import Totals, invoice_totals, line_net_amount, round_money
 from .documents import store_documents
 from .events import record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
@@ -415,11 +415,18 @@ def refresh_totals(drafts: list[Invoice]) -> None:
     if missing := {d.partner_id for d in drafts} - partners.keys():
         partners |= Partner.objects.select_related("entity").in_bulk(missing)
     originals = Invoice.objects.in_bulk({d.corrects_id for d in drafts if d.corrects_id})
+    remainders = uncredited_totals(originals.values())
     for draft in drafts:
         treatment = draft_tax_treatment(
             draft, partners[draft.partner_id], originals.get(draft.corrects_id)
         )
         totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
+        remainder = remainders.get(draft.corrects_id)
+        if remainder is not None and totals.subtotal == remainder.subtotal:
+            # A credit note for all that is left credits exactly that, VAT included: VAT
+            # worked out again on the rest could differ by a cent from what was invoiced,
+            # and the credit notes would not add up to the invoice.
+            totals = remainder
         draft.tax_category, draft.tax_rate, draft.tax_note = (
             treatment.category,
             treatment.rate,
@@ -452,6 +459,31 @@ UPDATE invoicing_invoice SET {assignments}
 FROM (SELECT {columns} FROM (VALUES {values}) AS v) AS t
 WHERE invoicing_invoice.id = t.id
 """
+
+
+def uncredited_totals(invoices) -> dict[int, Totals]:
+    """Per finalized invoice: what its finalized credit notes have not credited yet."""
+    invoices = [invoice for invoice in invoices if not invoice.is_draft]
+    credited = {
+        row["corrects_id"]: row
+        for row in Invoice.objects.filter(
+            corrects__in=invoices, status=Invoice.FINAL, kind=Invoice.KIND_CREDIT_NOTE
+        )
+        .values("corrects_id")
+        .annotate(subtotal=Sum("subtotal"), tax_amount=Sum("tax_amount"), total=Sum("total"))
+    }
+    zero = {"subtotal": Decimal(0), "tax_amount": Decimal(0), "total": Decimal(0)}
+
+    def left(invoice, field):  # SQLite sums decimals as floats: back to cents
+        value = getattr(invoice, field) - credited.get(invoice.pk, zero)[field]
+        return round_money(value, invoice.currency)
+
+    return {
+        invoice.pk: Totals(
+            left(invoice, "subtotal"), left(invoice, "tax_amount"), left(invoice, "total")
+        )  # fmt: skip
+        for invoice in invoices
+    }
 
 
 def _store_totals(drafts: list[Invoice]) -> None:
@@ -673,7 +705,16 @@ def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
 def missing_invoicing_details(invoice: Invoice) -> list[str]:
     """What stops this invoice from being finalized, in words for the operator."""
     if invoice.is_credit_note:  # it copies the finalized invoice's details
-        return [] if invoice.lines.exists() else ["The draft has no lines."]
+        if not invoice.lines.exists():
+            return ["The draft has no lines."]
+        left = uncredited_totals([invoice.corrects])[invoice.corrects_id]
+        if invoice.total > left.total:
+            return [
+                f"It credits {format_amount(invoice.total, invoice.currency)}, more than the "
+                f"{format_amount(left.total, invoice.currency)} of {invoice.corrects.number} "
+                "not credited yet."
+            ]
+        return []
     problems = []
     entity, partner = invoice.entity, invoice.partner
     for label, value in [

@@ -4,6 +4,7 @@ credit note that refers to it, numbered in the Entity's own credit-note sequence
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count
@@ -162,13 +163,27 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
             invoice_id=None
         )
         Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
-        # What the partner never paid is settled by the void itself; only money received
-        # on the voided invoice is owed back (and stays open on the credit note).
-        settled = credit_note.total - original.amount_paid
-        if settled > 0:
-            record_payment(credit_note, settled, credit_note.issue_date, by, set_off=True)
+        _settle_after_void(original, credit_note, by)
         record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
     return credit_note
+
+
+def _settle_after_void(original: Invoice, credit_note: Invoice, by=None) -> None:
+    """After a void only the money the partner paid on the invoice, less what earlier credit
+    notes already gave back (refunded or set off elsewhere), is owed to it: that much stays
+    open to refund, on the void's credit note first; the rest of every credit note of the
+    invoice is settled against it, so that no credit note offers a refund nobody is owed."""
+    earlier = list(
+        original.credit_notes.filter(status=Invoice.FINAL)
+        .exclude(pk=credit_note.pk)
+        .order_by("-pk")
+    )
+    owed = original.amount_paid - sum((note.amount_paid for note in earlier), Decimal(0))
+    for note in [credit_note, *earlier]:
+        keep = max(min(note.open_balance, owed), Decimal(0))
+        owed -= keep
+        if note.open_balance - keep > 0:
+            record_payment(note, note.open_balance - keep, credit_note.issue_date, by, set_off=True)
 
 
 def _copy(line: InvoiceLine, invoice: Invoice, sign: int = 1, prefix: str = "") -> InvoiceLine:

@@ -202,3 +202,63 @@ def test_a_credit_note_open_to_refund_says_so(owner_client, entity):
     page = owner_client.get(reverse("invoicing:detail", args=[credit_note.pk])).content.decode()
     assert f"{credit_note.total:,.2f} EUR open to refund" in page
     assert "Mark refunded" in page and "Record refund" in page
+
+
+# Credit-note arithmetic: the credit notes of an invoice add up to it, never more
+
+
+def partly_credited(entity):
+    """3 leads at 12.25 with 19 % VAT (43.73), one of them credited after finalize."""
+    invoice = make_final(entity, leads=3, price="12.25")
+    credit_note = finalize_invoice(cancel_delivery(delivered_on(invoice)[0], "rejected"))
+    return invoice, credit_note
+
+
+def test_voiding_after_a_partial_credit_note_credits_exactly_the_rest(entity):
+    invoice, first = partly_credited(entity)
+    second = void_invoice(invoice, "Wrong partner")
+    assert invoice.total == Decimal("43.73")
+    for field in ("subtotal", "tax_amount", "total"):
+        assert getattr(first, field) + getattr(second, field) == getattr(invoice, field)
+
+
+def test_a_credit_note_never_credits_more_than_is_left(entity):
+    from invoicing.billing import refresh_totals
+    from invoicing.models import InvoiceLine
+
+    invoice = make_final(entity, leads=3, price="12.25")
+    draft = cancel_delivery(delivered_on(invoice)[0], "rejected")
+    InvoiceLine.objects.create(
+        invoice=draft, kind=InvoiceLine.CREDIT, description="Too much", quantity=10,
+        unit_price=Decimal("50.00"), net_amount=Decimal("500.00"),
+    )  # fmt: skip
+    refresh_totals([draft])
+    with pytest.raises(InvoicingError, match="more than the 43.73 EUR"):
+        finalize_invoice(draft)
+
+
+def test_voiding_an_unpaid_invoice_settles_its_earlier_credit_note(entity):
+    invoice, first = partly_credited(entity)
+    second = void_invoice(invoice, "Wrong partner")
+    first.refresh_from_db()
+    assert (first.open_balance, second.open_balance) == (Decimal(0), Decimal(0))
+
+
+def test_voiding_a_paid_invoice_leaves_open_what_was_paid(entity):
+    from invoicing.payments import mark_paid
+
+    invoice, first = partly_credited(entity)
+    mark_paid(invoice, invoice.issue_date)
+    second = void_invoice(invoice, "Wrong partner")
+    first.refresh_from_db()
+    assert first.open_balance + second.open_balance == Decimal("43.73")
+
+
+def test_voiding_after_a_refund_leaves_open_only_the_rest(entity):
+    from invoicing.payments import mark_paid, record_payment
+
+    invoice, first = partly_credited(entity)
+    mark_paid(invoice, invoice.issue_date)
+    record_payment(first, first.total, first.issue_date)  # refunded
+    second = void_invoice(invoice, "Wrong partner")
+    assert second.open_balance == invoice.total - first.total

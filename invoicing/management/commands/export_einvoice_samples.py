@@ -122,6 +122,10 @@ CASES = {
                                                       buyer_reference=LEITWEG_ID,
                                                       einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL),
                                  {}),
+    # 3 leads at 12.25 with 19 % VAT (43.73): one credited, then the rest voided (below).
+    "void-after-partial-invoice": (GERMAN_SELLER, buyer("Bremer Leads GmbH", "DE", "Bremen",
+                                                        "28195", "Obernstraße 1"),
+                                   {"assignments": ["12.25"]}),
     "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
                                                     "Hohe Straße 3", "DE129273398"),
                                {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
@@ -195,6 +199,9 @@ CREDIT_NOTE_CASES = {
     "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
     "credit-note-xrechnung-ubl": ("xrechnung-ubl", void),
     "credit-note-self-billed-b-at": ("self-billed-b-at", void),
+    # The two add up exactly to the invoice: net, VAT and total.
+    "void-after-partial-credit-1": ("void-after-partial-invoice", credit_one_lead),
+    "void-after-partial-credit-2": ("void-after-partial-invoice", void),
 }
 
 

@@ -8,9 +8,11 @@ from distribution.models import DistributionTransaction
 from entities.dates import DateField
 from entities.models import Entity
 from entities.numbers import DecimalField
+from entities.numbers import amount as format_amount
 from partners.models import Partner
 
 from .models import Invoice
+from .payments import open_invoices_to_set_off
 
 MAX_PERIOD_DAYS = 366
 MAX_SELECTED = 50  # one page of the invoice list
@@ -73,6 +75,22 @@ class CancelDeliveryForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
     paid_on = DateField(label="Paid on")
+
+
+class SetOffForm(forms.Form):
+    """An open credit note set off against another open invoice of its partner."""
+
+    invoice = forms.ModelChoiceField(queryset=None, label="Against invoice")
+    amount = DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    paid_on = DateField(label="On")
+
+    def __init__(self, *args, credit_note, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["invoice"]
+        field.queryset = open_invoices_to_set_off(credit_note)
+        field.label_from_instance = lambda invoice: (
+            f"{invoice.number} · {format_amount(invoice.open_balance, invoice.currency)} open"
+        )
 
 
 class VoidForm(forms.Form):

@@ -333,6 +333,15 @@ class Payment(models.Model):
         default=False,
         help_text="Settled against the invoice it corrects, not paid: no money moved.",
     )
+    settled_against = models.ForeignKey(
+        Invoice,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A credit note set off against another open invoice of the partner: the "
+        "other document, which records the same amount naming this one.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

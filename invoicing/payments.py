@@ -27,7 +27,12 @@ def _lock_final(invoice: Invoice) -> Invoice:
 
 
 def record_payment(
-    invoice: Invoice, amount: Decimal, paid_on: date, by=None, set_off: bool = False
+    invoice: Invoice,
+    amount: Decimal,
+    paid_on: date,
+    by=None,
+    set_off: bool = False,
+    against: Invoice | None = None,
 ) -> Payment:
     """Record money received (for a credit note: refunded), or with `set_off` an amount
     settled against the invoice a credit note corrects. Paid in full when nothing is left
@@ -44,7 +49,12 @@ def record_payment(
         if paid_on < locked.issue_date:
             raise InvoicingError("The payment date cannot be before the invoice's issue date.")
         payment = Payment.objects.create(
-            invoice=locked, amount=amount, paid_on=paid_on, recorded_by=_user(by), set_off=set_off
+            invoice=locked,
+            amount=amount,
+            paid_on=paid_on,
+            recorded_by=_user(by),
+            set_off=set_off,
+            settled_against=against,
         )
         locked.amount_paid += amount
         if locked.open_balance == 0:
@@ -72,30 +82,101 @@ def mark_paid(invoice: Invoice, paid_on: date, by=None) -> Payment:
 
 def mark_unpaid(invoice: Invoice, by=None) -> None:
     """Take back every payment recorded for the invoice (e.g. a bounced transfer): each
-    gets a reversal dated today; the payments themselves stay on record."""
+    gets a reversal dated today; the payments themselves stay on record. A set-off against
+    another document is taken back on both."""
     with transaction.atomic():
         locked = _lock_final(invoice)
         if not locked.amount_paid:
             raise InvoicingError(f"{locked} has no payment to take back.")
         removed = locked.amount_paid
-        today = local_today(locked.entity)
-        standing = standing_payments(locked)
-        Payment.objects.bulk_create(
-            Payment(
-                invoice=locked,
-                amount=-payment.amount,
-                paid_on=max(today, payment.paid_on),
-                reverses=payment,
-                recorded_by=_user(by),
-            )
-            for payment in standing
-        )
-        overdue = bool(locked.due_date and locked.due_date < today)
-        Invoice.objects.filter(pk=locked.pk).update(amount_paid=0, paid_at=None, is_overdue=overdue)
+        standing = list(standing_payments(locked))
+        _reverse(locked, standing, by)
+        for payment in standing:
+            if payment.settled_against_id:
+                other = Invoice.objects.select_for_update().get(pk=payment.settled_against_id)
+                _reverse(other, [counterpart(payment)], by)
         record_event(
             locked, InvoiceEvent.MARKED_UNPAID, by, format_amount(removed, locked.currency)
         )
-    invoice.amount_paid, invoice.paid_at, invoice.is_overdue = Decimal(0), None, overdue
+    invoice.refresh_from_db()
+
+
+def _reverse(invoice: Invoice, payments: list[Payment], by=None) -> None:
+    """Record a reversal of each payment, dated today, and the invoice's new balance."""
+    today = local_today(invoice.entity)
+    Payment.objects.bulk_create(
+        Payment(
+            invoice=invoice,
+            amount=-payment.amount,
+            paid_on=max(today, payment.paid_on),
+            reverses=payment,
+            recorded_by=_user(by),
+        )
+        for payment in payments
+    )
+    paid = invoice.amount_paid - sum((payment.amount for payment in payments), Decimal(0))
+    overdue = bool(
+        not invoice.is_credit_note
+        and invoice.due_date
+        and invoice.due_date < today
+        and paid < invoice.total
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(
+        amount_paid=paid, paid_at=invoice.paid_at if paid == invoice.total else None,
+        is_overdue=overdue,
+    )  # fmt: skip
+
+
+def counterpart(payment: Payment) -> Payment:
+    """The other half of a set-off between a credit note and an invoice."""
+    return Payment.objects.get(
+        invoice_id=payment.settled_against_id,
+        settled_against_id=payment.invoice_id,
+        amount=payment.amount,
+        set_off=True,
+        reverses__isnull=True,
+        reversal__isnull=True,
+    )
+
+
+def open_invoices_to_set_off(credit_note: Invoice):
+    """The partner's finalized, unpaid invoices an open credit note can be set off against:
+    same currency, same side (self-billed or not)."""
+    return Invoice.objects.filter(
+        entity=credit_note.entity,
+        partner=credit_note.partner,
+        kind=Invoice.KIND_INVOICE,
+        status=Invoice.FINAL,
+        self_billed=credit_note.self_billed,
+        currency=credit_note.currency,
+        paid_at__isnull=True,
+    ).order_by("issue_date", "pk")
+
+
+def set_off(credit_note: Invoice, invoice: Invoice, amount: Decimal, on: date, by=None):
+    """Settle `amount` of an open credit note against another open invoice of its partner:
+    no money moves, and each document records the amount, naming the other. Raises
+    InvoicingError if the two do not fit or the amount is more than either has open."""
+    if not credit_note.is_credit_note or invoice.is_credit_note:
+        raise InvoicingError("A credit note is set off against an invoice.")
+    if not open_invoices_to_set_off(credit_note).filter(pk=invoice.pk).exists():
+        raise InvoicingError(
+            f"{invoice} is not an open invoice of {credit_note.partner} in {credit_note.currency}."
+        )
+    with transaction.atomic():
+        # Both rows locked, in id order, like any two payments at once.
+        for pk in sorted([credit_note.pk, invoice.pk]):
+            _lock_final(Invoice(pk=pk))
+        credit_note.refresh_from_db()
+        if amount > credit_note.open_balance:
+            raise InvoicingError(
+                f"{format_amount(amount, credit_note.currency)} is more than the "
+                f"{format_amount(credit_note.open_balance, credit_note.currency)} open on "
+                f"{credit_note}."
+            )
+        on_note = record_payment(credit_note, amount, on, by, set_off=True, against=invoice)
+        on_invoice = record_payment(invoice, amount, on, by, set_off=True, against=credit_note)
+    return on_note, on_invoice
 
 
 def standing_payments(invoice: Invoice):
@@ -126,14 +207,18 @@ def _user(by):
 def credit_note_settlement(credit_note: Invoice) -> str:
     """How a credit note stands, in its own words: what is still to refund, what was
     refunded, what was settled against the invoice it corrects."""
-    standing = list(standing_payments(credit_note))
-    set_off = sum((p.amount for p in standing if p.set_off), Decimal(0))
-    refunded = sum((p.amount for p in standing if not p.set_off), Decimal(0))
+    standing = list(standing_payments(credit_note).select_related("settled_against"))
     corrects = credit_note.corrects.number if credit_note.corrects_id else ""
+    settled: dict[str, Decimal] = {}
+    for p in standing:
+        if p.set_off:
+            number = p.settled_against.number if p.settled_against_id else corrects
+            settled[number] = settled.get(number, Decimal(0)) + p.amount
+    refunded = sum((p.amount for p in standing if not p.set_off), Decimal(0))
     parts = []
     currency = credit_note.currency
-    if set_off:
-        parts.append(f"{format_amount(set_off, currency)} settled against {corrects}")
+    for number, amount in settled.items():
+        parts.append(f"{format_amount(amount, currency)} settled against {number}")
     if refunded:
         parts.append(f"{format_amount(refunded, currency)} refunded")
     if credit_note.open_balance > 0:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/paid/", views.mark_paid, name="mark_paid"),
     path("<int:pk>/unpaid/", views.mark_unpaid, name="mark_unpaid"),
     path("<int:pk>/payments/", views.record_payment, name="record_payment"),
+    path("<int:pk>/set-off/", views.set_off, name="set_off"),
     path("<int:pk>/void/", views.void, name="void"),
     path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/events.csv", views.events_export, name="events"),

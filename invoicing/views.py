@@ -18,6 +18,7 @@ from entities.confirm import confirmation
 from entities.decorators import entity_required, role_required
 from entities.mail import MailNotConfigured
 from entities.models import Membership
+from entities.numbers import amount as format_amount
 from entities.numbers import counted
 from partners.models import Partner
 
@@ -42,6 +43,7 @@ from .forms import (
     PeriodForm,
     RunForm,
     SelectionForm,
+    SetOffForm,
     VoidForm,
     previous_month,
 )
@@ -229,7 +231,7 @@ def _render_detail(request, invoice, status=200, **forms):
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"paid_on": today, "amount": invoice.open_balance}),
         "void_form": forms.get("void_form") or VoidForm(),
-        "payments": list(invoice.payments.all()),
+        "payments": list(invoice.payments.select_related("settled_against")),
         "events": list(invoice.events.all()),
         "credit_notes": list(invoice.credit_notes.order_by("pk")),
         "dispatches": list(invoice.dispatches.all()),
@@ -240,6 +242,12 @@ def _render_detail(request, invoice, status=200, **forms):
     context["documents_pending"] = documents_pending(invoice)
     if invoice.is_credit_note and invoice.is_final:
         context["settlement"] = payments.credit_note_settlement(invoice)
+        if invoice.open_balance > 0:
+            context["set_off_form"] = forms.get("set_off_form") or SetOffForm(
+                credit_note=invoice,
+                initial={"paid_on": today, "amount": invoice.open_balance},
+                auto_id="set_off_%s",
+            )
     formats = dict(Partner.EINVOICE_FORMAT_CHOICES)
     if invoice.is_final:
         context["einvoice_format_label"] = formats.get(invoice.einvoice_format, "PDF only")
@@ -497,6 +505,26 @@ def record_payment(request, pk):
         return _fail(request, invoice, error)
     messages.success(request, "Payment recorded.")
     return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def set_off(request, pk):
+    """Set an open credit note off against another open invoice of its partner."""
+    credit_note = get_invoice_for_user(request, pk)
+    form = SetOffForm(request.POST, credit_note=credit_note, auto_id="set_off_%s")
+    if not form.is_valid():
+        return _render_detail(request, credit_note, status=400, set_off_form=form)
+    data = form.cleaned_data
+    try:
+        payments.set_off(
+            credit_note, data["invoice"], data["amount"], data["paid_on"], request.user
+        )
+    except InvoicingError as error:
+        return _fail(request, credit_note, error)
+    amount = format_amount(data["amount"], credit_note.currency)
+    messages.success(request, f"{amount} of {credit_note} set off against {data['invoice']}.")
+    return redirect("invoicing:detail", credit_note.pk)
 
 
 @require_POST

@@ -73,6 +73,7 @@ OBJECT_URLS = {
     "invoicing:mark_paid": ("post", "final", {"paid_on": "2030-01-01"}),
     "invoicing:mark_unpaid": ("post", "paid", {}),
     "invoicing:record_payment": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
+    "invoicing:set_off": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
     "invoicing:events": ("get", "final", None),
     "invoicing:send": ("post", "final", {}),

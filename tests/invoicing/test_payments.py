@@ -133,3 +133,86 @@ def test_beat_records_overdue_invoices_every_hour():
     assert entry["task"] == "invoicing.tasks.mark_overdue"
     assert entry["schedule"].minute == {5}
     assert len(entry["schedule"].hour) == 24
+
+
+# An open credit note set off against the partner's other open invoices
+
+
+@pytest.fixture
+def other(entity, partner):
+    """An open invoice of 59.50 EUR to the partner."""
+    return make_final(entity, partner, leads=5, price="10.00")
+
+
+@pytest.fixture
+def open_credit_note(entity, partner, other):
+    """A credit note of 119.00 EUR for a paid invoice of the partner: open to refund."""
+    from invoicing.corrections import void_invoice
+
+    paid = make_final(entity, partner, leads=10, price="10.00")
+    mark_paid(paid, paid.issue_date)
+    return void_invoice(paid, "Wrong partner")
+
+
+def test_an_open_credit_note_is_set_off_against_another_open_invoice(
+    entity, partner, open_credit_note, other
+):
+    from invoicing.payments import set_off
+
+    set_off(open_credit_note, other, Decimal("59.50"), other.issue_date)
+    open_credit_note.refresh_from_db(), other.refresh_from_db()
+    assert other.paid_at == other.issue_date
+    assert open_credit_note.open_balance == Decimal("59.50")
+
+
+def test_a_set_off_names_the_other_document_on_both(entity, partner, open_credit_note, other):
+    from invoicing.payments import credit_note_settlement, set_off
+
+    on_note, on_invoice = set_off(open_credit_note, other, Decimal("20.00"), other.issue_date)
+    assert (on_note.settled_against, on_invoice.settled_against) == (other, open_credit_note)
+    assert f"20.00 EUR settled against {other.number}" in credit_note_settlement(open_credit_note)
+
+
+def test_a_set_off_is_never_more_than_the_credit_note_has_open(
+    entity, partner, open_credit_note, other
+):
+    from invoicing.payments import set_off
+
+    more = make_final(entity, partner, leads=20, price="10.00")  # 238.00
+    with pytest.raises(InvoicingError, match="more than the 119.00 EUR open"):
+        set_off(open_credit_note, more, Decimal("200.00"), more.issue_date)
+
+
+def test_a_credit_note_is_set_off_only_against_its_partners_invoices(entity, open_credit_note):
+    from invoicing.payments import set_off
+
+    stranger = make_final(entity, leads=5, price="10.00")
+    with pytest.raises(InvoicingError, match="is not an open invoice"):
+        set_off(open_credit_note, stranger, Decimal("10.00"), stranger.issue_date)
+
+
+def test_taking_back_a_set_off_takes_it_back_on_both(entity, partner, open_credit_note, other):
+    from invoicing.payments import set_off
+
+    set_off(open_credit_note, other, Decimal("59.50"), other.issue_date)
+    mark_unpaid(other)
+    open_credit_note.refresh_from_db()
+    assert (other.amount_paid, open_credit_note.open_balance) == (Decimal(0), Decimal("119.00"))
+
+
+def test_the_operator_sets_a_credit_note_off_from_its_page(
+    finance_client, entity, partner, open_credit_note, other
+):
+    from django.urls import reverse
+
+    page = finance_client.get(reverse("invoicing:detail", args=[open_credit_note.pk]))
+    assert f"{other.number} · 59.50 EUR open" in page.content.decode()
+    finance_client.post(
+        reverse("invoicing:set_off", args=[open_credit_note.pk]),
+        {"invoice": other.pk, "amount": "59,50", "paid_on": other.issue_date.isoformat()},
+    )
+    other.refresh_from_db()
+    assert other.paid_at is not None
+    invoice_page = finance_client.get(reverse("invoicing:detail", args=[other.pk])).content
+    link = reverse("invoicing:detail", args=[open_credit_note.pk])
+    assert f'set off: <a href="{link}">{open_credit_note.number}</a>' in invoice_page.decode()

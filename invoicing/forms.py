@@ -80,12 +80,27 @@ class PaymentForm(forms.Form):
 class SetOffForm(forms.Form):
     """An open credit note set off against another open invoice of its partner."""
 
-    invoice = forms.ModelChoiceField(queryset=None, label="Against invoice")
-    amount = DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
+    invoice = forms.ModelChoiceField(
+        queryset=None, label="Against invoice", empty_label="Choose an open invoice…"
+    )
+    amount = DecimalField(
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text="Empty: as much as both have open.",
+    )
     paid_on = DateField(label="On")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("invoice") and not data.get("amount"):
+            data["amount"] = min(self.credit_note.open_balance, data["invoice"].open_balance)
+        return data
 
     def __init__(self, *args, credit_note, **kwargs):
         super().__init__(*args, **kwargs)
+        self.credit_note = credit_note
         field = self.fields["invoice"]
         field.queryset = open_invoices_to_set_off(credit_note)
         field.label_from_instance = lambda invoice: (

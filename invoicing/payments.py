@@ -64,9 +64,10 @@ def record_payment(
             amount_paid=locked.amount_paid, paid_at=locked.paid_at, is_overdue=locked.is_overdue
         )
         kind = InvoiceEvent.MARKED_PAID if locked.paid_at else InvoiceEvent.PAYMENT_RECORDED
-        record_event(
-            locked, kind, by, f"{format_amount(amount, locked.currency)} on {paid_on:%Y-%m-%d}"
-        )
+        detail = f"{format_amount(amount, locked.currency)} on {paid_on:%Y-%m-%d}"
+        if against is not None:
+            detail += f", set off against {against.number}"
+        record_event(locked, kind, by, detail)
     invoice.amount_paid, invoice.paid_at = locked.amount_paid, locked.paid_at
     invoice.is_overdue = locked.is_overdue
     return payment

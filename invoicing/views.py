@@ -245,7 +245,7 @@ def _render_detail(request, invoice, status=200, **forms):
         if invoice.open_balance > 0:
             context["set_off_form"] = forms.get("set_off_form") or SetOffForm(
                 credit_note=invoice,
-                initial={"paid_on": today, "amount": invoice.open_balance},
+                initial={"paid_on": today},
                 auto_id="set_off_%s",
             )
     formats = dict(Partner.EINVOICE_FORMAT_CHOICES)

@@ -38,3 +38,14 @@ def iban(value: str) -> str:
     """Print an IBAN in groups of four, as banks do: 'DE89 3704 0044 0532 0130 00'."""
     compact = "".join(value.split()).upper()
     return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+@register.simple_tag
+def payment_state(invoice, state: str) -> str:
+    """The payment state in the document's own words: a credit note is settled, or open
+    to refund, never paid or due."""
+    if invoice.is_credit_note:
+        return {"paid": "Settled", "open": "To refund", "partially paid": "Partly settled"}.get(
+            state, state.capitalize()
+        )
+    return state.capitalize()

@@ -216,3 +216,28 @@ def test_the_operator_sets_a_credit_note_off_from_its_page(
     invoice_page = finance_client.get(reverse("invoicing:detail", args=[other.pk])).content
     link = reverse("invoicing:detail", args=[open_credit_note.pk])
     assert f'set off: <a href="{link}">{open_credit_note.number}</a>' in invoice_page.decode()
+
+
+def test_a_set_off_without_an_amount_settles_all_that_both_have_open(
+    finance_client, open_credit_note, other
+):
+    from django.urls import reverse
+
+    finance_client.post(
+        reverse("invoicing:set_off", args=[open_credit_note.pk]),
+        {"invoice": other.pk, "amount": "", "paid_on": other.issue_date.isoformat()},
+    )
+    open_credit_note.refresh_from_db(), other.refresh_from_db()
+    assert (other.open_balance, open_credit_note.open_balance) == (0, Decimal("59.50"))
+
+
+def test_a_settled_credit_note_says_settled_not_paid(finance_client, open_credit_note, other):
+    from django.urls import reverse
+
+    from invoicing.payments import set_off
+
+    set_off(open_credit_note, other, Decimal("59.50"), other.issue_date)
+    set_off(open_credit_note, make_final(other.entity, other.partner), Decimal("59.50"),
+            other.issue_date)  # fmt: skip
+    page = finance_client.get(reverse("invoicing:detail", args=[open_credit_note.pk])).content
+    assert '<span class="badge paid">Settled</span>' in page.decode()

@@ -35,6 +35,12 @@ REVERSE_CHARGE_CODE = "VATEX-EU-AE"
 NOT_SUBJECT_CODE = "VATEX-EU-O"
 OUTSIDE_EU_NOTE = "VAT does not apply: the recipient is established outside the EU."
 NON_EU_SELLER_NOTE = "No VAT is charged: the seller is established outside the EU."
+# Art. 44 and 196 VAT Directive: a business in the EU buying services from outside it
+# accounts for the VAT itself; the invoice must not suggest that none is due.
+NON_EU_SELLER_TO_EU_BUSINESS_NOTE = (
+    "No VAT is charged: the seller is established outside the EU. The recipient, a business "
+    "in the EU, accounts for the VAT itself (Art. 196 VAT Directive)."
+)
 
 ZERO = Decimal("0")
 
@@ -74,10 +80,11 @@ def domestic_rate(entity: Entity, supply_date: date) -> Decimal:
 
 def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) -> TaxTreatment:
     if not entity.is_in_eu:
+        eu_business = partner.is_in_eu and partner.kind == Partner.COMPANY
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=NON_EU_SELLER_NOTE,
+            note=NON_EU_SELLER_TO_EU_BUSINESS_NOTE if eu_business else NON_EU_SELLER_NOTE,
             exemption_reason="Not subject to VAT",
             exemption_code=NOT_SUBJECT_CODE,
         )

@@ -143,6 +143,29 @@ def test_a_seller_outside_the_eu_charges_no_vat(account):
     assert (treatment.category, treatment.rate) == ("O", Decimal("0"))
 
 
+def test_a_seller_outside_the_eu_tells_an_eu_business_it_accounts_for_the_vat(account):
+    us = make_entity(account, name="Acme US", country="US", vat_id="", time_zone="America/New_York")
+    note = decide_tax_treatment(us, make_partner(us, country="DE"), OCTOBER).note
+    assert "accounts for the VAT itself (Art. 196 VAT Directive)" in note
+
+
+def test_a_seller_outside_the_eu_tells_an_individual_only_that_no_vat_is_charged(account):
+    us = make_entity(account, name="Acme US", country="US", vat_id="", time_zone="America/New_York")
+    partner = make_partner(us, country="DE", kind=Partner.INDIVIDUAL)
+    note = decide_tax_treatment(us, partner, OCTOBER).note
+    assert note == "No VAT is charged: the seller is established outside the EU."
+
+
+def test_an_invoice_outside_vat_prints_no_vat_id_the_e_invoice_leaves_out(entity):
+    from ..factories import make_final
+    from .test_invoice_template import pdf_text
+
+    partner = make_partner(entity, country="CH", vat_id="CHE-116.281.710 MWST")
+    text = pdf_text(make_final(entity, partner))
+    assert "Our tax number" in text and "Our VAT ID" not in text
+    assert entity.vat_id not in text and "CHE-116.281.710" not in text
+
+
 @pytest.mark.parametrize(
     "country, day_before, rate_before, day_of, rate_after",
     [

@@ -17,6 +17,7 @@ from .forms import ApiKeyForm, EntityForm, SmtpForm
 from .models import ApiKey, Entity, Membership, SmtpSettings
 from .security import client_ip, may_send_reset_mail
 from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
+from .settings_warnings import settings_warnings
 from .signals import self_billing_terms_changed
 from .tasks import send_password_reset_task
 
@@ -54,6 +55,7 @@ def _render_settings(
             "new_secret": new_secret,
             "smtp_form": smtp_form,
             "smtp": smtp,
+            "warnings": settings_warnings(request.entity),
         },
         status=status,
     )

@@ -22,7 +22,16 @@ from entities.numbers import amount as format_amount
 from entities.numbers import counted
 from partners.models import Partner
 
-from . import billing, corrections, payments, runs, sending, template_review, templating
+from . import (
+    billing,
+    corrections,
+    deadlines,
+    payments,
+    runs,
+    sending,
+    template_review,
+    templating,
+)
 from .documents import (
     documents_pending,
     has_xml,
@@ -104,6 +113,7 @@ def invoice_list(request):
                 for column in ("number", "partner", "issued", "due", "total")
             },
             "sort": sort,
+            "late_reverse_charge": deadlines.late_reverse_charge_drafts(request.entity, today),
             "partners_to_fix": Partner.objects.filter(is_active=True)
             .exclude(invoicing_problems=[])
             .count(),

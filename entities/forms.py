@@ -101,6 +101,7 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             "default_currency",
             "payment_terms_days",
             "vat_rate_kind",
+            "reduced_rate_basis",
             "invoice_number_format",
             "invoice_numbers_reset_yearly",
             "credit_note_number_format",
@@ -133,7 +134,8 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
         ("seller", "Seller details", ["name", "legal_name", "street", "postcode", "city",
                                       "region", "country", "contact_name", "email", "phone",
                                       "time_zone"]),
-        ("tax", "Tax", ["vat_id", "tax_number", "tax_office", "vat_rate_kind"]),
+        ("tax", "Tax", ["vat_id", "tax_number", "tax_office", "vat_rate_kind",
+                        "reduced_rate_basis"]),
         ("payment", "Bank and payment terms", ["bank_name", "iban", "bic", "default_currency",
                                                "payment_terms_days"]),
         ("numbering", "Numbering", ["invoice_number_format", "invoice_numbers_reset_yearly",
@@ -174,6 +176,12 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
         if vat_id and country and (problem := vat_id_problem(vat_id, country)):
             self.add_error("vat_id", problem)
         check_region(self, data)
+        if data.get("vat_rate_kind") == Entity.REDUCED_RATE and not data.get("reduced_rate_basis"):
+            # A lead service is standard-rated: the reduced rate needs the law that allows it.
+            self.add_error(
+                "reduced_rate_basis",
+                "Give the provision that allows the reduced rate; it is printed on the invoice.",
+            )
         return data
 
 

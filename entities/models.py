@@ -266,7 +266,15 @@ class Entity(models.Model):
         max_length=10,
         choices=VAT_RATE_CHOICES,
         default=STANDARD_RATE,
-        help_text="Charged on domestic invoices, at the rate in force in the billing period.",
+        help_text="Charged on domestic invoices, at the rate in force in the billing period. "
+        "Lead services are taxed at the standard rate everywhere in the EU.",
+    )
+    reduced_rate_basis = models.CharField(
+        "legal basis of the reduced rate",
+        max_length=200,
+        blank=True,
+        help_text="Only with the reduced rate: the provision that allows it for what you sell "
+        "(e.g. § 12 Abs. 2 Nr. 7 UStG). Printed on every domestic invoice.",
     )
     contact_name = models.CharField(
         max_length=100, blank=True, help_text="Billing contact named on e-invoices."

@@ -12,9 +12,16 @@ from django.utils import timezone
 
 from distribution.models import Assignment, DistributionTransaction, Lead
 from distribution.services import mark_delivery_cancelled
+from entities.numbers import amount as format_amount
 
-from .amounts import line_net_amount
-from .billing import finalize_invoice, rebuild_delivery_lines, refresh_totals, transactions_on
+from .amounts import line_net_amount, round_money
+from .billing import (
+    finalize_invoice,
+    rebuild_delivery_lines,
+    refresh_totals,
+    transactions_on,
+    uncredited_totals,
+)
 from .events import record_event
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .payments import record_payment
@@ -165,6 +172,73 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
         Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
         _settle_after_void(original, credit_note, by)
         record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
+    return credit_note
+
+
+def reduce_price(
+    invoice: Invoice,
+    reason: str,
+    amount: Decimal | None = None,
+    percent: Decimal | None = None,
+    by=None,
+) -> Invoice:
+    """Issue a credit note that reduces the price of a finalized invoice after the fact
+    (Art. 90 VAT Directive: a discount, a settled complaint), by a net amount or a
+    percentage of what is not credited yet, with the same tax treatment; VAT follows the
+    amount. Returns the finalized credit note. Raises InvoicingError for a void invoice, a
+    credit note, an open credit-note draft, or more than is left to credit."""
+    reason = reason.strip()
+    if not reason:
+        raise InvoicingError("Say why the price is reduced; it is printed on the credit note.")
+    if (amount is None) == (percent is None):
+        raise InvoicingError("Give the reduction as an amount or as a percentage.")
+    with transaction.atomic():
+        original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not original.is_final or original.is_credit_note:
+            raise InvoicingError("Only a finalized invoice can have its price reduced.")
+        if original.credit_notes.filter(status=Invoice.DRAFT).exists():
+            raise InvoicingError("Finalize the open credit note for this invoice first.")
+        left = uncredited_totals([original])[original.pk]
+        if percent is not None:
+            if not Decimal(0) < percent <= Decimal(100):
+                raise InvoicingError("A percentage is more than 0 and at most 100.")
+            amount = round_money(left.subtotal * percent / 100, original.currency)
+            label = f"{percent.normalize():f} %"
+        else:
+            label = format_amount(amount, original.currency)
+        if amount <= 0:
+            raise InvoicingError("A reduction is more than zero.")
+        if amount > left.subtotal:
+            raise InvoicingError(
+                f"{format_amount(amount, original.currency)} is more than the "
+                f"{format_amount(left.subtotal, original.currency)} (net) of "
+                f"{original.number} not credited yet."
+            )
+        credit_note = Invoice.objects.create(
+            entity=original.entity,
+            partner=original.partner,
+            kind=Invoice.KIND_CREDIT_NOTE,
+            self_billed=original.self_billed,
+            corrects=original,
+            period_start=original.period_start,
+            period_end=original.period_end,
+            currency=original.currency,
+            notes=f"Reduces the price of invoice {original.number} of "
+            f"{original.issue_date:%Y-%m-%d} by {label}. Reason: {reason}",
+        )
+        InvoiceLine.objects.create(
+            invoice=credit_note,
+            kind=InvoiceLine.REDUCTION,
+            description=f"Price reduction: {reason}"[:200],
+            quantity=1,
+            unit_price=amount,
+            net_amount=amount,
+        )
+        refresh_totals([credit_note])
+        credit_note = finalize_invoice(credit_note, by)
+        record_event(
+            original, InvoiceEvent.CREDIT_NOTE_ISSUED, by, f"{credit_note.number}: {reason}"
+        )
     return credit_note
 
 

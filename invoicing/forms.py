@@ -108,6 +108,28 @@ class SetOffForm(forms.Form):
         )
 
 
+class ReductionForm(forms.Form):
+    """A price reduction after the fact, by a net amount or a percentage."""
+
+    reason = forms.CharField(
+        max_length=150, help_text="Printed on the credit note, e.g. “Agreed discount, 5 %”."
+    )
+    amount = DecimalField(
+        label="Net amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
+        required=False,
+    )  # fmt: skip
+    percent = DecimalField(
+        label="Or percent", min_value=Decimal("0.01"), max_value=Decimal("100"),
+        max_digits=5, decimal_places=2, required=False,
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("amount") is None) == (data.get("percent") is None):
+            raise forms.ValidationError("Give the reduction as a net amount or as a percentage.")
+        return data
+
+
 class VoidForm(forms.Form):
     reason = forms.CharField(
         max_length=200, help_text="Printed on the credit note, e.g. “Billed to the wrong entity”."

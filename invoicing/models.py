@@ -423,11 +423,13 @@ class InvoiceLine(models.Model):
     CREDIT = "credit"
     SUPPLIED = "supplied"  # leads a supplier brought, on its self-billed invoice
     PAYOUT = "payout"  # a manual payout line, e.g. a bonus
+    REDUCTION = "reduction"  # a credit note's reduction of the price, by amount (Art. 90)
     KIND_CHOICES = [
         (DELIVERIES, "Deliveries"),
         (CREDIT, "Manual credit"),
         (SUPPLIED, "Supplied leads"),
         (PAYOUT, "Manual payout"),
+        (REDUCTION, "Price reduction"),
     ]
 
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="lines")

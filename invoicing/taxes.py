@@ -16,7 +16,7 @@ The rate follows the supply date (the end of the billing period), not the issue 
 comes from the dated table in `vat_rates`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -96,7 +96,15 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
             exemption_reason="Not subject to VAT",
             exemption_code=NOT_SUBJECT_CODE,
         )
-    domestic = TaxTreatment(STANDARD, domestic_rate(entity, supply_date))
+    rate = domestic_rate(entity, supply_date)
+    reduced = rate != standard_rate(entity.country, supply_date)
+    domestic = TaxTreatment(
+        STANDARD,
+        rate,
+        note=f"Reduced VAT rate: {entity.reduced_rate_basis}"
+        if reduced and entity.reduced_rate_basis
+        else "",
+    )
     if partner.country == entity.country or partner.kind == Partner.INDIVIDUAL:
         return domestic
     if not partner.vat_id or vat_id_problem(partner.vat_id, partner.country):
@@ -113,11 +121,7 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
         # No valid VAT ID, no reverse charge (Art. 196 and 214): the Entity charges its own
         # VAT, and the invoice is not held. The VAT ID stays on the partner, to be corrected.
         checked = f" on {partner.vies_checked_at:%Y-%m-%d}" if partner.vies_checked_at else ""
-        return TaxTreatment(
-            domestic.category,
-            domestic.rate,
-            reason=f"VIES rejected {partner.vat_id}{checked}: VAT charged.",
-        )
+        return replace(domestic, reason=f"VIES rejected {partner.vat_id}{checked}: VAT charged.")
     # A VAT ID that VIES has not confirmed yet: reverse charge may well apply, so hold the
     # invoice rather than charge VAT that the partner does not owe.
     if partner.vies_last_error:
@@ -127,9 +131,8 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
         )
     else:
         why = f"The partner's VAT ID {partner.vat_id} has no successful VIES check on record."
-    return TaxTreatment(
-        domestic.category,
-        domestic.rate,
+    return replace(
+        domestic,
         blocker=why + " Reverse charge applies once VIES confirms it; remove the VAT ID to "
         "charge VAT instead.",
     )

@@ -30,6 +30,7 @@ urlpatterns = [
     path("<int:pk>/payments/", views.record_payment, name="record_payment"),
     path("<int:pk>/set-off/", views.set_off, name="set_off"),
     path("<int:pk>/void/", views.void, name="void"),
+    path("<int:pk>/reduce/", views.reduce_price, name="reduce_price"),
     path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/events.csv", views.events_export, name="events"),
     path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),

@@ -15,7 +15,13 @@ Sources (read 2026-11-24 through the project's search tool; no direct web access
   and the Czech merger of 2024 are from the member states' announcements as widely reported;
   the European Commission's "VAT rates applied in the Member States" (TEDB) is the reference
   to confirm them against when the table is reviewed.
-Known current to 2026-11-24. Review when a member state announces a change: a new row with
+- Rates added on 2026-12-02 (issue 17): Malta 12 % from 2024-01-01 (Legal Notice 231 of
+  2023, as reported by vatcalc.com and taxceo.eu); Cyprus 3 % from 2023-07-21, the day the
+  amending law was published in the Official Gazette (meridianglobalservices.com,
+  marosavat.com); Austria 4.9 % on a basket of basic foodstuffs from 2026-07-01, passed by
+  the Nationalrat (essentiaglobalservices.com, orbitax.com on the Ministry of Finance's
+  bill). None of these applies to lead services; they are here so that the table is whole.
+Known current to 2026-12-02. Review when a member state announces a change: a new row with
 its effective date, never an edit of a past row.
 """
 
@@ -42,10 +48,16 @@ SINCE_ALWAYS = date(2000, 1, 1)
 
 # country -> [(applies from, rates)], in date order. Each row holds until the next one.
 TABLE: dict[str, list[tuple[date, VatRates]]] = {
-    "AT": [(SINCE_ALWAYS, _rates("20", "13", "10"))],
+    "AT": [
+        (SINCE_ALWAYS, _rates("20", "13", "10")),
+        (date(2026, 7, 1), _rates("20", "13", "10", "4.9")),  # basic foodstuffs
+    ],
     "BE": [(SINCE_ALWAYS, _rates("21", "12", "6"))],
     "BG": [(SINCE_ALWAYS, _rates("20", "9"))],
-    "CY": [(SINCE_ALWAYS, _rates("19", "9", "5"))],
+    "CY": [
+        (SINCE_ALWAYS, _rates("19", "9", "5")),
+        (date(2023, 7, 21), _rates("19", "9", "5", "3")),  # books, aids for the disabled
+    ],
     "CZ": [
         (SINCE_ALWAYS, _rates("21", "15", "10")),
         (date(2024, 1, 1), _rates("21", "12")),  # 15 % and 10 % merged into 12 %
@@ -88,7 +100,10 @@ TABLE: dict[str, list[tuple[date, VatRates]]] = {
         (date(2024, 1, 1), _rates("17", "14", "8", "3")),
     ],
     "LV": [(SINCE_ALWAYS, _rates("21", "12", "5"))],
-    "MT": [(SINCE_ALWAYS, _rates("18", "7", "5"))],
+    "MT": [
+        (SINCE_ALWAYS, _rates("18", "7", "5")),
+        (date(2024, 1, 1), _rates("18", "12", "7", "5")),  # L.N. 231 of 2023
+    ],
     "NL": [(SINCE_ALWAYS, _rates("21", "9"))],
     "PL": [(SINCE_ALWAYS, _rates("23", "8", "5"))],
     "PT": [(SINCE_ALWAYS, _rates("23", "13", "6"))],

@@ -50,6 +50,7 @@ from .forms import (
     PaymentForm,
     PayoutLineForm,
     PeriodForm,
+    ReductionForm,
     RunForm,
     SelectionForm,
     SetOffForm,
@@ -241,6 +242,7 @@ def _render_detail(request, invoice, status=200, **forms):
         "payment_form": forms.get("payment_form")
         or PaymentForm(initial={"paid_on": today, "amount": invoice.open_balance}),
         "void_form": forms.get("void_form") or VoidForm(),
+        "reduction_form": forms.get("reduction_form") or ReductionForm(auto_id="reduce_%s"),
         "payments": list(invoice.payments.select_related("settled_against")),
         "events": list(invoice.events.all()),
         "credit_notes": list(invoice.credit_notes.order_by("pk")),
@@ -416,6 +418,43 @@ def void(request, pk):
         f"Invoice {invoice.number} is void; credit note {credit_note.number} issued. "
         "Its deliveries can be billed again.",
     )
+    return redirect("invoicing:detail", credit_note.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("finance")
+def reduce_price(request, pk):
+    """Reduce a finalized invoice's price by a credit note, after a confirmation."""
+    invoice = get_invoice_for_user(request, pk)
+    form = ReductionForm(
+        request.POST if request.method == "POST" else request.GET, auto_id="reduce_%s"
+    )
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, reduction_form=form)
+    data = form.cleaned_data
+    by = (
+        format_amount(data["amount"], invoice.currency) + " (net)"
+        if data["amount"] is not None
+        else f"{data['percent'].normalize():f} % of what is not credited yet"
+    )
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title=f"Reduce the price of {invoice.number} by {by}?",
+            message="This cannot be undone.",
+            consequences=[
+                "A credit note is issued and numbered, with the invoice's tax treatment.",
+                f"Reason printed on it: {data['reason']}",
+            ],
+            button="Issue the credit note",
+            back=reverse("invoicing:detail", args=[invoice.pk]),
+            fields={k: "" if v is None else str(v) for k, v in data.items()},
+        )
+    try:
+        credit_note = corrections.reduce_price(invoice, **data, by=request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, f"Credit note {credit_note.number} issued for {invoice.number}.")
     return redirect("invoicing:detail", credit_note.pk)
 
 

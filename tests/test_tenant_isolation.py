@@ -75,6 +75,7 @@ OBJECT_URLS = {
     "invoicing:record_payment": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
     "invoicing:set_off": ("post", "final", {"amount": "1.00", "paid_on": "2030-01-01"}),
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
+    "invoicing:reduce_price": ("post", "final", {"reason": "discount", "percent": "5"}),
     "invoicing:events": ("get", "final", None),
     "invoicing:send": ("post", "final", {}),
     "invoicing:render_documents": ("post", "final", {}),

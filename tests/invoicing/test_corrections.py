@@ -262,3 +262,45 @@ def test_voiding_after_a_refund_leaves_open_only_the_rest(entity):
     record_payment(first, first.total, first.issue_date)  # refunded
     second = void_invoice(invoice, "Wrong partner")
     assert second.open_balance == invoice.total - first.total
+
+
+# A price reduction after the fact (Art. 90 VAT Directive)
+
+
+def test_a_price_reduction_by_amount_is_a_credit_note_with_vat(entity):
+    from invoicing.corrections import reduce_price
+
+    invoice = make_final(entity, leads=10, price="10.00")  # 100.00 + 19.00
+    credit_note = reduce_price(invoice, "Agreed discount", amount=Decimal("10.00"))
+    assert (credit_note.number, credit_note.corrects) == ("CN-2026-00001", invoice)
+    assert (credit_note.subtotal, credit_note.tax_amount) == (Decimal("10.00"), Decimal("1.90"))
+    assert "Reason: Agreed discount" in credit_note.notes
+
+
+def test_a_price_reduction_by_percent_takes_it_of_what_is_left(entity):
+    from invoicing.corrections import reduce_price
+
+    invoice, first = partly_credited(entity)  # 36.75 net, 12.25 credited
+    credit_note = reduce_price(invoice, "Late delivery", percent=Decimal("10"))
+    assert credit_note.subtotal == Decimal("2.45")
+
+
+def test_a_price_reduction_is_never_more_than_is_left(entity):
+    from invoicing.corrections import reduce_price
+
+    invoice = make_final(entity, leads=10, price="10.00")
+    with pytest.raises(InvoicingError, match="more than the 100.00 EUR"):
+        reduce_price(invoice, "Too much", amount=Decimal("100.01"))
+
+
+def test_the_operator_reduces_a_price_after_confirming(finance_client, entity):
+    from django.urls import reverse
+
+    invoice = make_final(entity, leads=10, price="10.00")
+    url = reverse("invoicing:reduce_price", args=[invoice.pk])
+    data = {"reason": "Agreed discount", "amount": "", "percent": "5"}
+    page = finance_client.get(url, data).content.decode()
+    assert f"Reduce the price of {invoice.number} by 5 % of what is not credited yet?" in page
+    assert not invoice.credit_notes.exists()
+    finance_client.post(url, data)
+    assert invoice.credit_notes.get().subtotal == Decimal("5.00")

@@ -182,3 +182,21 @@ def test_the_rate_follows_the_supply_date_across_a_rate_change(
     buyer = make_partner(seller, country=country)
     assert decide_tax_treatment(seller, buyer, day_before).rate == Decimal(rate_before)
     assert decide_tax_treatment(seller, buyer, day_of).rate == Decimal(rate_after)
+
+
+def test_the_reduced_rate_prints_its_legal_basis(german):
+    german.vat_rate_kind = Entity.REDUCED_RATE
+    german.reduced_rate_basis = "§ 12 Abs. 2 Nr. 7 UStG"
+    treatment = decide_tax_treatment(german, make_partner(german, country="DE"), OCTOBER)
+    assert treatment.note == "Reduced VAT rate: § 12 Abs. 2 Nr. 7 UStG"
+
+
+def test_the_reduced_rate_cannot_be_chosen_without_its_legal_basis(owner_client, german):
+    from django.urls import reverse
+
+    from ..entities.test_settings_page import settings_form
+
+    data = {**settings_form(german), "vat_rate_kind": "reduced", "reduced_rate_basis": ""}
+    response = owner_client.post(reverse("entities:settings"), data)
+    assert response.status_code == 400
+    assert "reduced_rate_basis" in response.context["form"].errors

@@ -58,3 +58,16 @@ def test_czechia_merged_its_reduced_rates_in_2024():
 def test_finland_lowered_its_14_percent_rate_in_2026():
     assert reduced_rates("FI", date(2025, 12, 31))[0] == Decimal("14")
     assert reduced_rates("FI", date(2026, 1, 1))[0] == Decimal("13.5")
+
+
+@pytest.mark.parametrize(
+    "country, day_before, day_of, rate",
+    [
+        ("MT", date(2023, 12, 31), date(2024, 1, 1), "12"),  # L.N. 231 of 2023
+        ("CY", date(2023, 7, 20), date(2023, 7, 21), "3"),
+        ("AT", date(2026, 6, 30), date(2026, 7, 1), "4.9"),  # basic foodstuffs
+    ],
+)
+def test_a_reduced_rate_added_later_applies_from_its_day(country, day_before, day_of, rate):
+    assert Decimal(rate) not in reduced_rates(country, day_before)
+    assert Decimal(rate) in reduced_rates(country, day_of)

@@ -17,7 +17,7 @@ from distribution.models import Assignment, DistributionProfile, DistributionTra
 from distribution.services import record_delivery, record_lead_source
 from entities.models import Account, Entity
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts, transactions_on
-from invoicing.corrections import cancel_delivery, void_invoice
+from invoicing.corrections import cancel_delivery, reduce_price, void_invoice
 from invoicing.models import Invoice, InvoiceDocument
 from invoicing.payouts import add_payout_line, generate_payout_drafts
 from partners.models import Partner, SelfBillingAgreement
@@ -83,7 +83,8 @@ CASES = {
     "domestic-de": (GERMAN_SELLER, buyer("Solar Leads München GmbH", "DE", "München", "80331",
                                          "Hauptstraße 1", "DE129273398"), {}),
     "domestic-de-reduced-rate": (
-        {**GERMAN_SELLER, "vat_rate_kind": Entity.REDUCED_RATE},
+        {**GERMAN_SELLER, "vat_rate_kind": Entity.REDUCED_RATE,
+         "reduced_rate_basis": "§ 12 Abs. 2 Nr. 1 UStG in Verbindung mit Anlage 2"},
         buyer("Buchverlag Hamburg GmbH", "DE", "Hamburg", "20095", "Mönckebergstraße 7"), {},
     ),
     "reverse-charge-at": (GERMAN_SELLER, buyer("Wiener Leads GmbH", "AT", "Wien", "1010",
@@ -187,6 +188,10 @@ def credit_one_lead(invoice: Invoice) -> Invoice:
     return finalize_invoice(cancel_delivery(txn, DistributionTransaction.REASON_REJECTED))
 
 
+def reduce_by_ten_percent(invoice: Invoice) -> Invoice:
+    return reduce_price(invoice, "Agreed volume discount", percent=Decimal("10"))
+
+
 def void(invoice: Invoice) -> Invoice:
     return void_invoice(invoice, "Billed to the wrong entity")
 
@@ -199,6 +204,7 @@ CREDIT_NOTE_CASES = {
     "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
     "credit-note-xrechnung-ubl": ("xrechnung-ubl", void),
     "credit-note-self-billed-b-at": ("self-billed-b-at", void),
+    "credit-note-partial-amount": ("domestic-de", reduce_by_ten_percent),
     # The two add up exactly to the invoice: net, VAT and total.
     "void-after-partial-credit-1": ("void-after-partial-invoice", credit_one_lead),
     "void-after-partial-credit-2": ("void-after-partial-invoice", void),

@@ -25,6 +25,7 @@ from entities.vat import vat_id_problem
 from partners.models import Partner
 
 from .vat_rates import reduced_rates, standard_rate
+from .vat_territories import territory_outside_vat_area
 
 STANDARD = "S"  # UNCL 5305: standard rate
 REVERSE_CHARGE = "AE"  # UNCL 5305: VAT reverse charge
@@ -34,6 +35,10 @@ REVERSE_CHARGE_NOTE = "Reverse charge, VAT to be accounted for by the recipient.
 REVERSE_CHARGE_CODE = "VATEX-EU-AE"
 NOT_SUBJECT_CODE = "VATEX-EU-O"
 OUTSIDE_EU_NOTE = "VAT does not apply: the recipient is established outside the EU."
+OUTSIDE_VAT_AREA_NOTE = (
+    "VAT does not apply: the recipient is established in {territory}, outside the EU VAT "
+    "area (Art. 6 VAT Directive)."
+)
 NON_EU_SELLER_NOTE = "No VAT is charged: the seller is established outside the EU."
 # Art. 44 and 196 VAT Directive: a business in the EU buying services from outside it
 # accounts for the VAT itself; the invoice must not suggest that none is due.
@@ -93,6 +98,14 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
             NOT_SUBJECT,
             ZERO,
             note=OUTSIDE_EU_NOTE,
+            exemption_reason="Not subject to VAT",
+            exemption_code=NOT_SUBJECT_CODE,
+        )
+    if territory := territory_outside_vat_area(partner.country, partner.postcode):
+        return TaxTreatment(
+            NOT_SUBJECT,
+            ZERO,
+            note=OUTSIDE_VAT_AREA_NOTE.format(territory=territory),
             exemption_reason="Not subject to VAT",
             exemption_code=NOT_SUBJECT_CODE,
         )

@@ -14,6 +14,7 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     assert "credit-note-self-billed-b-at.xml" in names
     assert {"xrechnung-cii-outside-eu.xml", "xrechnung-ubl-outside-eu.xml"} <= names
     assert {"vies-invalid-charged.xml", "credit-note-partial-amount.xml"} <= names
+    assert "canary-islands-buyer.xml" in names
     assert {f"void-after-partial-{n}.xml" for n in ("invoice", "credit-1", "credit-2")} <= names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

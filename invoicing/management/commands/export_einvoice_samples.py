@@ -96,6 +96,10 @@ CASES = {
     "vies-invalid-charged": (GERMAN_SELLER, buyer("Linzer Leads GmbH", "AT", "Linz", "4020",
                                                   "Hauptplatz 1", "ATU13585627",
                                                   vies_status=Partner.VIES_INVALID), {}),
+    # Outside the EU VAT area although in Spain (Art. 6): category O.
+    "canary-islands-buyer": (GERMAN_SELLER, buyer("Canarias Leads SL", "ES", "Las Palmas",
+                                                  "35001", "Calle Triana 1",
+                                                  einvoice_format=Partner.EINVOICE_FACTURX), {}),
     "greek-el-buyer": (GERMAN_SELLER, buyer("Athens Leads AE", "GR", "Athina", "10557",
                                             "Ermou 5", "EL094259216", **VIES_VALID), {}),
     "eu-buyer-without-vat-id": (GERMAN_SELLER, buyer("Amsterdam Leads BV", "NL", "Amsterdam",

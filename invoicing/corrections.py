@@ -70,19 +70,27 @@ def _open_credit_note(invoice: Invoice) -> Invoice:
     existing = Invoice.objects.filter(corrects=invoice, status=Invoice.DRAFT).first()
     if existing:
         return existing
-    credit_note = Invoice.objects.create(
+    credit_note = _new_credit_note(
+        invoice,
+        f"Credit for cancelled leads of invoice {invoice.number} of {invoice.issue_date:%Y-%m-%d}.",
+    )
+    record_event(invoice, InvoiceEvent.CREDIT_NOTE_ISSUED, None, f"draft #{credit_note.pk}")
+    return credit_note
+
+
+def _new_credit_note(invoice: Invoice, notes: str) -> Invoice:
+    """A credit-note draft for the invoice: same partner, side, period and currency."""
+    return Invoice.objects.create(
         entity=invoice.entity,
         partner=invoice.partner,
         kind=Invoice.KIND_CREDIT_NOTE,
+        self_billed=invoice.self_billed,
         corrects=invoice,
         period_start=invoice.period_start,
         period_end=invoice.period_end,
         currency=invoice.currency,
-        notes=f"Credit for cancelled leads of invoice {invoice.number} "
-        f"of {invoice.issue_date:%Y-%m-%d}.",
+        notes=notes,
     )
-    record_event(invoice, InvoiceEvent.CREDIT_NOTE_ISSUED, None, f"draft #{credit_note.pk}")
-    return credit_note
 
 
 def rebuild_credit_note_lines(credit_note: Invoice) -> None:
@@ -136,17 +144,9 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
             raise InvoicingError(
                 f"Finalize the open credit note (draft #{open_draft.pk}) for this invoice first."
             )
-        credit_note = Invoice.objects.create(
-            entity=original.entity,
-            partner=original.partner,
-            kind=Invoice.KIND_CREDIT_NOTE,
-            self_billed=original.self_billed,
-            corrects=original,
-            period_start=original.period_start,
-            period_end=original.period_end,
-            currency=original.currency,
-            notes=f"Voids invoice {original.number} of {original.issue_date:%Y-%m-%d}. "
-            f"Reason: {reason}",
+        credit_note = _new_credit_note(
+            original,
+            f"Voids invoice {original.number} of {original.issue_date:%Y-%m-%d}. Reason: {reason}",
         )
         lines = [_copy(line, credit_note) for line in original.lines.all()]
         # What earlier credit notes already credited is taken off again.
@@ -214,16 +214,9 @@ def reduce_price(
                 f"{format_amount(left.subtotal, original.currency)} (net) of "
                 f"{original.number} not credited yet."
             )
-        credit_note = Invoice.objects.create(
-            entity=original.entity,
-            partner=original.partner,
-            kind=Invoice.KIND_CREDIT_NOTE,
-            self_billed=original.self_billed,
-            corrects=original,
-            period_start=original.period_start,
-            period_end=original.period_end,
-            currency=original.currency,
-            notes=f"Reduces the price of invoice {original.number} of "
+        credit_note = _new_credit_note(
+            original,
+            f"Reduces the price of invoice {original.number} of "
             f"{original.issue_date:%Y-%m-%d} by {label}. Reason: {reason}",
         )
         InvoiceLine.objects.create(

@@ -24,12 +24,14 @@ from entities.models import Entity
 from entities.vat import vat_id_problem
 from partners.models import Partner
 
+from .small_business import small_business_note
 from .vat_rates import reduced_rates, standard_rate
 from .vat_territories import territory_outside_vat_area
 
 STANDARD = "S"  # UNCL 5305: standard rate
 REVERSE_CHARGE = "AE"  # UNCL 5305: VAT reverse charge
 NOT_SUBJECT = "O"  # UNCL 5305: services outside the scope of tax
+EXEMPT = "E"  # UNCL 5305: exempt from tax
 
 REVERSE_CHARGE_NOTE = "Reverse charge, VAT to be accounted for by the recipient."
 REVERSE_CHARGE_CODE = "VATEX-EU-AE"
@@ -70,6 +72,8 @@ class TaxTreatment:
             return f"VAT {self.rate.normalize():f} %"
         if self.category == REVERSE_CHARGE:
             return "Reverse charge"
+        if self.category == EXEMPT:
+            return "VAT exempt"
         return "No VAT"
 
 
@@ -152,67 +156,71 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
 
 
 # Self-billing: the Entity issues the invoice on behalf of its lead supplier, who is the
-# seller. The supplier's details decide which of three invoices it gets:
+# seller. The supplier's VAT status, recorded on it, decides the invoice (not whether a VAT
+# ID was typed); FirstPromoter's types A, B and C name the three it knows.
 #
-# | supplier                                              | type | treatment                   |
-# |-------------------------------------------------------|------|-----------------------------|
-# | individual, company outside the EU, EU company        | A    | no VAT, none mentioned (O)  |
-# | without VAT ID, or an Entity outside the EU            |      |                             |
-# | EU company, VIES-valid VAT ID, other member state      | B    | reverse charge, 0 % (AE)    |
-# | EU company, VIES-valid VAT ID, the Entity's country    | C    | the country's VAT (S)       |
+# | supplier                                                 | type | treatment            |
+# |----------------------------------------------------------|------|----------------------|
+# | VAT-registered business in the Entity's country          | C    | its VAT (S)          |
+# | (VAT ID, or only a national tax number)                  |      |                      |
+# | small business in the Entity's country                   |      | exempt (E), its note |
+# | business in another member state or outside the EU       | B    | reverse charge (AE)  |
+# | private individual, declaration on record                | A    | no VAT (O)           |
+# | any, when the Entity is established outside the EU       | A    | no VAT (O)           |
+#
+# A service to a business is supplied where the business is established (Art. 44), and a
+# supplier established elsewhere leaves the VAT to the recipient (Art. 196): the Entity
+# owes it, so a foreign small business's home exemption does not reach these supplies
+# either. A small business at home shows no VAT and names its exemption (Art. 284 ff.,
+# § 19 UStG; VAT shown is VAT owed, § 14c UStG). A private individual supplying leads
+# now and then is not a taxable person (Art. 9): no VAT, on its declaration.
 
 SIMPLE_INVOICE = "A"
 REVERSE_CHARGE_INVOICE = "B"
 FULL_VAT_INVOICE = "C"
+SMALL_BUSINESS_INVOICE = "small business"
 SELF_BILLING_REVERSE_CHARGE_NOTE = "Reverse charge applicable"
+PRIVATE_SUPPLIER_NOTE = (
+    "The supplier, a private individual, declared on {date} that it does not supply these "
+    "leads as a business."
+)
 
 
 def self_billing_type(entity: Entity, supplier: Partner) -> str:
-    if (
-        not entity.is_in_eu
-        or supplier.kind == Partner.INDIVIDUAL
-        or not supplier.is_in_eu
-        or not supplier.vat_id
-    ):
+    if not entity.is_in_eu or supplier.vat_status == Partner.PRIVATE_PERSON:
         return SIMPLE_INVOICE
-    if supplier.country == entity.country:
-        return FULL_VAT_INVOICE
-    return REVERSE_CHARGE_INVOICE
+    if supplier.country != entity.country:
+        return REVERSE_CHARGE_INVOICE
+    if supplier.vat_status == Partner.SMALL_BUSINESS:
+        return SMALL_BUSINESS_INVOICE
+    return FULL_VAT_INVOICE
 
 
 def decide_self_billing_treatment(
     entity: Entity, supplier: Partner, supply_date: date
 ) -> TaxTreatment:
-    """The tax of a self-billed invoice: type A, B or C of the table above. A VAT ID that VIES
-    has not confirmed holds the invoice (a blocker) instead of guessing between the types."""
+    """The tax of a self-billed invoice, by the table above. What the supplier's details
+    lack for it (a tax number, the declaration) is reported by partners.checks."""
     kind = self_billing_type(entity, supplier)
     if kind == SIMPLE_INVOICE:
-        # Nothing about VAT is printed; the e-invoice still needs a category and a reason.
+        declared = supplier.not_a_business_declared_on
+        private = entity.is_in_eu and declared
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
+            note=PRIVATE_SUPPLIER_NOTE.format(date=f"{declared:%Y-%m-%d}") if private else "",
             exemption_reason="Not subject to VAT",
             exemption_code=NOT_SUBJECT_CODE,
         )
+    if kind == SMALL_BUSINESS_INVOICE:
+        note = small_business_note(supplier.country)
+        return TaxTreatment(EXEMPT, ZERO, note=note, exemption_reason=note)
     if kind == FULL_VAT_INVOICE:
-        treatment = TaxTreatment(STANDARD, standard_rate(supplier.country, supply_date))
-    else:
-        treatment = TaxTreatment(
-            REVERSE_CHARGE,
-            ZERO,
-            note=SELF_BILLING_REVERSE_CHARGE_NOTE,
-            exemption_reason="Reverse charge",
-            exemption_code=REVERSE_CHARGE_CODE,
-        )
-    # A malformed or VIES-rejected VAT ID is a problem of the supplier's details
-    # (partners.checks), which finalize reports already; only a missing answer is left here.
-    blocker = ""
-    unchecked = supplier.vies_status == Partner.VIES_UNCHECKED
-    if unchecked and not vat_id_problem(supplier.vat_id, supplier.country):
-        blocker = (
-            f"The supplier's VAT ID {supplier.vat_id} has no successful VIES check on record "
-            "yet; the invoice type depends on it."
-        )
-    if blocker:
-        return TaxTreatment(treatment.category, treatment.rate, blocker=blocker)
-    return treatment
+        return TaxTreatment(STANDARD, standard_rate(supplier.country, supply_date))
+    return TaxTreatment(
+        REVERSE_CHARGE,
+        ZERO,
+        note=SELF_BILLING_REVERSE_CHARGE_NOTE,
+        exemption_reason="Reverse charge",
+        exemption_code=REVERSE_CHARGE_CODE,
+    )

@@ -40,10 +40,13 @@ from partners.models import Partner
 from .amounts import invoice_totals, line_net_amount
 from .models import Invoice, InvoiceLine, TemplateVersion
 from .sandbox import BoundedEnvironment
+from .small_business import small_business_note
 from .taxes import (
+    EXEMPT,
     NOT_SUBJECT,
     NOT_SUBJECT_CODE,
     OUTSIDE_EU_NOTE,
+    PRIVATE_SUPPLIER_NOTE,
     REVERSE_CHARGE,
     REVERSE_CHARGE_NOTE,
     SELF_BILLING_REVERSE_CHARGE_NOTE,
@@ -264,6 +267,9 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             "vat_invoice": category in (STANDARD, REVERSE_CHARGE),
             "reverse_charge": category == REVERSE_CHARGE,
             "outside_vat": category == NOT_SUBJECT,
+            "exempt": category == EXEMPT,
+            # A small business (E) is identified by its VAT ID where it has one.
+            "names_vat_ids": category in (STANDARD, REVERSE_CHARGE, EXEMPT),
             "tax_note": invoice.tax_note,
             "notes": invoice.notes,
             "corrects_number": corrects.number if corrects else "",
@@ -367,6 +373,7 @@ SAMPLE_CASES = [
     ("self_billed_a", "Self-billed invoice, type A (no VAT)"),
     ("self_billed_b", "Self-billed invoice, type B (reverse charge)"),
     ("self_billed_c", "Self-billed invoice, type C (VAT)"),
+    ("self_billed_small_business", "Self-billed invoice, small business (no VAT)"),
 ]
 
 
@@ -412,6 +419,11 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
     elif case == "self_billed_a":
         partner.update(kind="individual", name="Alex Sample", vat_id="", tax_number="")
         category, tax_rate = NOT_SUBJECT, ZERO
+        note = PRIVATE_SUPPLIER_NOTE.format(date=f"{period_start:%Y-%m-%d}")
+    elif case == "self_billed_small_business":
+        partner.update(name="Sample Webdesign", vat_id="", tax_number="06/123/45678")
+        category, tax_rate = EXEMPT, ZERO
+        note = small_business_note("DE")
     if category == NOT_SUBJECT:
         code = NOT_SUBJECT_CODE
     kind = Invoice.KIND_CREDIT_NOTE if case == "credit_note" else Invoice.KIND_INVOICE

@@ -49,9 +49,36 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
         problems.append(
             f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
         )
+    if self_billing:
+        problems += vat_status_problems(partner)
     if self_billing and (problem := agreement_problem(partner)):
         problems.append(problem)
     return problems
+
+
+def vat_status_problems(partner: Partner) -> list[str]:
+    """What a supplier's self-billed invoices need for its VAT status (invoicing.taxes): a
+    business is named by its VAT ID or tax number (Art. 226(3) VAT Directive; EN 16931
+    BR-S-02, BR-AE-02, BR-E-02), a private individual by its declaration."""
+    if partner.vat_status == Partner.PRIVATE_PERSON:
+        problems = []
+        if partner.vat_id:
+            problems.append(
+                "A private individual has no VAT ID: remove it, or record the supplier as a "
+                "business."
+            )
+        if not partner.not_a_business_declared_on:
+            problems.append(
+                "Record the date of the supplier's declaration that it does not supply leads "
+                "as a business: a private individual's invoices rely on it."
+            )
+        return problems
+    if not (partner.vat_id or partner.tax_number):
+        return [
+            "Fill in the supplier's VAT ID or tax number: a business's self-billed invoice "
+            "names one (for a business outside the EU, its home tax number)."
+        ]
+    return []
 
 
 # Countries of COUNTRY_CHOICES whose addresses have no postcode (the UAE), or where it is

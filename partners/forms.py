@@ -83,6 +83,8 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "cc_emails",
             "is_buyer",
             "is_supplier",
+            "vat_status",
+            "not_a_business_declared_on",
             "iban",
             "bic",
             "currency",
@@ -91,6 +93,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "line_items",
             "is_active",
         ]
+        widgets = {"not_a_business_declared_on": forms.DateInput(attrs={"type": "date"})}
         help_texts = {
             "vat_id": "Required for reverse charge within the EU. Greece starts with EL.",
             "legal_name": "As printed on invoices; for an individual, the full name.",
@@ -99,6 +102,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.order_fields([*self.Meta.fields[:11], "terms", "custom_days"])
+        self.fields["vat_status"].required = False  # a buyer's is never asked for
         days = self.instance.payment_terms_days if self.instance.pk else 14
         standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
         self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)
@@ -117,6 +121,10 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         self.check_vat_id(data)
         if not (data.get("is_buyer") or data.get("is_supplier")):
             self.add_error("is_buyer", "A partner buys leads, supplies them, or both.")
+        if not data.get("vat_status"):
+            data["vat_status"] = Partner.VAT_REGISTERED
+        if data.get("is_supplier"):
+            self.check_vat_status(data)
         if data.get("einvoice_format", "").startswith("xrechnung"):
             # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
             # address (PEPPOL-EN16931-R010) and its postcode.
@@ -128,6 +136,25 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
                 if not data.get(field):
                     self.add_error(field, message)
         return data
+
+    def check_vat_status(self, data: dict) -> None:
+        """A supplier's VAT status fits its details (partners.checks.vat_status_problems)."""
+        declared = data.get("not_a_business_declared_on")
+        if data.get("vat_status") == Partner.PRIVATE_PERSON:
+            if data.get("vat_id"):
+                self.add_error(
+                    "vat_id", "A private individual has no VAT ID: remove it, or choose a business."
+                )
+            if not declared:
+                self.add_error(
+                    "not_a_business_declared_on",
+                    "Enter the date the supplier declared that it does not supply leads as a "
+                    "business.",
+                )
+        elif not (data.get("vat_id") or data.get("tax_number")):
+            self.add_error("tax_number", "A business supplier needs its VAT ID or its tax number.")
+        if declared and declared > timezone.localdate():
+            self.add_error("not_a_business_declared_on", "The declaration cannot be in the future.")
 
     def clean_cc_emails(self):
         return clean_email_list(self.cleaned_data["cc_emails"])

@@ -36,6 +36,31 @@ class Partner(models.Model):
         help_text="A supplier's own tax number, printed on self-billed invoices when it has no "
         "VAT ID.",
     )
+    # A supplier's VAT status decides the tax on its self-billed invoices (taxes.py), not
+    # whether a VAT ID was typed: a German GmbH with only a Steuernummer is registered.
+    VAT_REGISTERED = "registered"
+    SMALL_BUSINESS = "small_business"
+    PRIVATE_PERSON = "private"
+    VAT_STATUS_CHOICES = [
+        (VAT_REGISTERED, "VAT-registered business"),
+        (SMALL_BUSINESS, "Small business, exempt from VAT (e.g. § 19 UStG, art. 293 B CGI)"),
+        (PRIVATE_PERSON, "Private individual, not acting as a business"),
+    ]
+    vat_status = models.CharField(
+        "VAT status as a supplier",
+        max_length=20,
+        choices=VAT_STATUS_CHOICES,
+        default=VAT_REGISTERED,
+        help_text="Decides the VAT on its self-billed invoices. A business with only a "
+        "national tax number is VAT-registered.",
+    )
+    not_a_business_declared_on = models.DateField(
+        "declared not acting as a business on",
+        null=True,
+        blank=True,
+        help_text="For a private individual: the date of its declaration that it does not "
+        "supply leads as a business. Its self-billed invoices need it on record.",
+    )
     email = models.EmailField("billing email", blank=True)
     cc_emails = models.CharField(
         "copies to",
@@ -217,7 +242,7 @@ class ChangeRequest(models.Model):
     from DE to US turned the operator's 19 % draft into "No VAT"). One open request per
     partner; a new one replaces it."""
 
-    TAX_FIELDS = ["legal_name", "country", "vat_id", "tax_number", "kind"]
+    TAX_FIELDS = ["legal_name", "country", "vat_id", "tax_number", "kind", "vat_status"]
 
     PENDING = "pending"
     APPROVED = "approved"

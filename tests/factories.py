@@ -1,7 +1,7 @@
 """Small factory functions for test data. Call them inside the tests' disabled scope."""
 
 import itertools
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from distribution.models import Assignment, DistributionProfile
@@ -152,7 +152,16 @@ def make_supplier(entity: Entity, agreement: bool = True, **fields) -> Partner:
     from partners.checks import refresh_invoicing_problems
     from partners.models import SelfBillingAgreement
 
-    defaults = {"is_buyer": False, "is_supplier": True, "iban": "DE02120300000000202051"}
+    defaults = {
+        "is_buyer": False,
+        "is_supplier": True,
+        "iban": "DE02120300000000202051",
+        "tax_number": "21/815/08150",  # a VAT-registered German business with a Steuernummer
+    }
+    if fields.get("vat_status") == Partner.PRIVATE_PERSON:
+        defaults.update(
+            kind=Partner.INDIVIDUAL, tax_number="", not_a_business_declared_on=date(2026, 1, 5)
+        )
     supplier = make_partner(entity, **{**defaults, **fields})
     if agreement:
         SelfBillingAgreement.objects.create(

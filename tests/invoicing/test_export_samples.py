@@ -15,6 +15,10 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     assert {"xrechnung-cii-outside-eu.xml", "xrechnung-ubl-outside-eu.xml"} <= names
     assert {"vies-invalid-charged.xml", "credit-note-partial-amount.xml"} <= names
     assert "canary-islands-buyer.xml" in names
+    assert {
+        f"self-billed-{case}.xml"
+        for case in ("foreign-eu-supplier", "non-eu-supplier", "small-business-de", "individual")
+    } <= names
     assert {f"void-after-partial-{n}.xml" for n in ("invoice", "credit-1", "credit-2")} <= names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

@@ -22,7 +22,7 @@ def test_the_demo_account_has_a_german_and_a_us_entity(db):
 
 def test_the_demo_partners_cover_the_countries_and_two_individuals(db):
     load(history=False)
-    assert Partner.objects.count() == 28
+    assert Partner.objects.count() == 29
     assert {"DE", "AT", "FR", "NL", "GR", "US", "GB"} <= set(
         Partner.objects.values_list("country", flat=True)
     )
@@ -65,7 +65,11 @@ def test_the_demo_has_lead_suppliers_with_supplied_leads(db):
 
     load(2000, history=False)
     suppliers = Partner.objects.filter(is_supplier=True)
-    assert suppliers.count() == 4
+    assert set(suppliers.values_list("vat_status", flat=True)) == {
+        "registered",
+        "small_business",
+        "private",
+    }
     assert suppliers.exclude(invoicing_problems=[]).count() == 1  # no agreement yet
     assert Lead.objects.filter(supplier__isnull=False).exists()
     entity = Entity.objects.get(country="DE")

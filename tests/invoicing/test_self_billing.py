@@ -154,11 +154,11 @@ def test_an_invoice_to_a_supplier_that_also_buys_needs_no_agreement(entity):
     assert finalize_invoice(make_draft(entity, both)).is_final
 
 
-# The three types
+# The supplier's VAT status decides the type
 
 
-def test_type_a_an_individual_gets_an_invoice_that_mentions_no_vat(entity):
-    supplier = make_supplier(entity, kind=Partner.INDIVIDUAL, legal_name="Alex Sample")
+def test_type_a_a_private_individual_gets_an_invoice_that_mentions_no_vat(entity):
+    supplier = make_supplier(entity, vat_status=Partner.PRIVATE_PERSON, legal_name="Alex Sample")
     invoice = finalize_invoice(make_payout(entity, supplier, leads=2, price="5.00"))
     assert (invoice.tax_category, invoice.tax_amount, invoice.total) == (
         "O",
@@ -168,17 +168,77 @@ def test_type_a_an_individual_gets_an_invoice_that_mentions_no_vat(entity):
     assert "VAT" not in pdf_text(invoice)
 
 
-def test_type_a_an_eu_company_without_vat_id_gets_no_vat(entity):
-    invoice = finalize_invoice(make_payout(entity, make_supplier(entity, vat_id="")))
-    assert invoice.tax_category == "O"
+def test_a_private_individuals_invoice_cites_its_declaration(entity):
+    supplier = make_supplier(entity, vat_status=Partner.PRIVATE_PERSON)
+    invoice = finalize_invoice(make_payout(entity, supplier))
+    assert "declared on 2026-01-05 that it does not supply these leads as a business" in (
+        " ".join(pdf_text(invoice).split())
+    )
 
 
-def test_type_a_a_company_outside_the_eu_gets_no_vat(entity):
-    supplier = make_supplier(entity, country="US", postcode="10001", city="New York")
-    assert finalize_invoice(make_payout(entity, supplier)).tax_category == "O"
+def test_a_private_individual_without_declaration_is_not_paid_by_invoice_yet(entity):
+    supplier = make_supplier(
+        entity, vat_status=Partner.PRIVATE_PERSON, not_a_business_declared_on=None
+    )
+    with pytest.raises(InvoicingError, match="declaration"):
+        finalize_invoice(make_payout(entity, supplier))
 
 
-def test_type_b_an_eu_company_in_another_country_gets_reverse_charge(entity):
+def test_a_private_individual_has_no_vat_id(entity):
+    supplier = make_supplier(entity, vat_status=Partner.PRIVATE_PERSON, vat_id="DE811907980")
+    assert "A private individual has no VAT ID" in " ".join(invoicing_details_problems(supplier))
+
+
+def test_type_c_a_registered_business_with_only_a_tax_number_gets_vat(entity):
+    supplier = make_supplier(entity, vat_id="", tax_number="21/815/08150")
+    invoice = finalize_invoice(make_payout(entity, supplier, leads=10, price="4.00"))
+    assert (invoice.tax_category, invoice.tax_rate, invoice.tax_amount, invoice.total) == (
+        "S",
+        Decimal("19.00"),
+        Decimal("7.60"),
+        Decimal("47.60"),
+    )
+    assert "21/815/08150" in pdf_text(invoice)
+
+
+def test_type_c_a_registered_business_with_a_vat_id_gets_that_countrys_vat(entity):
+    supplier = make_supplier(entity, vat_id="DE811907980", tax_number="", **VIES_VALID)
+    invoice = finalize_invoice(make_payout(entity, supplier, leads=10, price="4.00"))
+    assert (invoice.tax_category, invoice.tax_amount) == ("S", Decimal("7.60"))
+
+
+def test_a_business_without_vat_id_or_tax_number_is_not_paid_by_invoice_yet(entity):
+    supplier = make_supplier(entity, vat_id="", tax_number="")
+    with pytest.raises(InvoicingError, match="VAT ID or tax number"):
+        finalize_invoice(make_payout(entity, supplier))
+
+
+def test_a_small_business_gets_no_vat_and_its_legal_note(entity):
+    supplier = make_supplier(entity, vat_status=Partner.SMALL_BUSINESS)
+    invoice = finalize_invoice(make_payout(entity, supplier, leads=10, price="4.00"))
+    assert (invoice.tax_category, invoice.tax_rate, invoice.tax_amount, invoice.total) == (
+        "E",
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("40.00"),
+    )
+    text = " ".join(pdf_text(invoice).split())
+    assert "Kein Ausweis von Umsatzsteuer, da Kleinunternehmer gemäß § 19 UStG." in text
+    assert "VAT 0" not in text and "VAT 19" not in text
+
+
+def test_a_small_business_in_france_cites_article_293_b(entity):
+    from invoicing.taxes import decide_self_billing_treatment
+
+    entity.country = "FR"
+    supplier = make_supplier(
+        entity, vat_status=Partner.SMALL_BUSINESS, country="FR", postcode="69002", city="Lyon"
+    )
+    treatment = decide_self_billing_treatment(entity, supplier, OCTOBER[1])
+    assert (treatment.category, treatment.note) == ("E", "TVA non applicable, art. 293 B du CGI.")
+
+
+def test_type_b_a_business_in_another_member_state_gets_reverse_charge(entity):
     supplier = make_supplier(entity, country="AT", vat_id="ATU13585627", **VIES_VALID)
     invoice = finalize_invoice(make_payout(entity, supplier, leads=10, price="4.00"))
     assert (invoice.tax_category, invoice.tax_rate, invoice.tax_amount) == (
@@ -191,21 +251,36 @@ def test_type_b_an_eu_company_in_another_country_gets_reverse_charge(entity):
     assert "ATU13585627" in text and "DE136695976" in text
 
 
-def test_type_c_an_eu_company_in_the_same_country_gets_that_countrys_vat(entity):
-    supplier = make_supplier(entity, vat_id="DE811907980", **VIES_VALID)
-    invoice = finalize_invoice(make_payout(entity, supplier, leads=10, price="4.00"))
-    assert (invoice.tax_category, invoice.tax_rate, invoice.tax_amount, invoice.total) == (
-        "S",
-        Decimal("19.00"),
-        Decimal("7.60"),
-        Decimal("47.60"),
+def test_type_b_an_eu_business_with_only_its_tax_number_gets_reverse_charge(entity):
+    supplier = make_supplier(
+        entity, country="AT", postcode="1010", vat_id="", tax_number="123/4567"
     )
+    assert finalize_invoice(make_payout(entity, supplier)).tax_category == "AE"
 
 
-def test_a_vat_id_without_vies_answer_holds_the_payout(entity):
+def test_type_b_a_business_outside_the_eu_gets_reverse_charge(entity):
+    supplier = make_supplier(
+        entity,
+        country="US",
+        postcode="10001",
+        city="New York",
+        region="NY",
+        tax_number="12-3456789",
+    )
+    invoice = finalize_invoice(make_payout(entity, supplier))
+    assert (invoice.tax_category, invoice.tax_note) == ("AE", "Reverse charge applicable")
+
+
+def test_a_small_business_in_another_member_state_gets_reverse_charge(entity):
+    supplier = make_supplier(
+        entity, vat_status=Partner.SMALL_BUSINESS, country="AT", postcode="1010", tax_number="1"
+    )
+    assert finalize_invoice(make_payout(entity, supplier)).tax_category == "AE"
+
+
+def test_the_type_does_not_wait_for_a_vies_answer(entity):
     supplier = make_supplier(entity, country="AT", vat_id="ATU13585627")
-    with pytest.raises(InvoicingError, match="no successful VIES check"):
-        finalize_invoice(make_payout(entity, supplier))
+    assert finalize_invoice(make_payout(entity, supplier)).tax_category == "AE"
 
 
 def test_a_vat_id_vies_rejected_holds_the_payout(entity):
@@ -214,6 +289,15 @@ def test_a_vat_id_vies_rejected_holds_the_payout(entity):
     )
     with pytest.raises(InvoicingError, match="not valid"):
         finalize_invoice(make_payout(entity, supplier))
+
+
+def test_an_entity_outside_the_eu_pays_every_supplier_without_vat(entity):
+    from invoicing.taxes import decide_self_billing_treatment
+
+    entity.country = "US"
+    supplier = make_supplier(entity, vat_id="DE811907980", **VIES_VALID)
+    treatment = decide_self_billing_treatment(entity, supplier, OCTOBER[1])
+    assert (treatment.category, treatment.note) == ("O", "")
 
 
 # The documents
@@ -241,12 +325,12 @@ def test_a_self_billed_invoice_is_type_389_and_says_self_billing(entity):
         root, "//rsm:ExchangedDocument/ram:IncludedNote/ram:Content"
     )
     assert_cii_arithmetic(root)
-    seller = "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID"
+    seller = "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']"
     assert cii_values(root, seller) == ["ATU13585627"]
 
 
 def test_a_type_a_e_invoice_names_no_vat_id_but_identifies_the_seller(entity):
-    supplier = make_supplier(entity, kind=Partner.INDIVIDUAL, tax_number="12/345/67890")
+    supplier = make_supplier(entity, vat_status=Partner.PRIVATE_PERSON, tax_number="12/345/67890")
     root = xml_of(finalize_invoice(make_payout(entity, supplier)))
     assert root.xpath("//ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']", namespaces=CII) == []
     assert cii_values(root, "//ram:SellerTradeParty/ram:ID") == ["12/345/67890"]

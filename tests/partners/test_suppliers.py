@@ -8,6 +8,8 @@ from partners.models import Partner, SelfBillingAgreement
 from ..factories import make_partner, make_supplier
 from .test_partner_views import FORM
 
+SUPPLIER = {**FORM, "is_supplier": "on", "vat_status": "registered", "tax_number": "21/815/08150"}
+
 
 def test_a_partner_must_buy_or_supply(finance_client):
     form = {**FORM, "is_buyer": ""}
@@ -17,18 +19,55 @@ def test_a_partner_must_buy_or_supply(finance_client):
 
 
 def test_a_partner_can_be_both_buyer_and_supplier(finance_client):
-    finance_client.post(reverse("partners:create"), {**FORM, "is_supplier": "on"})
+    finance_client.post(reverse("partners:create"), SUPPLIER)
     partner = Partner.objects.get(name=FORM["name"])
     assert (partner.is_buyer, partner.is_supplier) == (True, True)
 
 
 def test_saving_a_partner_stores_its_invoicing_problems(finance_client):
-    finance_client.post(reverse("partners:create"), {**FORM, "is_supplier": "on"})
+    finance_client.post(reverse("partners:create"), SUPPLIER)
     partner = Partner.objects.get(name=FORM["name"])
     assert partner.invoicing_problems == [
         "No self-billing agreement is recorded: the supplier has to accept that invoices "
         "are issued on its behalf."
     ]
+
+
+def test_a_business_supplier_needs_its_vat_id_or_tax_number(finance_client):
+    response = finance_client.post(
+        reverse("partners:create"), {**SUPPLIER, "tax_number": "", "vat_id": ""}
+    )
+    assert response.status_code == 400
+    assert "A business supplier needs its VAT ID or its tax number." in response.content.decode()
+
+
+def test_a_private_supplier_needs_the_date_of_its_declaration(finance_client):
+    form = {
+        **SUPPLIER,
+        "kind": "individual",
+        "vat_status": "private",
+        "tax_number": "",
+        "vat_id": "",
+    }
+    response = finance_client.post(reverse("partners:create"), form)
+    assert response.status_code == 400
+    assert "declared that it does not supply leads as a business" in response.content.decode()
+
+
+def test_a_private_supplier_is_saved_with_its_declaration(finance_client):
+    form = {**SUPPLIER, "kind": "individual", "vat_status": "private", "tax_number": "",
+            "vat_id": "", "not_a_business_declared_on": "2026-11-02"}  # fmt: skip
+    finance_client.post(reverse("partners:create"), form)
+    partner = Partner.objects.get(name=FORM["name"])
+    assert (partner.vat_status, str(partner.not_a_business_declared_on)) == (
+        "private",
+        "2026-11-02",
+    )
+
+
+def test_a_buyer_is_not_asked_for_a_vat_status(finance_client):
+    finance_client.post(reverse("partners:create"), {**FORM, "vat_id": "", "tax_number": ""})
+    assert Partner.objects.get(name=FORM["name"]).vat_status == "registered"
 
 
 def test_an_operator_records_a_suppliers_agreement(finance_client, finance, entity):

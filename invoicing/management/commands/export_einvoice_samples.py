@@ -224,19 +224,31 @@ def supplier(name, country, city, postcode, street, vat_id="", **fields) -> dict
     }
 
 
-# Self-billed invoices of a German Entity to its lead suppliers: types A, B and C of seed 003.
+# Self-billed invoices of a German Entity to its lead suppliers, by the supplier's VAT status
+# (taxes.py): types A, B and C of seed 003, and the small business.
+PRIVATE = {
+    "kind": Partner.INDIVIDUAL,
+    "vat_status": Partner.PRIVATE_PERSON,
+    "not_a_business_declared_on": date(2026, 9, 1),
+}
 SELF_BILLED_CASES = {
     "self-billed-a-individual": supplier("Alex Muster", "DE", "Leipzig", "04109", "Markt 1",
-                                         kind=Partner.INDIVIDUAL),
-    "self-billed-a-us-company": supplier("Denver Affiliates LLC", "US", "Denver", "80202",
-                                         "1600 Broadway", region="CO",
-                                         tax_number="98-7654321"),
-    "self-billed-a-eu-company-without-vat-id": supplier("Lisboa Leads Lda", "PT", "Lisboa",
-                                                        "1100-148", "Rua Augusta 1"),
+                                         **PRIVATE),
+    "self-billed-individual": supplier("Jonas Weber", "DE", "Berlin", "10961",
+                                       "Bergmannstraße 5", **PRIVATE),
     "self-billed-b-at": supplier("Grazer Affiliates GmbH", "AT", "Graz", "8010", "Herrengasse 1",
                                  "ATU13585627", **VIES_VALID),
+    "self-billed-foreign-eu-supplier": supplier("Lisboa Leads Lda", "PT", "Lisboa", "1100-148",
+                                                "Rua Augusta 1", "PT501964843", **VIES_VALID),
+    "self-billed-non-eu-supplier": supplier("Denver Affiliates LLC", "US", "Denver", "80202",
+                                            "1600 Broadway", region="CO",
+                                            tax_number="98-7654321"),
     "self-billed-c-de": supplier("Dresdner Affiliates GmbH", "DE", "Dresden", "01067",
                                  "Prager Straße 2", "DE129273398", **VIES_VALID),
+    "self-billed-small-business-de": supplier("Lena Kraus Webdesign", "DE", "Freiburg", "79098",
+                                              "Kaiser-Joseph-Straße 10",
+                                              vat_status=Partner.SMALL_BUSINESS,
+                                              tax_number="06/123/45678"),
 }  # fmt: skip
 
 

@@ -106,7 +106,7 @@ PARTNERS = [
     ("de", "London Lead Exchange", "London Lead Exchange Ltd", "1 Poultry", "EC2R 8EJ", "London", "GB", "GB980780684", 30, {}),
     ("de", "Manchester Mortgages", "Manchester Mortgages Ltd", "2 Piccadilly Place", "M1 3BG", "Manchester", "GB", "", 30, {}),
     ("de", "Chicago Insurance Partners", "Chicago Insurance Partners LLC", "233 S Wacker Dr", "60606", "Chicago", "US", "", 30, {"region": "IL"}),
-    ("de", "Jonas Weber", "Jonas Weber", "Bergmannstraße 5", "10961", "Berlin", "DE", "", 7, {"kind": Partner.INDIVIDUAL, "is_supplier": True, "iban": "DE75512108001245126199"}),
+    ("de", "Jonas Weber", "Jonas Weber", "Bergmannstraße 5", "10961", "Berlin", "DE", "", 7, {"kind": Partner.INDIVIDUAL, "is_supplier": True, "iban": "DE75512108001245126199", "vat_status": Partner.PRIVATE_PERSON, "not_a_business_declared_on": date(2026, 3, 2)}),
     ("de", "Claire Martin", "Claire Martin", "8 rue Sainte-Catherine", "33000", "Bordeaux", "FR", "", 14, {"kind": Partner.INDIVIDUAL}),
     ("us", "Brooklyn Home Loans", "Brooklyn Home Loans LLC", "1 Main St", "11201", "Brooklyn", "US", "", 30, {"region": "NY"}),
     ("us", "Austin Mortgage Co", "Austin Mortgage Company", "100 Congress Ave", "78701", "Austin", "US", "", 30, {"region": "TX"}),
@@ -117,13 +117,14 @@ PARTNERS = [
 ]  # fmt: skip
 
 SUPPLIER = {"is_buyer": False, "is_supplier": True}
-# Lead suppliers (affiliates) of the German Entity, one of each self-billing type, and one
-# that has not accepted the terms yet: (name, legal name, street, postcode, city, country,
-# VAT ID, extra, agreed, purchase price per lead)
+# Lead suppliers (affiliates) of the German Entity: registered in Germany (type C) and in
+# Austria (B), a small business, and one that has not accepted the terms yet: (name, legal
+# name, street, postcode, city, country, VAT ID, extra, agreed, purchase price per lead)
 SUPPLIERS = [
     ("Affiliate Network Hamburg", "Affiliate Network Hamburg GmbH", "Jungfernstieg 7", "20354", "Hamburg", "DE", "DE811907980", {**VIES, "iban": "DE02200505501015871393"}, True, "4.50"),
     ("Grazer Affiliates", "Grazer Affiliates GmbH", "Herrengasse 1", "8010", "Graz", "AT", "ATU13585627", {**VIES, "iban": "AT611904300234573201"}, True, "5.00"),
-    ("Lisboa Leads", "Lisboa Leads Lda", "Rua Augusta 1", "1100-148", "Lisboa", "PT", "", {"iban": "PT50000201231234567890154"}, False, "3.00"),
+    ("Kraus Webdesign", "Lena Kraus Webdesign", "Kaiser-Joseph-Straße 10", "79098", "Freiburg", "DE", "", {"vat_status": Partner.SMALL_BUSINESS, "tax_number": "06/123/45678", "iban": "DE89370400440532013000"}, True, "3.50"),
+    ("Lisboa Leads", "Lisboa Leads Lda", "Rua Augusta 1", "1100-148", "Lisboa", "PT", "PT501964843", {"iban": "PT50000201231234567890154"}, False, "3.00"),
 ]  # fmt: skip
 
 # (entity, profile, base price, currency, [(partner, assignment, price override or None)])

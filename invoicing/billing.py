@@ -29,7 +29,7 @@ from partners.models import Partner
 from .amounts import Totals, invoice_totals, line_net_amount, round_money
 from .documents import store_documents
 from .events import record_event, record_events
-from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
+from .models import BilledLead, Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .numbering import take_next_number
 from .taxes import (
     NOT_SUBJECT,
@@ -335,19 +335,13 @@ def _drafts_of_period(entity: Entity, start: date, end: date, self_billed: bool 
 
 def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
     """Replace the drafts' delivery lines by one line per assignment and unit price of the
-    transactions on them (or one per lead, for partners who want that), and recompute their
-    totals. Manual credit lines stay."""
+    transactions on them, and recompute their totals; for partners who want their leads
+    listed, list them (BilledLead). Manual credit lines stay."""
     by_id = {draft.pk: draft for draft in drafts}
+    BilledLead.objects.filter(invoice_id__in=by_id).delete()
     InvoiceLine.objects.filter(invoice_id__in=by_id, kind=InvoiceLine.DELIVERIES).delete()
-    per_lead = set(
-        Invoice.objects.filter(pk__in=by_id, partner__line_items=Partner.PER_LEAD).values_list(
-            "pk", flat=True
-        )
-    )
-    if per_lead:
-        _create_lead_lines([d for d in drafts if d.pk in per_lead], by_id)
     rows = list(
-        transactions_on([d for d in drafts if d.pk not in per_lead])
+        transactions_on(drafts)
         .values("invoice_id", "assignment_id", "price")
         .annotate(leads=Count("id"))
         .order_by("invoice_id", "assignment_id", "price")
@@ -355,7 +349,7 @@ def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
     assignments = Assignment.objects.select_related("profile").in_bulk(
         {row["assignment_id"] for row in rows}
     )
-    InvoiceLine.objects.bulk_create(
+    lines = InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice_id=row["invoice_id"],
             kind=InvoiceLine.DELIVERIES,
@@ -369,39 +363,39 @@ def rebuild_delivery_lines(drafts: list[Invoice]) -> None:
         )
         for row in rows
     )
+    listed = set(
+        Invoice.objects.filter(pk__in=by_id, partner__line_items=Partner.PER_LEAD).values_list(
+            "pk", flat=True
+        )
+    )
+    if listed:
+        _list_leads([d for d in drafts if d.pk in listed], lines)
     refresh_totals(drafts)
 
 
-def _create_lead_lines(invoices: list[Invoice], by_id: dict[int, Invoice]) -> None:
-    """One line per transaction, in delivery order, inserted in batches."""
+def _list_leads(invoices: list[Invoice], lines: list[InvoiceLine]) -> None:
+    """A BilledLead per transaction on the invoices, under its line, inserted in batches."""
+    line_of = {(line.invoice_id, line.assignment_id, line.unit_price): line.pk for line in lines}
     transactions = (
         transactions_on(invoices)
         .order_by("invoice_id", "delivered_at", "pk")
         .values_list("invoice_id", "assignment_id", "price", "lead__external_id", "delivered_at")
     )
-    assignments = Assignment.objects.select_related("profile").in_bulk(
-        set(transactions_on(invoices).values_list("assignment_id", flat=True))
-    )
     batch = []
     for invoice_id, assignment_id, price, lead_id, delivered_at in transactions.iterator(5000):
-        currency = by_id[invoice_id].currency
         batch.append(
-            InvoiceLine(
+            BilledLead(
                 invoice_id=invoice_id,
-                kind=InvoiceLine.DELIVERIES,
-                assignment_id=assignment_id,
-                description=f"Lead {lead_id} · {assignments[assignment_id].profile.name}",
+                line_id=line_of[(invoice_id, assignment_id, price)],
                 lead_external_id=lead_id,
                 delivered_at=delivered_at,
-                quantity=1,
                 unit_price=price,
-                net_amount=line_net_amount(1, price, currency),
             )
         )
         if len(batch) == 5000:
-            InvoiceLine.objects.bulk_create(batch)
+            BilledLead.objects.bulk_create(batch)
             batch = []
-    InvoiceLine.objects.bulk_create(batch)
+    BilledLead.objects.bulk_create(batch)
 
 
 def refresh_totals(drafts: list[Invoice]) -> None:

@@ -438,7 +438,8 @@ class InvoiceLine(models.Model):
         Assignment, models.PROTECT, null=True, blank=True, related_name="+"
     )
     description = models.CharField(max_length=200)
-    # A line per lead (for partners who want one) names the lead and its delivery.
+    # Invoices finalized before 2026-12 had a line per lead for partners who wanted one;
+    # since, those leads are BilledLeads and the lines are per assignment and price.
     lead_external_id = models.CharField(max_length=100, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     quantity = models.IntegerField(help_text="Number of leads; negative on a credit.")
@@ -454,6 +455,28 @@ class InvoiceLine(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class BilledLead(models.Model):
+    """A lead on an invoice to a partner who wants its leads listed one by one: the PDF's
+    annex and the CSV attached to the e-invoice (BG-24). The invoice's lines stay one per
+    assignment and price, each amount rounded once: a line per lead would round every
+    lead's price (1,000 leads at 0.3333 would bill 330.00, not 333.30). Frozen with its
+    invoice at finalize, like the lines (migration 0022)."""
+
+    invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="billed_leads")
+    line = models.ForeignKey(InvoiceLine, models.CASCADE, related_name="billed_leads")
+    lead_external_id = models.CharField("lead ID", max_length=100)
+    delivered_at = models.DateTimeField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=4)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    class Meta:
+        ordering = ["delivered_at", "pk"]
+
+    def __str__(self):
+        return self.lead_external_id
 
 
 class InvoiceDocument(models.Model):

@@ -27,7 +27,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Sum
 from liquid import DictLoader, StrictUndefined
 from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
@@ -241,12 +240,9 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
     corrects = invoice.corrects if invoice.is_credit_note else None
     annex = []
     if lines is None:
-        lead_lines = invoice.lines.filter(kind=InvoiceLine.DELIVERIES).exclude(lead_external_id="")
-        if lead_lines.exists():
-            lines = _summary(invoice)
-            annex = _annex(lead_lines, invoice.entity.time_zone)
-        else:
-            lines = list(invoice.lines.all())
+        lines = list(invoice.lines.all())
+        if invoice.pk and invoice.billed_leads.exists():
+            annex = _annex(invoice.billed_leads.all(), invoice.entity.time_zone)
     return {
         "invoice": {
             "title": invoice.title,
@@ -320,33 +316,12 @@ def _date(value: date | datetime | None) -> str:
     return f"{value:%Y-%m-%d}" if value else ""
 
 
-def _summary(invoice: Invoice) -> list[dict]:
-    """Per assignment and unit price: the leads and their amount (the sum of their lines)."""
-    rows = (
-        invoice.lines.filter(kind=InvoiceLine.DELIVERIES)
-        .values("assignment__profile__name", "assignment__name", "unit_price")
-        .annotate(quantity=Sum("quantity"), net_amount=Sum("net_amount"))
-        .order_by("assignment__profile__name", "assignment__name", "unit_price")
-    )
-    summary = [
-        {
-            "kind": InvoiceLine.DELIVERIES,
-            "description": f"Leads · {r['assignment__profile__name']} · {r['assignment__name']}",
-            "quantity": r["quantity"],
-            "unit_price": r["unit_price"],
-            "net_amount": r["net_amount"],
-        }
-        for r in rows
-    ]
-    return summary + list(invoice.lines.filter(kind=InvoiceLine.CREDIT))
-
-
-def _annex(lead_lines, time_zone: str) -> list[dict]:
+def _annex(billed_leads, time_zone: str) -> list[dict]:
     """The leads grouped by delivery day and price, each group one paragraph of lead ids."""
     tz = ZoneInfo(time_zone)
     groups: dict[tuple, list[str]] = {}
     for lead_id, delivered_at, price in (
-        lead_lines.order_by("delivered_at", "pk")
+        billed_leads.order_by("delivered_at", "pk")
         .values_list("lead_external_id", "delivered_at", "unit_price")
         .iterator(5000)
     ):

@@ -33,5 +33,6 @@ urlpatterns = [
     path("<int:pk>/reduce/", views.reduce_price, name="reduce_price"),
     path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/events.csv", views.events_export, name="events"),
+    path("<int:pk>/leads.csv", views.lead_list, name="lead_list"),
     path("deliveries/<int:pk>/cancel/", views.cancel_delivery, name="cancel_delivery"),
 ]

@@ -57,6 +57,7 @@ from .forms import (
     VoidForm,
     previous_month,
 )
+from .lead_list import lead_list_csv, lead_list_filename
 from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
 from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
 from .taxes import TaxTreatment
@@ -252,6 +253,7 @@ def _render_detail(request, invoice, status=200, **forms):
     context["document"] = documents.get(InvoiceDocument.PDF)
     context["xml_document"] = documents.get(InvoiceDocument.XML)
     context["documents_pending"] = documents_pending(invoice)
+    context["lists_leads"] = invoice.billed_leads.exists()
     if invoice.is_credit_note and invoice.is_final:
         context["settlement"] = payments.credit_note_settlement(invoice)
         if invoice.open_balance > 0:
@@ -530,6 +532,17 @@ def document_response(document: InvoiceDocument, by) -> HttpResponse:
     record_event(document.invoice, InvoiceEvent.DOWNLOADED, by, document.filename)
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+@entity_required
+def lead_list(request, pk):
+    """The invoice's listed leads as CSV, the one attached to its e-invoice."""
+    invoice = get_invoice_for_user(request, pk)
+    if not invoice.billed_leads.exists():
+        raise Http404("This invoice lists no leads one by one.")
+    response = HttpResponse(lead_list_csv(invoice), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{lead_list_filename(invoice)}"'
     return response
 
 

@@ -141,7 +141,8 @@ class Partner(models.Model):
     PER_LEAD = "lead"
     LINE_ITEM_CHOICES = [
         (PER_ASSIGNMENT, "One line per assignment and price"),
-        (PER_LEAD, "One line per lead (lead id, date, price)"),
+        # The amounts stay those of the lines per assignment and price (invoicing.BilledLead).
+        (PER_LEAD, "One line per assignment and price, and every lead listed (annex and CSV)"),
     ]
     line_items = models.CharField(
         "invoice lines", max_length=10, choices=LINE_ITEM_CHOICES, default=PER_ASSIGNMENT

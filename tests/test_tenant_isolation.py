@@ -77,6 +77,7 @@ OBJECT_URLS = {
     "invoicing:void": ("post", "final", {"reason": "wrong partner"}),
     "invoicing:reduce_price": ("post", "final", {"reason": "discount", "percent": "5"}),
     "invoicing:events": ("get", "final", None),
+    "invoicing:lead_list": ("get", "listed_leads", None),
     "invoicing:send": ("post", "final", {}),
     "invoicing:render_documents": ("post", "final", {}),
     "invoicing:run_status": ("get", "run", None),
@@ -185,6 +186,7 @@ def world(entity):
     draft = make_draft(entity, partner, leads=3)
     credit = add_credit(draft, "Disputed", 1, Decimal("1.00"))
     final = make_final(entity, leads=2)
+    listed = make_final(entity, make_partner(entity, line_items=Partner.PER_LEAD), leads=2)
     paid = make_final(entity, leads=1)
     mark_paid(paid, paid.issue_date)
     profile = make_profile(entity)
@@ -198,6 +200,7 @@ def world(entity):
         "draft": [draft.pk],
         "credit": [draft.pk, credit.pk],
         "final": [final.pk],
+        "listed_leads": [listed.pk],
         "paid": [paid.pk],
         "transaction": [unbilled.pk],
         "partner": [partner.pk],

@@ -1,6 +1,7 @@
 """UN/CEFACT Cross Industry Invoice (CII D16B) from the EN 16931 model: the XML of ZUGFeRD /
 Factur-X (profile EN 16931) and of XRechnung CII. Element order follows the XSD."""
 
+import base64
 from datetime import date
 from decimal import Decimal
 
@@ -71,6 +72,18 @@ def serialize(doc: Document) -> bytes:
         _el(agreement, "ram:BuyerReference", doc.buyer_reference)
     _party(agreement, "ram:SellerTradeParty", doc.seller, is_seller=True)
     _party(agreement, "ram:BuyerTradeParty", doc.buyer, is_seller=False)
+    for attached in doc.supporting_documents:
+        reference = _el(agreement, "ram:AdditionalReferencedDocument")
+        _el(reference, "ram:IssuerAssignedID", attached.reference)
+        _el(reference, "ram:TypeCode", "916")  # UNTDID 1001: a related document
+        _el(reference, "ram:Name", attached.description)
+        _el(
+            reference,
+            "ram:AttachmentBinaryObject",
+            base64.b64encode(attached.content).decode(),
+            mimeCode=attached.mime_code,
+            filename=attached.filename,
+        )
 
     _el(transaction, "ram:ApplicableHeaderTradeDelivery")
 

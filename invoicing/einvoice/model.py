@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from ..lead_list import lead_list_csv, lead_list_filename
 from ..models import Invoice
 from ..taxes import NOT_SUBJECT, REVERSE_CHARGE
 
@@ -87,6 +88,15 @@ class Payment:  # BG-16
 
 
 @dataclass(frozen=True)
+class SupportingDocument:  # BG-24
+    reference: str  # BT-122
+    description: str  # BT-123
+    filename: str  # BT-125, its filename
+    mime_code: str  # BT-125, its mime code: text/csv is one of those BR-CL-24 allows
+    content: bytes  # BT-125
+
+
+@dataclass(frozen=True)
 class Document:
     specification: str  # BT-24
     type_code: str  # BT-3
@@ -111,6 +121,7 @@ class Document:
     payment: Payment | None = None
     payment_terms: str = ""  # BT-20
     preceding_invoice: tuple[str, date] | None = None  # BG-3: BT-25, BT-26
+    supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
 
     @property
     def is_credit_note(self) -> bool:
@@ -223,7 +234,24 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         preceding_invoice=(invoice.corrects.number, invoice.corrects.issue_date)
         if invoice.is_credit_note
         else None,
+        supporting_documents=_lead_list(invoice),
     )
+
+
+def _lead_list(invoice: Invoice) -> list[SupportingDocument]:
+    """The leads one by one, for partners who want them listed, as a CSV (BG-24)."""
+    if not invoice.billed_leads.exists():
+        return []
+    filename = lead_list_filename(invoice)
+    return [
+        SupportingDocument(
+            reference=filename,
+            description="Delivered leads, one per row",
+            filename=filename,
+            mime_code="text/csv",
+            content=lead_list_csv(invoice),
+        )
+    ]
 
 
 def payment_terms(invoice: Invoice, days) -> str:

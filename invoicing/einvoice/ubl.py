@@ -1,6 +1,7 @@
 """OASIS UBL 2.1 from the EN 16931 model: XRechnung UBL (and Peppol BIS Billing 3.0).
 An invoice is an `Invoice`, a credit note a `CreditNote`. Element order follows the XSD."""
 
+import base64
 from decimal import Decimal
 
 from lxml import etree
@@ -55,6 +56,18 @@ def serialize(doc: Document) -> bytes:
         reference = _el(_el(root, "cac:BillingReference"), "cac:InvoiceDocumentReference")
         _el(reference, "cbc:ID", number)
         _el(reference, "cbc:IssueDate", issued.isoformat())
+
+    for attached in doc.supporting_documents:
+        reference = _el(root, "cac:AdditionalDocumentReference")
+        _el(reference, "cbc:ID", attached.reference)
+        _el(reference, "cbc:DocumentDescription", attached.description)
+        _el(
+            _el(reference, "cac:Attachment"),
+            "cbc:EmbeddedDocumentBinaryObject",
+            base64.b64encode(attached.content).decode(),
+            mimeCode=attached.mime_code,
+            filename=attached.filename,
+        )
 
     _party(_el(root, "cac:AccountingSupplierParty"), doc.seller, is_seller=True)
     _party(_el(root, "cac:AccountingCustomerParty"), doc.buyer, is_seller=False)

@@ -25,6 +25,16 @@ def test_the_database_refuses_to_change_a_finalized_total(entity):
     refused("UPDATE invoicing_invoice SET total = 1 WHERE id = %s", invoice.pk)
 
 
+def test_the_database_refuses_to_change_the_listed_leads_of_a_finalized_invoice(entity):
+    from partners.models import Partner
+
+    from ..factories import make_partner
+
+    invoice = make_final(entity, make_partner(entity, line_items=Partner.PER_LEAD))
+    refused("UPDATE invoicing_billedlead SET unit_price = 1 WHERE invoice_id = %s", invoice.pk)
+    refused("DELETE FROM invoicing_billedlead WHERE invoice_id = %s", invoice.pk)
+
+
 def test_the_database_refuses_to_renumber_a_finalized_invoice(entity):
     invoice = make_final(entity)
     refused("UPDATE invoicing_invoice SET number = 'RE-X' WHERE id = %s", invoice.pk)

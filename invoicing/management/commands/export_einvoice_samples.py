@@ -131,6 +131,12 @@ CASES = {
     "void-after-partial-invoice": (GERMAN_SELLER, buyer("Bremer Leads GmbH", "DE", "Bremen",
                                                         "28195", "Obernstraße 1"),
                                    {"assignments": ["12.25"]}),
+    # A line per lead rounds nothing: 1,000 leads at 0.3333 are 333.30, listed in the annex
+    # and in a CSV attached to the XML (BG-24).
+    "per-lead-sub-cent": (GERMAN_SELLER, buyer("Leipziger Kleinleads GmbH", "DE", "Leipzig",
+                                               "04109", "Augustusplatz 1", "DE129273398",
+                                               line_items=Partner.PER_LEAD),
+                          {"assignments": ["0.3333"], "leads": 1000}),
     "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
                                                     "Hohe Straße 3", "DE129273398"),
                                {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
@@ -271,7 +277,8 @@ def make_self_billed_sample(account, case, supplier_fields):
     return finalize_invoice(draft)
 
 
-def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None):
+def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None,
+                leads=None):  # fmt: skip
     entity = Entity.objects.create(account=account, **{**seller, "name": f"{case}"})
     partner = Partner.objects.create(entity=entity, **buyer_fields)
     if partner.vies_status == Partner.VIES_VALID:
@@ -287,7 +294,7 @@ def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), cre
             profile=profile, partner=partner, name=f"Segment {number}",
             price_override=Decimal(price),
         )  # fmt: skip
-        for lead in range(2 + number):
+        for lead in range(leads or 2 + number):
             record_delivery(assignment, f"{case}-{number}-{lead}", delivered_at)
     generate_drafts(entity, *PERIOD)
     draft = Invoice.objects.get(entity=entity, status=Invoice.DRAFT)

@@ -276,6 +276,22 @@ class Entity(models.Model):
         help_text="Only with the reduced rate: the provision that allows it for what you sell "
         "(e.g. § 12 Abs. 2 Nr. 7 UStG). Printed on every domestic invoice.",
     )
+    # Art. 91(2) VAT Directive: the latest ECB rate; § 16(6) UStG also allows the monthly
+    # average (invoicing.exchange_rates).
+    ECB_DAILY = "ecb_daily"
+    ECB_MONTHLY_AVERAGE = "ecb_monthly_average"
+    EXCHANGE_RATE_RULE_CHOICES = [
+        (ECB_DAILY, "Latest ECB reference rate on or before the supply date"),
+        (ECB_MONTHLY_AVERAGE, "Average of the ECB reference rates of the supply month"),
+    ]
+    exchange_rate_rule = models.CharField(
+        "exchange rate for VAT",
+        max_length=20,
+        choices=EXCHANGE_RATE_RULE_CHOICES,
+        default=ECB_DAILY,
+        help_text="An invoice in another currency than your national one states its VAT in "
+        "the national currency too, at this rate; an operator can enter one on a draft.",
+    )
     contact_name = models.CharField(
         max_length=100, blank=True, help_text="Billing contact named on e-invoices."
     )

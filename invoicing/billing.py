@@ -4,6 +4,7 @@ Every function here works inside the caller's tenant scope (the request's, or th
 or command enters) and takes the Entity explicitly as well.
 """
 
+import contextlib
 import copy
 import logging
 from collections import defaultdict
@@ -28,7 +29,8 @@ from partners.models import Partner
 
 from .amounts import Totals, invoice_totals, line_net_amount, round_money
 from .documents import store_documents
-from .events import record_event, record_events
+from .events import actor_name, record_event, record_events
+from .exchange_rates import Conversion, RateMissing, apply_conversion, decide_conversion
 from .models import BilledLead, Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .numbering import take_next_number
 from .taxes import (
@@ -595,6 +597,22 @@ def update_notes(invoice: Invoice, notes: str, by=None) -> None:
         record_event(draft, InvoiceEvent.NOTES_CHANGED, by)
 
 
+def enter_exchange_rate(invoice: Invoice, rate: Decimal | None, day: date | None, by) -> None:
+    """The operator's rate for the VAT in the national currency (1 unit of the invoice's
+    currency in it), instead of the Entity's rule; None goes back to the rule."""
+    if rate is not None and (rate <= 0 or day is None):
+        raise InvoicingError("Enter a rate above zero and the day it applies to.")
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        draft.exchange_rate, draft.exchange_rate_date = rate, day if rate else None
+        draft.exchange_rate_entered_by = actor_name(by) if rate else ""
+        draft.save(
+            update_fields=["exchange_rate", "exchange_rate_date", "exchange_rate_entered_by"]
+        )
+        label = f"1 {draft.currency} = {rate} on {day:%Y-%m-%d}" if rate else "the rule again"
+        record_event(draft, InvoiceEvent.EXCHANGE_RATE_ENTERED, by, label)
+
+
 def delete_draft(invoice: Invoice) -> int:
     """Delete a draft and release its deliveries (or, for a payout, its supplied leads),
     which the next generation bills again. Returns how many were released."""
@@ -721,7 +739,7 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     if problem := region_problem(entity.region, entity.country):
         problems.append(f"Your address (Settings): {problem}")
     if invoice.self_billed:
-        return problems + _self_billing_problems(invoice)
+        return problems + _self_billing_problems(invoice) + _conversion_problems(invoice)
     problems += [
         f"{partner.name}: {problem}"
         for problem in invoicing_details_problems(partner, self_billing=False)
@@ -760,7 +778,15 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
                 problems.append(f"XRechnung needs {label} on the partner.")
     if not invoice.lines.exists():
         problems.append("The draft has no lines.")
-    return problems
+    return problems + _conversion_problems(invoice)
+
+
+def _conversion_problems(invoice: Invoice) -> list[str]:
+    try:
+        decide_conversion(invoice, invoice.entity.country)
+    except RateMissing as missing:
+        return [str(missing)]
+    return []
 
 
 def _self_billing_problems(invoice: Invoice) -> list[str]:
@@ -835,6 +861,7 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
         refresh_totals([draft])
         if draft.total < 0:
             raise InvoicingError("The total is negative; remove a credit first.")
+        _convert_tax(draft)
         entity = draft.entity
         issued_on = _issue_date(draft, issued_on)
         draft.number = take_next_number(entity, draft.document_kind, issued_on)
@@ -846,6 +873,27 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
         draft.save()
         record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
     return draft
+
+
+def _convert_tax(draft: Invoice) -> None:
+    """The VAT in the national currency too, where the invoice is in another (Art. 230): a
+    credit note at the rate of the invoice it corrects, which it partly undoes."""
+    if draft.is_credit_note:
+        original = draft.corrects
+        conversion = None
+        if original.tax_currency:
+            conversion = Conversion(
+                original.tax_currency,
+                original.exchange_rate,
+                original.exchange_rate_date,
+                original.exchange_rate_source,
+            )
+        apply_conversion(draft, conversion)
+        return
+    try:
+        apply_conversion(draft, decide_conversion(draft, draft.entity.country))
+    except RateMissing as missing:
+        raise InvoicingError(f"Cannot finalize yet: {missing}") from missing
 
 
 def _issue_date(draft: Invoice, issued_on: date | None) -> date:
@@ -897,6 +945,8 @@ def draft_as_issued(draft: Invoice) -> Invoice:
         raise InvoicingError("Only a draft has a preview; a finalized invoice has its PDF.")
     preview = copy.copy(draft)
     _issue(preview, local_today(draft.entity))
+    with contextlib.suppress(InvoicingError):  # no rate yet: the draft's page says so
+        _convert_tax(preview)
     preview.number = "DRAFT"  # where the template prints the number: never a real one
     return preview
 

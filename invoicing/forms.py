@@ -64,6 +64,27 @@ class NotesForm(forms.Form):
     )
 
 
+class ExchangeRateForm(forms.Form):
+    """An operator's own rate for the VAT in the national currency; empty to use the rule."""
+
+    rate = DecimalField(
+        label="Exchange rate",
+        required=False,
+        min_value=Decimal("0.000001"),
+        max_digits=18,
+        decimal_places=8,
+        help_text="1 unit of the invoice's currency in the national currency. Leave empty "
+        "for the rule of your Settings.",
+    )
+    day = DateField(label="Rate of", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rate") and not data.get("day"):
+            self.add_error("day", "Give the day of the rate.")
+        return data
+
+
 class PaidForm(forms.Form):
     paid_on = DateField(label="Paid on")
 

@@ -129,6 +129,24 @@ class Invoice(models.Model):
     tax_note = models.CharField(max_length=200, blank=True)
     tax_exemption_reason = models.CharField(max_length=200, blank=True)
     tax_exemption_code = models.CharField(max_length=30, blank=True)
+    # An invoice in another currency than the seller's national one states its VAT in the
+    # national currency too (Art. 230): BT-6 and BT-111, at the rate, date and source here.
+    # An operator may enter the rate on a draft (exchange_rate_entered_by); otherwise
+    # finalize takes it by the Entity's rule (invoicing.exchange_rates).
+    tax_currency = models.CharField("VAT accounting currency", max_length=3, blank=True)
+    tax_amount_in_tax_currency = models.DecimalField(
+        "VAT in the accounting currency", null=True, blank=True, **MONEY
+    )
+    exchange_rate = models.DecimalField(
+        max_digits=18,
+        decimal_places=8,
+        null=True,
+        blank=True,
+        help_text="1 unit of the invoice's currency in the VAT accounting currency.",
+    )
+    exchange_rate_date = models.DateField(null=True, blank=True)
+    exchange_rate_source = models.CharField(max_length=200, blank=True)
+    exchange_rate_entered_by = models.CharField(max_length=200, blank=True)
     einvoice_format = models.CharField(
         max_length=20, blank=True, help_text="The partner's e-invoice format, frozen at finalize."
     )
@@ -368,6 +386,7 @@ class InvoiceEvent(models.Model):
     CREDIT_REMOVED = "credit_removed"
     LINE_ADDED = "line_added"
     NOTES_CHANGED = "notes_changed"
+    EXCHANGE_RATE_ENTERED = "exchange_rate_entered"
     FINALIZED = "finalized"
     DOWNLOADED = "downloaded"
     EMAILED = "emailed"
@@ -384,6 +403,7 @@ class InvoiceEvent(models.Model):
         (CREDIT_REMOVED, "Credit removed"),
         (LINE_ADDED, "Line added"),
         (NOTES_CHANGED, "Notes changed"),
+        (EXCHANGE_RATE_ENTERED, "Exchange rate entered"),
         (FINALIZED, "Finalized"),
         (DOWNLOADED, "Downloaded"),
         (EMAILED, "Emailed"),
@@ -455,6 +475,24 @@ class InvoiceLine(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class ExchangeRate(models.Model):
+    """A euro reference rate of the European Central Bank: 1 EUR = `per_euro` `currency` on
+    the day. Stored daily by invoicing.tasks.fetch_exchange_rates; reference data, the same
+    for every tenant."""
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    per_euro = models.DecimalField(max_digits=18, decimal_places=6)
+    fetched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "currency"]
+        constraints = [models.UniqueConstraint(fields=["currency", "day"], name="one_rate_per_day")]
+
+    def __str__(self):
+        return f"{self.day}: 1 EUR = {self.per_euro} {self.currency}"
 
 
 class BilledLead(models.Model):

@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 from entities import mail
 from entities.models import Entity
 
-from . import runs, sending
+from . import exchange_rates, runs, sending
 from .documents import render_missing_documents
 from .payments import mark_overdue_invoices
 
@@ -16,6 +16,13 @@ def mark_overdue() -> int:
     """Daily: record which unpaid invoices passed their due date, per Entity's own today."""
     with scopes_disabled():
         return sum(mark_overdue_invoices(entity) for entity in Entity.objects.all())
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=600, retry_backoff_max=3600, max_retries=6)
+def fetch_exchange_rates() -> int:
+    """Daily, after the ECB's publication: store its euro reference rates (the 90-day file,
+    so a missed day fills in). A network failure is retried."""
+    return exchange_rates.fetch_ecb_rates()
 
 
 @shared_task

@@ -181,6 +181,18 @@ def required_mentions(data: dict) -> list[tuple[str, str]]:
             (f"the quantity of line {number}, {line['quantity']}", line["quantity"]),
             (f"the unit price of line {number}, {line['unit_price']}", line["unit_price"]),
         ]
+    if invoice["tax_currency"]:
+        required += [
+            (
+                f"the VAT in {invoice['tax_currency']}, {invoice['tax_amount_in_tax_currency']}",
+                invoice["tax_amount_in_tax_currency"],
+            ),
+            (f"the exchange rate {invoice['exchange_rate']}", invoice["exchange_rate"]),
+            (
+                f"the rate's source and date, “{invoice['exchange_rate_source']}”",
+                invoice["exchange_rate_source"],
+            ),
+        ]
     if invoice["reverse_charge"]:
         required.append(("the words “Reverse charge”", "reverse charge"))
     if invoice["self_billed"]:
@@ -256,6 +268,18 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             "currency": currency,
             "subtotal": money(invoice.subtotal, currency),
             "tax_amount": money(invoice.tax_amount, currency),
+            # Art. 230: the VAT in the national currency, with the rate, its date and source.
+            "tax_currency": invoice.tax_currency,
+            "tax_amount_in_tax_currency": money(
+                invoice.tax_amount_in_tax_currency, invoice.tax_currency
+            )
+            if invoice.tax_currency
+            else "",
+            "exchange_rate": f"{invoice.exchange_rate.normalize():f}"
+            if invoice.tax_currency
+            else "",
+            "exchange_rate_date": _date(invoice.exchange_rate_date),
+            "exchange_rate_source": invoice.exchange_rate_source,
             "total": money(invoice.total, currency),
             "tax_category": category,
             "tax_rate": f"{Decimal(invoice.tax_rate).normalize():f}",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/payout-lines/", views.add_payout, name="add_payout_line"),
     path("<int:pk>/credits/<int:line_pk>/remove/", views.remove_credit, name="remove_credit"),
     path("<int:pk>/notes/", views.update_notes, name="update_notes"),
+    path("<int:pk>/exchange-rate/", views.exchange_rate, name="exchange_rate"),
     path("<int:pk>/delete/", views.delete_draft, name="delete"),
     path("<int:pk>/finalize/", views.finalize, name="finalize"),
     path("<int:pk>/pdf/", views.download_pdf, name="pdf"),

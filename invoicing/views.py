@@ -41,9 +41,11 @@ from .documents import (
     stored_document,
 )
 from .events import events_csv, record_event
+from .exchange_rates import conversion_needed
 from .forms import (
     CancelDeliveryForm,
     CreditForm,
+    ExchangeRateForm,
     InvoiceFilterForm,
     NotesForm,
     PaidForm,
@@ -254,6 +256,18 @@ def _render_detail(request, invoice, status=200, **forms):
     context["xml_document"] = documents.get(InvoiceDocument.XML)
     context["documents_pending"] = documents_pending(invoice)
     context["lists_leads"] = invoice.billed_leads.exists()
+    if invoice.is_draft and not invoice.is_credit_note:
+        national = conversion_needed(
+            invoice.entity.country, invoice.currency, invoice.tax_category, invoice.period_end
+        )
+        if national:
+            context["national_currency"] = national
+            context["rate_form"] = forms.get("rate_form") or ExchangeRateForm(
+                initial={"rate": invoice.exchange_rate, "day": invoice.exchange_rate_date}
+                if invoice.exchange_rate_entered_by
+                else {},
+                auto_id="rate_%s",
+            )
     if invoice.is_credit_note and invoice.is_final:
         context["settlement"] = payments.credit_note_settlement(invoice)
         if invoice.open_balance > 0:
@@ -345,6 +359,22 @@ def update_notes(request, pk):
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(request, "Notes saved.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def exchange_rate(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = ExchangeRateForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, rate_form=form)
+    rate, day = form.cleaned_data["rate"], form.cleaned_data["day"]
+    try:
+        billing.enter_exchange_rate(invoice, rate, day, by=request.user)
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    messages.success(request, "Exchange rate saved." if rate else "The rule of Settings applies.")
     return redirect("invoicing:detail", invoice.pk)
 
 

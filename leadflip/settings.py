@@ -284,11 +284,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.render_missing_documents_task",
         "schedule": crontab(minute="*/2"),
     },
+    "fetch-exchange-rates": {
+        "task": "invoicing.tasks.fetch_exchange_rates",
+        # In UTC: after the ECB publishes, around 16:00 CET on working days.
+        "schedule": crontab(minute=30, hour=16, day_of_week="mon-fri"),
+    },
     "recheck-vat-ids": {
         "task": "partners.tasks.recheck_vat_ids",
         "schedule": crontab(minute=30, hour=3, day_of_week="monday"),
     },
 }
+
+# The ECB's euro reference rates (XML), for the VAT of invoices in foreign currencies.
+ECB_RATES_URL = (
+    envstr("ECB_RATES_URL") or "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist-90d.xml"
+)
 
 # VIES, the EU's VAT ID check (SOAP). The WSDL ships with the partners app.
 VIES_URL = (

@@ -6,6 +6,7 @@ from entities.models import Membership, SmtpSettings
 
 from .celery_worker import REDIS_URL as CELERY_TEST_REDIS
 from .celery_worker import Worker
+from .ecb_stub import EcbStub
 from .factories import make_account, make_entity, make_partner, make_user
 from .smtp_server import SmtpServer
 from .vies_stub import ViesStub
@@ -37,6 +38,15 @@ def _local_mail_servers(settings):
 def _no_real_vies(settings):
     """Nothing leaves the machine: VIES is a closed port unless a test starts the stub."""
     settings.VIES_URL = "http://127.0.0.1:9/vies"
+
+
+@pytest.fixture
+def ecb(settings):
+    """A local ECB serving its reference-rate XML; set `ecb.rates[day] = {currency: rate}`."""
+    stub = EcbStub()
+    settings.ECB_RATES_URL = stub.url
+    yield stub
+    stub.stop()
 
 
 @pytest.fixture

@@ -78,6 +78,7 @@ OBJECT_URLS = {
     "invoicing:reduce_price": ("post", "final", {"reason": "discount", "percent": "5"}),
     "invoicing:events": ("get", "final", None),
     "invoicing:lead_list": ("get", "listed_leads", None),
+    "invoicing:exchange_rate": ("post", "draft", {"rate": "1.1", "day": "2026-10-30"}),
     "invoicing:send": ("post", "final", {}),
     "invoicing:render_documents": ("post", "final", {}),
     "invoicing:run_status": ("get", "run", None),

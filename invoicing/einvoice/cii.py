@@ -88,6 +88,8 @@ def serialize(doc: Document) -> bytes:
     _el(transaction, "ram:ApplicableHeaderTradeDelivery")
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    if doc.tax_currency:
+        _el(settlement, "ram:TaxCurrencyCode", doc.tax_currency)
     _el(settlement, "ram:InvoiceCurrencyCode", doc.currency)
     if doc.payment:
         means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
@@ -118,6 +120,13 @@ def serialize(doc: Document) -> bytes:
     _el(totals, "ram:LineTotalAmount", _amount(doc.line_total, doc.currency))
     _el(totals, "ram:TaxBasisTotalAmount", _amount(doc.tax_basis_total, doc.currency))
     _el(totals, "ram:TaxTotalAmount", _amount(doc.tax_total, doc.currency), currencyID=doc.currency)
+    if doc.tax_currency:  # BR-53: the VAT total in the accounting currency too
+        _el(
+            totals,
+            "ram:TaxTotalAmount",
+            _amount(doc.tax_total_in_tax_currency, doc.tax_currency),
+            currencyID=doc.tax_currency,
+        )
     _el(totals, "ram:GrandTotalAmount", _amount(doc.grand_total, doc.currency))
     _el(totals, "ram:DuePayableAmount", _amount(doc.due_payable, doc.currency))
     if doc.preceding_invoice:

@@ -122,6 +122,8 @@ class Document:
     payment_terms: str = ""  # BT-20
     preceding_invoice: tuple[str, date] | None = None  # BG-3: BT-25, BT-26
     supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
+    tax_currency: str = ""  # BT-6, the VAT accounting currency
+    tax_total_in_tax_currency: Decimal | None = None  # BT-111
 
     @property
     def is_credit_note(self) -> bool:
@@ -235,6 +237,10 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         if invoice.is_credit_note
         else None,
         supporting_documents=_lead_list(invoice),
+        tax_currency=invoice.tax_currency,
+        tax_total_in_tax_currency=invoice.tax_amount_in_tax_currency
+        if invoice.tax_currency
+        else None,
     )
 
 

@@ -45,6 +45,8 @@ def serialize(doc: Document) -> bytes:
     for note in doc.notes:
         _el(root, "cbc:Note", note)
     _el(root, "cbc:DocumentCurrencyCode", doc.currency)
+    if doc.tax_currency:
+        _el(root, "cbc:TaxCurrencyCode", doc.tax_currency)
     if doc.buyer_reference:
         _el(root, "cbc:BuyerReference", doc.buyer_reference)
     if doc.period_start and doc.period_end:
@@ -90,6 +92,13 @@ def serialize(doc: Document) -> bytes:
     _amount(tax_total, "cbc:TaxAmount", doc.tax_total, doc.currency)
     for tax in doc.taxes:
         _tax_subtotal(tax_total, tax, doc.currency)
+    if doc.tax_currency:  # BR-53: the VAT total in the accounting currency, alone
+        _amount(
+            _el(root, "cac:TaxTotal"),
+            "cbc:TaxAmount",
+            doc.tax_total_in_tax_currency,
+            doc.tax_currency,
+        )
 
     totals = _el(root, "cac:LegalMonetaryTotal")
     _amount(totals, "cbc:LineExtensionAmount", doc.line_total, doc.currency)

@@ -74,7 +74,9 @@ def assert_cii_arithmetic(root):
         "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", namespaces=CII
     )
     vat_total = money(t.findtext("ram:CalculatedAmount", namespaces=CII) for t in taxes)
-    assert cii_value(root, SUMMATION + "TaxTotalAmount") == vat_total  # BR-CO-14
+    currency = root.xpath("//ram:InvoiceCurrencyCode/text()", namespaces=CII)[0]
+    tax_total = f"TaxTotalAmount[@currencyID='{currency}']"  # BT-110, not BT-111
+    assert cii_value(root, SUMMATION + tax_total) == vat_total  # BR-CO-14
     grand = cii_value(root, SUMMATION + "GrandTotalAmount")
     assert grand == tax_basis + vat_total  # BR-CO-15
     assert cii_value(root, SUMMATION + "DuePayableAmount") == grand  # BR-CO-16, nothing prepaid

@@ -14,7 +14,11 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
     assert "credit-note-self-billed-b-at.xml" in names
     assert {"xrechnung-cii-outside-eu.xml", "xrechnung-ubl-outside-eu.xml"} <= names
     assert {"vies-invalid-charged.xml", "credit-note-partial-amount.xml"} <= names
-    assert {"canary-islands-buyer.xml", "per-lead-sub-cent.xml"} <= names
+    assert {
+        "canary-islands-buyer.xml",
+        "per-lead-sub-cent.xml",
+        "foreign-currency-usd.xml",
+    } <= names
     assert {
         f"self-billed-{case}.xml"
         for case in ("foreign-eu-supplier", "non-eu-supplier", "small-business-de", "individual")

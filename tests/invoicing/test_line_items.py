@@ -83,6 +83,10 @@ def test_a_yen_invoice_writes_amounts_without_decimals(account):
 
     from ..factories import deliver, make_assignment, make_profile
 
+    from invoicing.models import ExchangeRate
+
+    # A German seller invoicing in yen states its VAT in euro too, at the ECB's rate.
+    ExchangeRate.objects.create(currency="JPY", day=date(2026, 10, 30), per_euro=Decimal("172"))
     seller = make_entity(account, name="JP", default_currency="JPY")
     partner = make_partner(seller)
     assignment = make_assignment(make_profile(seller, "1000.4", currency="JPY"), partner)

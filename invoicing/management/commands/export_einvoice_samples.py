@@ -18,7 +18,7 @@ from distribution.services import record_delivery, record_lead_source
 from entities.models import Account, Entity
 from invoicing.billing import add_credit, finalize_invoice, generate_drafts, transactions_on
 from invoicing.corrections import cancel_delivery, reduce_price, void_invoice
-from invoicing.models import Invoice, InvoiceDocument
+from invoicing.models import ExchangeRate, Invoice, InvoiceDocument
 from invoicing.payouts import add_payout_line, generate_payout_drafts
 from partners.models import Partner, SelfBillingAgreement
 
@@ -137,6 +137,11 @@ CASES = {
                                                "04109", "Augustusplatz 1", "DE129273398",
                                                line_items=Partner.PER_LEAD),
                           {"assignments": ["0.3333"], "leads": 1000}),
+    # In US dollars: the VAT in euro too, at the ECB rate before the supply date (Art. 230).
+    "foreign-currency-usd": (GERMAN_SELLER, buyer("Frankfurter Dollar Leads GmbH", "DE",
+                                                  "Frankfurt am Main", "60311", "Zeil 1",
+                                                  "DE129273398", currency="USD"),
+                             {"currency": "USD"}),
     "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
                                                     "Hohe Straße 3", "DE129273398"),
                                {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
@@ -160,6 +165,11 @@ class Command(BaseCommand):
         try:
             with scopes_disabled(), transaction.atomic():
                 account = Account.objects.create(name="Leadflip e-invoice samples")
+                # A sample rate for the foreign-currency case, in the ECB's form (not the
+                # ECB's figure of that day).
+                ExchangeRate.objects.get_or_create(
+                    currency="USD", day=date(2026, 10, 30), defaults={"per_euro": Decimal("1.1650")}
+                )
                 invoices = {}
                 for case, (seller, buyer_fields, options) in CASES.items():
                     invoices[case] = make_sample(account, case, seller, buyer_fields, **options)
@@ -278,7 +288,7 @@ def make_self_billed_sample(account, case, supplier_fields):
 
 
 def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None,
-                leads=None):  # fmt: skip
+                leads=None, currency=None):  # fmt: skip
     entity = Entity.objects.create(account=account, **{**seller, "name": f"{case}"})
     partner = Partner.objects.create(entity=entity, **buyer_fields)
     if partner.vies_status == Partner.VIES_VALID:
@@ -286,7 +296,7 @@ def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), cre
         partner.save(update_fields=["vies_checked_at"])
     profile = DistributionProfile.objects.create(
         entity=entity, name="Solar leads", base_price=Decimal("10.00"),
-        currency=entity.default_currency,
+        currency=currency or entity.default_currency,
     )  # fmt: skip
     delivered_at = datetime.combine(date(2026, 10, 15), time(12), ZoneInfo(entity.time_zone))
     for number, price in enumerate(assignments, start=1):

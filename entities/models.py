@@ -38,12 +38,14 @@ COUNTRY_CHOICES = [
     ("SI", "Slovenia"),
     ("ES", "Spain"),
     ("SE", "Sweden"),
+    ("MC", "Monaco"),
     ("AU", "Australia"),
     ("CA", "Canada"),
     ("CH", "Switzerland"),
     ("GB", "United Kingdom"),
     ("IL", "Israel"),
     ("IN", "India"),
+    ("IM", "Isle of Man"),
     ("JP", "Japan"),
     ("NO", "Norway"),
     ("NZ", "New Zealand"),
@@ -82,6 +84,23 @@ EU_COUNTRIES = frozenset(
         "SE",
     ]
 )
+# Countries that are not member states but belong to one's VAT area. Art. 7(1) VAT
+# Directive: transactions with Monaco are treated as with France (Monaco applies French VAT
+# and its businesses have French VAT IDs); the Isle of Man shares the United Kingdom's VAT
+# area (Customs and Excise Agreement 1979), outside the EU's since 2021.
+VAT_AREAS = {"MC": "FR", "IM": "GB"}
+
+
+EU_VAT_AREA = EU_COUNTRIES | {
+    country for country, area in VAT_AREAS.items() if area in EU_COUNTRIES
+}
+
+
+def vat_country(country: str) -> str:
+    """The country whose VAT applies to a party established in `country`."""
+    return VAT_AREAS.get(country, country)
+
+
 CURRENCY_CHOICES = [
     ("EUR", "EUR"),
     ("USD", "USD"),
@@ -276,6 +295,27 @@ class Entity(models.Model):
         help_text="Only with the reduced rate: the provision that allows it for what you sell "
         "(e.g. § 12 Abs. 2 Nr. 7 UStG). Printed on every domestic invoice.",
     )
+    # Where leads sold to consumers in other member states are taxed (invoicing.oss).
+    SELLER_COUNTRY = "seller"
+    ABOVE_THRESHOLD = "threshold"
+    CONSUMER_COUNTRY = "consumer"
+    B2C_PLACE_OF_SUPPLY_CHOICES = [
+        (SELLER_COUNTRY, "Your country's VAT: leads qualified by people (Art. 45)"),
+        (
+            ABOVE_THRESHOLD,
+            "Electronically supplied: the consumer's VAT above EUR 10,000 a year (Art. 59c)",
+        ),
+        (CONSUMER_COUNTRY, "Electronically supplied: the consumer's VAT from the first euro"),
+    ]
+    b2c_place_of_supply = models.CharField(
+        "VAT for consumers in other member states",
+        max_length=10,
+        choices=B2C_PLACE_OF_SUPPLY_CHOICES,
+        default=SELLER_COUNTRY,
+        help_text="Leads delivered automatically, without people qualifying them, can be "
+        "electronically supplied services (Art. 7 Regulation 282/2011): their VAT is then "
+        "the consumer's country's, declared in the quarterly OSS return.",
+    )
     # Art. 91(2) VAT Directive: the latest ECB rate; § 16(6) UStG also allows the monthly
     # average (invoicing.exchange_rates).
     ECB_DAILY = "ecb_daily"
@@ -414,7 +454,7 @@ class Entity(models.Model):
 
     @property
     def is_in_eu(self) -> bool:
-        return self.country in EU_COUNTRIES
+        return vat_country(self.country) in EU_COUNTRIES
 
     def email_text(self, document_kind: str) -> tuple[str, str]:
         """The subject and body of the email that goes with a kind of document."""

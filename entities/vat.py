@@ -7,7 +7,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
 from stdnum.util import clean
 
-from .models import EU_COUNTRIES
+from .models import EU_COUNTRIES, vat_country
 
 # The VAT ID prefix of a country where it differs from the ISO code: Greece uses EL.
 VAT_PREFIX = {"GR": "EL"}
@@ -22,6 +22,7 @@ def vat_id_problem(vat_id: str, country: str) -> str | None:
     """Why this VAT ID cannot be right for a party in `country`, or None."""
     if not vat_id:
         return None
+    country = vat_country(country)  # a business in Monaco has a French VAT ID
     if country in EU_COUNTRIES:
         prefix = VAT_PREFIX.get(country, country)
         if not vat_id.startswith(prefix):

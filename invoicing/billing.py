@@ -403,20 +403,28 @@ def _list_leads(invoices: list[Invoice], lines: list[InvoiceLine]) -> None:
 def refresh_totals(drafts: list[Invoice]) -> None:
     """Recompute and store subtotal, VAT and total of drafts from their lines."""
     amounts = defaultdict(list)
-    for invoice_id, net_amount in InvoiceLine.objects.filter(
+    reductions = defaultdict(list)  # a price reduction is an amount of its own
+    for invoice_id, kind, net_amount in InvoiceLine.objects.filter(
         invoice_id__in=[d.pk for d in drafts]
-    ).values_list("invoice_id", "net_amount"):
-        amounts[invoice_id].append(net_amount)
+    ).values_list("invoice_id", "kind", "net_amount"):
+        (reductions if kind == InvoiceLine.REDUCTION else amounts)[invoice_id].append(net_amount)
     partners = {d.partner_id: d.partner for d in drafts if Invoice.partner.is_cached(d)}
     if missing := {d.partner_id for d in drafts} - partners.keys():
         partners |= Partner.objects.select_related("entity").in_bulk(missing)
     originals = Invoice.objects.in_bulk({d.corrects_id for d in drafts if d.corrects_id})
     remainders = uncredited_totals(originals.values())
     for draft in drafts:
+        original = originals.get(draft.corrects_id)
+        line_total = round_money(sum(amounts[draft.pk], Decimal(0)), draft.currency)
+        draft.allowance_amount = allowance(draft, line_total, original)
         treatment = draft_tax_treatment(
-            draft, partners[draft.partner_id], originals.get(draft.corrects_id)
+            draft, partners[draft.partner_id], original, line_total - draft.allowance_amount
         )
-        totals = invoice_totals(amounts[draft.pk], treatment.rate, draft.currency)
+        totals = invoice_totals(
+            [line_total, -draft.allowance_amount, *reductions[draft.pk]],
+            treatment.rate,
+            draft.currency,
+        )
         remainder = remainders.get(draft.corrects_id)
         if remainder is not None and totals.subtotal == remainder.subtotal:
             # A credit note for all that is left credits exactly that, VAT included: VAT
@@ -430,6 +438,7 @@ def refresh_totals(drafts: list[Invoice]) -> None:
         )
         draft.tax_exemption_reason = treatment.exemption_reason
         draft.tax_exemption_code = treatment.exemption_code
+        draft.tax_country = treatment.country
         draft.subtotal, draft.tax_amount, draft.total = (
             totals.subtotal,
             totals.tax_amount,
@@ -438,12 +447,29 @@ def refresh_totals(drafts: list[Invoice]) -> None:
     _store_totals(drafts)
 
 
+def allowance(draft: Invoice, line_total: Decimal, original: Invoice | None) -> Decimal:
+    """The draft's allowance (BG-20) on its lines: its percentage of them, or its amount. A
+    credit note takes the same share of the lines it credits as its invoice took, so that
+    what is credited is what was charged."""
+    currency = draft.currency
+    if original is not None:
+        if not original.allowance_amount:
+            return Decimal(0)
+        share = original.allowance_amount / original.line_total
+        return round_money(line_total * share, currency)
+    if draft.allowance_percent is not None:
+        return round_money(line_total * draft.allowance_percent / 100, currency)
+    return draft.allowance_amount
+
+
 TOTAL_FIELDS = [
+    "allowance_amount",
     "tax_category",
     "tax_rate",
     "tax_note",
     "tax_exemption_reason",
     "tax_exemption_code",
+    "tax_country",
     "subtotal",
     "tax_amount",
     "total",
@@ -502,14 +528,18 @@ def _store_totals(drafts: list[Invoice]) -> None:
             cursor.execute(sql, params)
 
 
-def draft_tax_treatment(draft: Invoice, partner: Partner, original: Invoice | None) -> TaxTreatment:
+def draft_tax_treatment(
+    draft: Invoice, partner: Partner, original: Invoice | None, net: Decimal = Decimal(0)
+) -> TaxTreatment:
     """The tax a draft gets at finalize: a credit note keeps the treatment of the invoice it
-    corrects (`original`); a self-billed invoice follows the supplier's details."""
+    corrects (`original`); a self-billed invoice follows the supplier's details. `net` is
+    the draft's net amount (for the OSS threshold, in euro)."""
     if draft.corrects_id:
         return tax_treatment_of(original)
     if draft.self_billed:
         return decide_self_billing_treatment(partner.entity, partner, draft.period_end)
-    return decide_tax_treatment(partner.entity, partner, draft.period_end)
+    net = net if draft.currency == "EUR" else Decimal(0)
+    return decide_tax_treatment(partner.entity, partner, draft.period_end, net)
 
 
 def einvoice_format_for(draft: Invoice) -> str:
@@ -530,6 +560,7 @@ def tax_treatment_of(invoice: Invoice) -> TaxTreatment:
         note=invoice.tax_note,
         exemption_reason=invoice.tax_exemption_reason,
         exemption_code=invoice.tax_exemption_code,
+        country=invoice.tax_country,
     )
 
 
@@ -595,6 +626,47 @@ def update_notes(invoice: Invoice, notes: str, by=None) -> None:
         draft.notes = notes.strip()
         draft.save(update_fields=["notes"])
         record_event(draft, InvoiceEvent.NOTES_CHANGED, by)
+
+
+def set_allowance(
+    invoice: Invoice,
+    reason: str,
+    amount: Decimal | None = None,
+    percent: Decimal | None = None,
+    by=None,
+) -> None:
+    """A discount on the whole draft (BG-20), by amount or by a percentage of its lines,
+    with its reason (BT-97); neither amount nor percentage removes it. Its VAT category is
+    the invoice's (BT-95, BT-96)."""
+    if amount is not None and percent is not None:
+        raise InvoicingError("Give the allowance as an amount or as a percentage, not both.")
+    removing = not amount and not percent
+    if not removing and not reason.strip():
+        raise InvoicingError("Say why the allowance is given: it is printed on the invoice.")
+    if percent is not None and not Decimal(0) < percent <= 100:
+        raise InvoicingError("A percentage is more than 0 and at most 100.")
+    with transaction.atomic():
+        draft = _lock_draft(invoice)
+        if draft.is_credit_note:
+            raise InvoicingError("A credit note takes the allowance of its invoice.")
+        line_total = draft.line_total
+        if amount is not None and not Decimal(0) < amount <= line_total:
+            raise InvoicingError(
+                f"An allowance is more than zero and at most the lines' "
+                f"{format_amount(line_total, draft.currency)}."
+            )
+        draft.allowance_amount = Decimal(0) if removing else (amount or Decimal(0))
+        draft.allowance_percent = None if removing else percent
+        draft.allowance_reason = "" if removing else reason.strip()[:200]
+        draft.save(update_fields=["allowance_amount", "allowance_percent", "allowance_reason"])
+        refresh_totals([draft])
+        if removing:
+            label = "removed"
+        elif percent is not None:
+            label = f"{percent.normalize():f} %: {draft.allowance_reason}"
+        else:
+            label = f"{format_amount(amount, draft.currency)}: {draft.allowance_reason}"
+        record_event(draft, InvoiceEvent.ALLOWANCE_CHANGED, by, label)
 
 
 def enter_exchange_rate(invoice: Invoice, rate: Decimal | None, day: date | None, by) -> None:

@@ -89,6 +89,7 @@ def _new_credit_note(invoice: Invoice, notes: str) -> Invoice:
         period_start=invoice.period_start,
         period_end=invoice.period_end,
         currency=invoice.currency,
+        allowance_reason=invoice.allowance_reason,  # its share of the allowance: billing
         notes=notes,
     )
 

@@ -7,7 +7,7 @@ unfinalized on the 10th of the next month are flagged, so there are five days le
 
 from datetime import date, timedelta
 
-from entities.models import EU_COUNTRIES, Entity
+from entities.models import EU_VAT_AREA, Entity
 from partners.models import Partner
 
 from .models import Invoice
@@ -47,7 +47,7 @@ def billing_day_warning(entity: Entity) -> str:
         Partner.objects.filter(entity=entity, is_buyer=True, is_active=True, kind=Partner.COMPANY)
         .exclude(country=entity.country)
         .exclude(vat_id="")
-        .filter(country__in=EU_COUNTRIES)
+        .filter(country__in=EU_VAT_AREA)
         .count()
     )
     if not eu_businesses:

@@ -85,6 +85,11 @@ class ExchangeRateForm(forms.Form):
         return data
 
 
+class QuarterForm(forms.Form):
+    year = forms.IntegerField(min_value=2021, max_value=2100)  # OSS began on 2021-07-01
+    quarter = forms.TypedChoiceField(choices=[(q, f"Q{q}") for q in range(1, 5)], coerce=int)
+
+
 class PaidForm(forms.Form):
     paid_on = DateField(label="Paid on")
 
@@ -148,6 +153,33 @@ class ReductionForm(forms.Form):
         data = super().clean()
         if (data.get("amount") is None) == (data.get("percent") is None):
             raise forms.ValidationError("Give the reduction as a net amount or as a percentage.")
+        return data
+
+
+class AllowanceForm(forms.Form):
+    """A discount on the whole draft before VAT (BG-20): an amount or a percentage of the
+    lines; both empty removes it."""
+
+    reason = forms.CharField(
+        max_length=200, required=False,
+        help_text="Printed on the invoice, e.g. “Volume discount”.",
+    )  # fmt: skip
+    amount = DecimalField(
+        label="Net amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
+        required=False,
+    )  # fmt: skip
+    percent = DecimalField(
+        label="Or percent of the lines", min_value=Decimal("0.01"), max_value=Decimal("100"),
+        max_digits=5, decimal_places=2, required=False,
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") is not None and data.get("percent") is not None:
+            raise forms.ValidationError("Give the allowance as an amount or as a percentage.")
+        given = data.get("amount") is not None or data.get("percent") is not None
+        if given and not data.get("reason", "").strip():
+            self.add_error("reason", "Say why the allowance is given.")
         return data
 
 

@@ -129,6 +129,8 @@ class Invoice(models.Model):
     tax_note = models.CharField(max_length=200, blank=True)
     tax_exemption_reason = models.CharField(max_length=200, blank=True)
     tax_exemption_code = models.CharField(max_length=30, blank=True)
+    # The member state whose VAT is charged (S), for the OSS return; '' without VAT.
+    tax_country = models.CharField(max_length=2, blank=True)
     # An invoice in another currency than the seller's national one states its VAT in the
     # national currency too (Art. 230): BT-6 and BT-111, at the rate, date and source here.
     # An operator may enter the rate on a draft (exchange_rate_entered_by); otherwise
@@ -159,6 +161,12 @@ class Invoice(models.Model):
         help_text="The template its PDF is rendered with, frozen at finalize.",
     )
     subtotal = models.DecimalField(default=0, **MONEY)
+    # A discount on the whole draft (BG-20), taken off the lines before VAT: subtotal is
+    # the lines' sum less it. By amount, or by a percentage of the lines (BT-94). A credit
+    # note's is the same share of its lines as its invoice's.
+    allowance_amount = models.DecimalField(default=0, **MONEY)
+    allowance_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    allowance_reason = models.CharField(max_length=200, blank=True)
     tax_amount = models.DecimalField(default=0, **MONEY)
     total = models.DecimalField(default=0, **MONEY)
 
@@ -275,6 +283,11 @@ class Invoice(models.Model):
         return self.status == self.VOID
 
     @property
+    def line_total(self):
+        """The sum of the lines (BT-106), before the allowance."""
+        return self.subtotal + self.allowance_amount
+
+    @property
     def is_credit_note(self) -> bool:
         return self.kind == self.KIND_CREDIT_NOTE
 
@@ -387,6 +400,7 @@ class InvoiceEvent(models.Model):
     LINE_ADDED = "line_added"
     NOTES_CHANGED = "notes_changed"
     EXCHANGE_RATE_ENTERED = "exchange_rate_entered"
+    ALLOWANCE_CHANGED = "allowance_changed"
     FINALIZED = "finalized"
     DOWNLOADED = "downloaded"
     EMAILED = "emailed"
@@ -404,6 +418,7 @@ class InvoiceEvent(models.Model):
         (LINE_ADDED, "Line added"),
         (NOTES_CHANGED, "Notes changed"),
         (EXCHANGE_RATE_ENTERED, "Exchange rate entered"),
+        (ALLOWANCE_CHANGED, "Allowance changed"),
         (FINALIZED, "Finalized"),
         (DOWNLOADED, "Downloaded"),
         (EMAILED, "Emailed"),

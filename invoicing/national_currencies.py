@@ -36,6 +36,7 @@ NATIONAL_CURRENCIES = {
     "LT": [(date(1999, 1, 1), "LTL"), (date(2015, 1, 1), "EUR")],
     "LU": [(date(1999, 1, 1), "EUR")],
     "LV": [(date(1999, 1, 1), "LVL"), (date(2014, 1, 1), "EUR")],
+    "MC": [(date(1999, 1, 1), "EUR")],  # in France's VAT area (Art. 7)
     "MT": [(date(1999, 1, 1), "MTL"), (date(2008, 1, 1), "EUR")],
     "NL": [(date(1999, 1, 1), "EUR")],
     "PL": [(date(1999, 1, 1), "PLN")],

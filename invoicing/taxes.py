@@ -4,13 +4,18 @@
 |---------|---------------------------------------------------|--------------------------------|
 | EU      | same country                                      | seller's VAT (S)               |
 | EU      | other EU country, company, VIES-valid VAT ID      | reverse charge, 0 % (AE)       |
-| EU      | other EU country, no valid VAT ID, or individual  | seller's VAT (S)               |
+| EU      | other EU country, no valid VAT ID, or individual  | seller's VAT (S); the buyer's  |
+|         |                                                   | country's for electronically   |
+|         |                                                   | supplied leads (oss.py)        |
 | EU      | outside the EU                                    | not subject to EU VAT (O)      |
 | non-EU  | any                                               | no VAT (O)                     |
 
 Services to a business outside the EU are supplied where the buyer is established (Art. 44
 VAT Directive), so they are outside the scope of EU VAT: category O with exemption code
 VATEX-EU-O, which EN 16931 accepts (BR-O-*) and which needs no buyer VAT ID.
+
+Monaco counts as France and the Isle of Man as the United Kingdom (Art. 7; entities.models
+VAT_AREAS).
 
 The rate follows the supply date (the end of the billing period), not the issue date, and
 comes from the dated table in `vat_rates`.
@@ -20,10 +25,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from entities.models import Entity
+from entities.models import Entity, vat_country
 from entities.vat import vat_id_problem
 from partners.models import Partner
 
+from .oss import consumers_country_applies
 from .small_business import small_business_note
 from .vat_rates import reduced_rates, standard_rate
 from .vat_territories import territory_outside_vat_area
@@ -50,6 +56,10 @@ NON_EU_SELLER_TO_EU_BUSINESS_NOTE = (
 )
 
 ZERO = Decimal("0")
+OSS_NOTE = (
+    "Electronically supplied service: VAT of the customer's country ({country}), declared "
+    "through the One-Stop Shop (Art. 58 VAT Directive)."
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,7 @@ class TaxTreatment:
     note: str = ""  # printed on the invoice
     exemption_reason: str = ""  # BT-120
     exemption_code: str = ""  # BT-121
+    country: str = ""  # whose VAT is charged (S): the OSS return's member state
     blocker: str = ""  # why an invoice cannot be finalized with this treatment yet
     reason: str = ""  # why this treatment, for the operator (not printed)
 
@@ -80,14 +91,18 @@ class TaxTreatment:
 def domestic_rate(entity: Entity, supply_date: date) -> Decimal:
     """The Entity's VAT rate on the supply date: its country's standard rate, or the highest
     reduced rate if the Entity is configured to charge the reduced rate."""
+    country = vat_country(entity.country)
     if entity.vat_rate_kind == Entity.REDUCED_RATE:
-        reduced = reduced_rates(entity.country, supply_date)
+        reduced = reduced_rates(country, supply_date)
         if reduced:
             return reduced[0]
-    return standard_rate(entity.country, supply_date)
+    return standard_rate(country, supply_date)
 
 
-def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) -> TaxTreatment:
+def decide_tax_treatment(
+    entity: Entity, partner: Partner, supply_date: date, net: Decimal = ZERO
+) -> TaxTreatment:
+    """The table above; `net` is the supply's net amount, for the OSS threshold."""
     if not entity.is_in_eu:
         eu_business = partner.is_in_eu and partner.kind == Partner.COMPANY
         return TaxTreatment(
@@ -114,17 +129,30 @@ def decide_tax_treatment(entity: Entity, partner: Partner, supply_date: date) ->
             exemption_code=NOT_SUBJECT_CODE,
         )
     rate = domestic_rate(entity, supply_date)
-    reduced = rate != standard_rate(entity.country, supply_date)
+    reduced = rate != standard_rate(vat_country(entity.country), supply_date)
     domestic = TaxTreatment(
         STANDARD,
         rate,
         note=f"Reduced VAT rate: {entity.reduced_rate_basis}"
         if reduced and entity.reduced_rate_basis
         else "",
+        country=vat_country(entity.country),
     )
-    if partner.country == entity.country or partner.kind == Partner.INDIVIDUAL:
+    buyer_country = vat_country(partner.country)
+    if buyer_country == vat_country(entity.country):
         return domestic
-    if not partner.vat_id or vat_id_problem(partner.vat_id, partner.country):
+    consumer = partner.kind == Partner.INDIVIDUAL or not partner.vat_id
+    if consumer:
+        # Electronically supplied services to consumers: their country's VAT (Art. 58, 59c).
+        if consumers_country_applies(entity, supply_date, net):
+            return TaxTreatment(
+                STANDARD,
+                standard_rate(buyer_country, supply_date),
+                note=OSS_NOTE.format(country=buyer_country),
+                country=buyer_country,
+            )
+        return domestic
+    if vat_id_problem(partner.vat_id, partner.country):
         return domestic
     if partner.vies_status == Partner.VIES_VALID:
         return TaxTreatment(
@@ -189,7 +217,7 @@ PRIVATE_SUPPLIER_NOTE = (
 def self_billing_type(entity: Entity, supplier: Partner) -> str:
     if not entity.is_in_eu or supplier.vat_status == Partner.PRIVATE_PERSON:
         return SIMPLE_INVOICE
-    if supplier.country != entity.country:
+    if vat_country(supplier.country) != vat_country(entity.country):
         return REVERSE_CHARGE_INVOICE
     if supplier.vat_status == Partner.SMALL_BUSINESS:
         return SMALL_BUSINESS_INVOICE
@@ -213,10 +241,11 @@ def decide_self_billing_treatment(
             exemption_code=NOT_SUBJECT_CODE,
         )
     if kind == SMALL_BUSINESS_INVOICE:
-        note = small_business_note(supplier.country)
+        note = small_business_note(vat_country(supplier.country))
         return TaxTreatment(EXEMPT, ZERO, note=note, exemption_reason=note)
     if kind == FULL_VAT_INVOICE:
-        return TaxTreatment(STANDARD, standard_rate(supplier.country, supply_date))
+        country = vat_country(supplier.country)
+        return TaxTreatment(STANDARD, standard_rate(country, supply_date), country=country)
     return TaxTreatment(
         REVERSE_CHARGE,
         ZERO,

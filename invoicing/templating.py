@@ -181,6 +181,14 @@ def required_mentions(data: dict) -> list[tuple[str, str]]:
             (f"the quantity of line {number}, {line['quantity']}", line["quantity"]),
             (f"the unit price of line {number}, {line['unit_price']}", line["unit_price"]),
         ]
+    if invoice["allowance"]:
+        required += [
+            (f"the allowance {invoice['allowance']}", invoice["allowance"]),
+            (
+                f"the allowance's reason “{invoice['allowance_reason']}”",
+                invoice["allowance_reason"],
+            ),
+        ]
     if invoice["tax_currency"]:
         required += [
             (
@@ -267,6 +275,15 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             "period_end": _date(invoice.period_end),
             "currency": currency,
             "subtotal": money(invoice.subtotal, currency),
+            # A discount on the whole invoice (BG-20), before VAT.
+            "line_total": money(invoice.subtotal + invoice.allowance_amount, currency),
+            "allowance": money(invoice.allowance_amount, currency)
+            if invoice.allowance_amount
+            else "",
+            "allowance_percent": f"{invoice.allowance_percent.normalize():f}"
+            if invoice.allowance_percent is not None
+            else "",
+            "allowance_reason": invoice.allowance_reason,
             "tax_amount": money(invoice.tax_amount, currency),
             # Art. 230: the VAT in the national currency, with the rate, its date and source.
             "tax_currency": invoice.tax_currency,

@@ -26,6 +26,7 @@ from . import (
     billing,
     corrections,
     deadlines,
+    oss,
     payments,
     runs,
     sending,
@@ -43,6 +44,7 @@ from .documents import (
 from .events import events_csv, record_event
 from .exchange_rates import conversion_needed
 from .forms import (
+    AllowanceForm,
     CancelDeliveryForm,
     CreditForm,
     ExchangeRateForm,
@@ -52,6 +54,7 @@ from .forms import (
     PaymentForm,
     PayoutLineForm,
     PeriodForm,
+    QuarterForm,
     ReductionForm,
     RunForm,
     SelectionForm,
@@ -257,6 +260,17 @@ def _render_detail(request, invoice, status=200, **forms):
     context["documents_pending"] = documents_pending(invoice)
     context["lists_leads"] = invoice.billed_leads.exists()
     if invoice.is_draft and not invoice.is_credit_note:
+        context["allowance_form"] = forms.get("allowance_form") or AllowanceForm(
+            initial={
+                "reason": invoice.allowance_reason,
+                "percent": invoice.allowance_percent,
+                "amount": invoice.allowance_amount
+                if invoice.allowance_amount and invoice.allowance_percent is None
+                else None,
+            },
+            auto_id="allowance_%s",
+        )
+    if invoice.is_draft and not invoice.is_credit_note:
         national = conversion_needed(
             invoice.entity.country, invoice.currency, invoice.tax_category, invoice.period_end
         )
@@ -359,6 +373,25 @@ def update_notes(request, pk):
     except InvoicingError as error:
         return _fail(request, invoice, error)
     messages.success(request, "Notes saved.")
+    return redirect("invoicing:detail", invoice.pk)
+
+
+@require_POST
+@role_required("finance")
+def allowance(request, pk):
+    invoice = get_invoice_for_user(request, pk)
+    form = AllowanceForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, invoice, status=400, allowance_form=form)
+    data = form.cleaned_data
+    try:
+        billing.set_allowance(
+            invoice, data["reason"], data["amount"], data["percent"], by=request.user
+        )
+    except InvoicingError as error:
+        return _fail(request, invoice, error)
+    removed = data["amount"] is None and data["percent"] is None
+    messages.success(request, "Allowance removed." if removed else "Allowance saved.")
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -563,6 +596,34 @@ def document_response(document: InvoiceDocument, by) -> HttpResponse:
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)
     response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response
+
+
+@entity_required
+def oss_return(request):
+    """The quarter's supplies taxed in other member states, as the OSS return wants them."""
+    entity = request.entity
+    today = billing.local_today(entity)
+    last = (today.month - 1) // 3 or 4  # the quarter just ended
+    form = QuarterForm(request.GET or {"year": today.year - (last == 4), "quarter": last})
+    rows, problem = [], ""
+    if form.is_valid():
+        year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
+        try:
+            rows = oss.oss_return(entity, year, quarter)
+        except oss.ReturnError as error:
+            problem = str(error)
+        if request.GET.get("format") == "csv" and not problem:
+            response = HttpResponse(
+                oss.oss_return_csv(rows), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="oss-{year}-q{quarter}.csv"'
+            return response
+    return render(
+        request,
+        "invoicing/oss_return.html",
+        {"form": form, "rows": rows, "problem": problem},
+        status=200 if form.is_valid() else 400,
+    )
 
 
 @entity_required

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django_scopes import ScopedManager
 
-from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Entity
+from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Entity, vat_country
 
 
 class Partner(models.Model):
@@ -167,7 +167,7 @@ class Partner(models.Model):
 
     @property
     def is_in_eu(self) -> bool:
-        return self.country in EU_COUNTRIES
+        return vat_country(self.country) in EU_COUNTRIES
 
     @property
     def effective_einvoice_format(self) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from lxml import etree
 
 from ..amounts import format_amount
-from .model import Document, Line, Party, TaxBreakdown
+from .model import Allowance, Document, Line, Party, TaxBreakdown
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -110,6 +110,8 @@ def serialize(doc: Document) -> bytes:
         period = _el(settlement, "ram:BillingSpecifiedPeriod")
         _date(period, "ram:StartDateTime", doc.period_start)
         _date(period, "ram:EndDateTime", doc.period_end)
+    for allowance in doc.allowances:
+        _allowance(settlement, allowance, doc.currency)
     if doc.payment_terms or doc.due_date:
         terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
         if doc.payment_terms:
@@ -118,6 +120,8 @@ def serialize(doc: Document) -> bytes:
             _date(terms, "ram:DueDateDateTime", doc.due_date)
     totals = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     _el(totals, "ram:LineTotalAmount", _amount(doc.line_total, doc.currency))
+    if doc.allowances:
+        _el(totals, "ram:AllowanceTotalAmount", _amount(doc.allowance_total, doc.currency))
     _el(totals, "ram:TaxBasisTotalAmount", _amount(doc.tax_basis_total, doc.currency))
     _el(totals, "ram:TaxTotalAmount", _amount(doc.tax_total, doc.currency), currencyID=doc.currency)
     if doc.tax_currency:  # BR-53: the VAT total in the accounting currency too
@@ -203,6 +207,21 @@ def _party(parent, tag: str, party: Party, is_seller: bool) -> None:
         _el(_el(element, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
     if is_seller and party.tax_number:
         _el(_el(element, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_number, schemeID="FC")
+
+
+def _allowance(parent, allowance: Allowance, currency: str) -> None:
+    element = _el(parent, "ram:SpecifiedTradeAllowanceCharge")
+    _el(_el(element, "ram:ChargeIndicator"), "udt:Indicator", "false")
+    if allowance.percent is not None:
+        _el(element, "ram:CalculationPercent", _rate(allowance.percent))
+        _el(element, "ram:BasisAmount", _amount(allowance.base_amount, currency))
+    _el(element, "ram:ActualAmount", _amount(allowance.amount, currency))
+    _el(element, "ram:Reason", allowance.reason)
+    tax = _el(element, "ram:CategoryTradeTax")
+    _el(tax, "ram:TypeCode", "VAT")
+    _el(tax, "ram:CategoryCode", allowance.category)
+    if allowance.rate is not None:
+        _el(tax, "ram:RateApplicablePercent", _rate(allowance.rate))
 
 
 def _header_tax(parent, tax: TaxBreakdown, currency: str) -> None:

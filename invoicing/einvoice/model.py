@@ -88,6 +88,16 @@ class Payment:  # BG-16
 
 
 @dataclass(frozen=True)
+class Allowance:  # BG-20
+    amount: Decimal  # BT-92
+    reason: str  # BT-97
+    category: str  # BT-95
+    rate: Decimal | None  # BT-96, absent for category O
+    base_amount: Decimal | None = None  # BT-93, with a percentage
+    percent: Decimal | None = None  # BT-94
+
+
+@dataclass(frozen=True)
 class SupportingDocument:  # BG-24
     reference: str  # BT-122
     description: str  # BT-123
@@ -122,6 +132,8 @@ class Document:
     payment_terms: str = ""  # BT-20
     preceding_invoice: tuple[str, date] | None = None  # BG-3: BT-25, BT-26
     supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
+    allowances: list[Allowance] = field(default_factory=list)  # BG-20
+    allowance_total: Decimal = Decimal(0)  # BT-107
     tax_currency: str = ""  # BT-6, the VAT accounting currency
     tax_total_in_tax_currency: Decimal | None = None  # BT-111
 
@@ -225,8 +237,10 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         buyer=buyer_party,
         lines=lines,
         taxes=taxes,
-        line_total=invoice.subtotal,
+        line_total=invoice.line_total,
         tax_basis_total=invoice.subtotal,
+        allowances=_allowances(invoice, rate),
+        allowance_total=invoice.allowance_amount,
         tax_total=invoice.tax_amount,
         grand_total=invoice.total,
         due_payable=invoice.total,
@@ -242,6 +256,22 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         if invoice.tax_currency
         else None,
     )
+
+
+def _allowances(invoice: Invoice, rate: Decimal | None) -> list[Allowance]:
+    if not invoice.allowance_amount:
+        return []
+    percent = invoice.allowance_percent
+    return [
+        Allowance(
+            amount=invoice.allowance_amount,
+            reason=invoice.allowance_reason or "Allowance",
+            category=invoice.tax_category,
+            rate=rate,
+            base_amount=invoice.line_total if percent is not None else None,
+            percent=percent,
+        )
+    ]
 
 
 def _lead_list(invoice: Invoice) -> list[SupportingDocument]:

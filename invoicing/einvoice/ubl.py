@@ -7,7 +7,7 @@ from decimal import Decimal
 from lxml import etree
 
 from ..amounts import format_amount
-from .model import Document, Line, Party, TaxBreakdown
+from .model import Allowance, Document, Line, Party, TaxBreakdown
 
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -88,6 +88,9 @@ def serialize(doc: Document) -> bytes:
     if doc.payment_terms:
         _el(_el(root, "cac:PaymentTerms"), "cbc:Note", doc.payment_terms)
 
+    for allowance in doc.allowances:
+        _allowance(root, allowance, doc.currency)
+
     tax_total = _el(root, "cac:TaxTotal")
     _amount(tax_total, "cbc:TaxAmount", doc.tax_total, doc.currency)
     for tax in doc.taxes:
@@ -104,6 +107,8 @@ def serialize(doc: Document) -> bytes:
     _amount(totals, "cbc:LineExtensionAmount", doc.line_total, doc.currency)
     _amount(totals, "cbc:TaxExclusiveAmount", doc.tax_basis_total, doc.currency)
     _amount(totals, "cbc:TaxInclusiveAmount", doc.grand_total, doc.currency)
+    if doc.allowances:
+        _amount(totals, "cbc:AllowanceTotalAmount", doc.allowance_total, doc.currency)
     _amount(totals, "cbc:PayableAmount", doc.due_payable, doc.currency)
 
     for line in doc.lines:
@@ -145,6 +150,18 @@ def _party(parent, party: Party, is_seller: bool) -> None:
             _el(contact, "cbc:Telephone", party.contact_phone)
         if party.contact_email:
             _el(contact, "cbc:ElectronicMail", party.contact_email)
+
+
+def _allowance(parent, allowance: Allowance, currency: str) -> None:
+    element = _el(parent, "cac:AllowanceCharge")
+    _el(element, "cbc:ChargeIndicator", "false")
+    _el(element, "cbc:AllowanceChargeReason", allowance.reason)
+    if allowance.percent is not None:
+        _el(element, "cbc:MultiplierFactorNumeric", f"{allowance.percent:.2f}")
+    _amount(element, "cbc:Amount", allowance.amount, currency)
+    if allowance.base_amount is not None:
+        _amount(element, "cbc:BaseAmount", allowance.base_amount, currency)
+    _tax_category(element, "cac:TaxCategory", allowance.category, allowance.rate)
 
 
 def _tax_category(parent, tag: str, category: str, rate, reason="", code=""):

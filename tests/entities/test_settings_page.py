@@ -9,7 +9,8 @@ def settings_form(entity, **changes) -> dict:
     fields = [
         "name", "legal_name", "street", "postcode", "city", "country", "vat_id", "tax_number",
         "tax_office", "email", "phone", "bank_name", "iban", "bic", "default_currency",
-        "payment_terms_days", "vat_rate_kind", "exchange_rate_rule", "invoice_number_format",
+        "payment_terms_days", "vat_rate_kind", "exchange_rate_rule", "b2c_place_of_supply",
+        "invoice_number_format",
         "time_zone",
         "credit_note_number_format", "self_billed_number_format",
         "self_billed_credit_note_number_format",

@@ -18,6 +18,7 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
         "canary-islands-buyer.xml",
         "per-lead-sub-cent.xml",
         "foreign-currency-usd.xml",
+        "invoice-with-allowance.xml",
     } <= names
     assert {
         f"self-billed-{case}.xml"

@@ -79,11 +79,9 @@ def test_a_yen_invoice_writes_amounts_without_decimals(account):
     from zoneinfo import ZoneInfo
 
     from invoicing.billing import generate_drafts
-    from invoicing.models import Invoice
+    from invoicing.models import ExchangeRate, Invoice
 
     from ..factories import deliver, make_assignment, make_profile
-
-    from invoicing.models import ExchangeRate
 
     # A German seller invoicing in yen states its VAT in euro too, at the ECB's rate.
     ExchangeRate.objects.create(currency="JPY", day=date(2026, 10, 30), per_euro=Decimal("172"))

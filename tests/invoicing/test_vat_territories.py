@@ -44,3 +44,45 @@ def test_a_buyer_in_the_canary_islands_pays_no_vat(entity):
 def test_a_german_buyer_on_heligoland_pays_no_german_vat(entity):
     partner = make_partner(entity, postcode="27498", city="Helgoland")
     assert decide_tax_treatment(entity, partner, OCTOBER).category == "O"
+
+
+# Countries in a member state's VAT area (Art. 7): Monaco is France for VAT, the Isle of
+# Man the United Kingdom.
+
+MONACO = {"country": "MC", "postcode": "98000", "city": "Monaco"}
+
+
+def test_a_business_in_monaco_with_a_french_vat_id_gets_reverse_charge(entity):
+    from partners.models import Partner
+
+    partner = make_partner(entity, **MONACO, vat_id="FR40303265045", vies_status=Partner.VIES_VALID)
+    assert decide_tax_treatment(entity, partner, OCTOBER).category == "AE"
+
+
+def test_a_buyer_in_monaco_without_vat_id_pays_the_sellers_vat(entity):
+    treatment = decide_tax_treatment(entity, make_partner(entity, **MONACO), OCTOBER)
+    assert (treatment.category, treatment.rate) == ("S", Decimal("19.00"))
+
+
+def test_a_french_seller_charges_a_monaco_business_french_vat(account):
+    from partners.models import Partner
+
+    from ..factories import make_entity
+
+    french = make_entity(account, country="FR", vat_id="FR40303265045", postcode="75002")
+    partner = make_partner(french, **MONACO, vat_id="FR83404833048", vies_status=Partner.VIES_VALID)
+    treatment = decide_tax_treatment(french, partner, OCTOBER)
+    assert (treatment.category, treatment.rate) == ("S", Decimal("20.00"))
+
+
+def test_a_buyer_on_the_isle_of_man_is_outside_the_eu(entity):
+    partner = make_partner(entity, country="IM", postcode="IM1 1AA", city="Douglas")
+    assert decide_tax_treatment(entity, partner, OCTOBER).category == "O"
+
+
+@pytest.mark.parametrize("vat_id, country", [("FR40303265045", "MC"), ("GB980780684", "IM")])
+def test_monaco_and_the_isle_of_man_use_french_and_uk_vat_ids(vat_id, country):
+    from entities.vat import vat_id_problem
+
+    assert vat_id_problem(vat_id, country) is None
+    assert vat_id_problem("DE136695976", country) is not None

@@ -16,7 +16,13 @@ from django_scopes import scopes_disabled
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction
 from distribution.services import record_delivery, record_lead_source
 from entities.models import Account, Entity
-from invoicing.billing import add_credit, finalize_invoice, generate_drafts, transactions_on
+from invoicing.billing import (
+    add_credit,
+    finalize_invoice,
+    generate_drafts,
+    set_allowance,
+    transactions_on,
+)
 from invoicing.corrections import cancel_delivery, reduce_price, void_invoice
 from invoicing.models import ExchangeRate, Invoice, InvoiceDocument
 from invoicing.payouts import add_payout_line, generate_payout_drafts
@@ -142,6 +148,23 @@ CASES = {
                                                   "Frankfurt am Main", "60311", "Zeil 1",
                                                   "DE129273398", currency="USD"),
                              {"currency": "USD"}),
+    # A discount on the whole invoice before VAT (BG-20): 5 % of the lines.
+    "invoice-with-allowance": (GERMAN_SELLER, buyer("Potsdamer Leads GmbH", "DE", "Potsdam",
+                                                    "14467", "Brandenburger Straße 1",
+                                                    "DE129273398"),
+                               {"assignments": ["12.50", "9.99"], "allowance": "5"}),
+    # The same two in UBL, whose syntax writes them differently.
+    "xrechnung-ubl-with-allowance": (GERMAN_SELLER, buyer("Stadt Allmende", "DE", "Allmende",
+                                                          "54322", "Marktplatz 3",
+                                                          buyer_reference=LEITWEG_ID,
+                                                          einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL),
+                                     {"assignments": ["12.50", "9.99"], "allowance": "5"}),
+    "xrechnung-ubl-foreign-currency-usd": (GERMAN_SELLER,
+                                           buyer("Stadt Dollarhausen", "DE", "Dollarhausen",
+                                                 "54323", "Marktplatz 4", currency="USD",
+                                                 buyer_reference=LEITWEG_ID,
+                                                 einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL),
+                                           {"currency": "USD"}),
     "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
                                                     "Hohe Straße 3", "DE129273398"),
                                {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
@@ -288,7 +311,7 @@ def make_self_billed_sample(account, case, supplier_fields):
 
 
 def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), credit=None,
-                leads=None, currency=None):  # fmt: skip
+                leads=None, currency=None, allowance=None):  # fmt: skip
     entity = Entity.objects.create(account=account, **{**seller, "name": f"{case}"})
     partner = Partner.objects.create(entity=entity, **buyer_fields)
     if partner.vies_status == Partner.VIES_VALID:
@@ -310,4 +333,6 @@ def make_sample(account, case, seller, buyer_fields, assignments=("12.50",), cre
     draft = Invoice.objects.get(entity=entity, status=Invoice.DRAFT)
     if credit:
         add_credit(draft, "Credit: disputed lead", 1, Decimal(credit))
+    if allowance:
+        set_allowance(draft, "Volume discount", percent=Decimal(allowance))
     return finalize_invoice(draft)

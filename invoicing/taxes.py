@@ -47,6 +47,10 @@ OUTSIDE_VAT_AREA_NOTE = (
     "VAT does not apply: the recipient is established in {territory}, outside the EU VAT "
     "area (Art. 6 VAT Directive)."
 )
+OUTSIDE_VAT_AREA_SELLER_NOTE = (
+    "No EU VAT is charged: the seller is established in {territory}, outside the EU VAT area "
+    "(Art. 6 VAT Directive)."
+)
 NON_EU_SELLER_NOTE = "No VAT is charged: the seller is established outside the EU."
 # Art. 44 and 196 VAT Directive: a business in the EU buying services from outside it
 # accounts for the VAT itself; the invoice must not suggest that none is due.
@@ -103,6 +107,15 @@ def decide_tax_treatment(
     entity: Entity, partner: Partner, supply_date: date, net: Decimal = ZERO
 ) -> TaxTreatment:
     """The table above; `net` is the supply's net amount, for the OSS threshold."""
+    if seller_territory := territory_outside_vat_area(entity.country, entity.postcode):
+        # Established where EU VAT does not apply (Art. 6): as a seller outside the EU.
+        return TaxTreatment(
+            NOT_SUBJECT,
+            ZERO,
+            note=OUTSIDE_VAT_AREA_SELLER_NOTE.format(territory=seller_territory),
+            exemption_reason="Not subject to VAT",
+            exemption_code=NOT_SUBJECT_CODE,
+        )
     if not entity.is_in_eu:
         eu_business = partner.is_in_eu and partner.kind == Partner.COMPANY
         return TaxTreatment(
@@ -215,9 +228,14 @@ PRIVATE_SUPPLIER_NOTE = (
 
 
 def self_billing_type(entity: Entity, supplier: Partner) -> str:
-    if not entity.is_in_eu or supplier.vat_status == Partner.PRIVATE_PERSON:
+    entity_outside = not entity.is_in_eu or territory_outside_vat_area(
+        entity.country, entity.postcode
+    )
+    if entity_outside or supplier.vat_status == Partner.PRIVATE_PERSON:
         return SIMPLE_INVOICE
-    if vat_country(supplier.country) != vat_country(entity.country):
+    # A supplier in the Canary Islands or on Åland is established outside the VAT area.
+    supplier_outside = territory_outside_vat_area(supplier.country, supplier.postcode)
+    if supplier_outside or vat_country(supplier.country) != vat_country(entity.country):
         return REVERSE_CHARGE_INVOICE
     if supplier.vat_status == Partner.SMALL_BUSINESS:
         return SMALL_BUSINESS_INVOICE

@@ -132,3 +132,28 @@ def test_a_billing_run_with_a_problem_says_so_and_lists_it(
         errors = page.text_content(".run-errors")
     assert label == "Done with 1 problem"
     assert "Fill in the street" in errors
+
+
+def test_the_operator_gives_an_allowance_on_a_draft_phone_wide(live_server, owner, entity):
+    draft = make_draft(entity, leads=10, price="10.00")
+    with operator_page(live_server, PHONE) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/{draft.pk}/")
+        page.fill("#allowance_reason", "Volume discount")
+        page.fill("#allowance_percent", "5")
+        page.click("button:has-text('Save allowance')")
+        page.wait_for_selector(".msg")
+        totals = page.text_content("table.data")
+        width = page_width(page)
+    draft.refresh_from_db()
+    assert draft.subtotal == 95
+    assert "Allowance: Volume discount (5 %)" in totals and "−5.00" in totals
+    assert width <= PHONE["width"]
+
+
+def test_the_oss_return_fits_a_phone(live_server, owner, entity):
+    with operator_page(live_server, PHONE) as page:
+        page.goto(f"{live_server.url}/distribution/invoices/oss/?year=2026&quarter=4")
+        empty = page.text_content(".empty")
+        width = page_width(page)
+    assert "No supplies taxed in another member state" in empty
+    assert width <= PHONE["width"]

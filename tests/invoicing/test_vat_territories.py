@@ -86,3 +86,26 @@ def test_monaco_and_the_isle_of_man_use_french_and_uk_vat_ids(vat_id, country):
 
     assert vat_id_problem(vat_id, country) is None
     assert vat_id_problem("DE136695976", country) is not None
+
+
+def test_a_seller_in_the_canary_islands_charges_no_eu_vat(account):
+    from ..factories import make_entity
+
+    canarian = make_entity(
+        account, country="ES", postcode="35001", city="Las Palmas", vat_id="ESB12345674"
+    )
+    partner = make_partner(canarian, country="ES", postcode="28001", city="Madrid")
+    treatment = decide_tax_treatment(canarian, partner, OCTOBER)
+    assert (treatment.category, treatment.rate) == ("O", Decimal("0"))
+    assert "Canary Islands" in treatment.note
+
+
+def test_a_supplier_in_the_canary_islands_is_paid_under_reverse_charge(account):
+    from invoicing.taxes import decide_self_billing_treatment
+
+    from ..factories import make_entity, make_supplier
+
+    madrid = make_entity(account, country="ES", postcode="28001", city="Madrid",
+                         vat_id="ESB12345674")  # fmt: skip
+    supplier = make_supplier(madrid, country="ES", postcode="38001", city="Santa Cruz")
+    assert decide_self_billing_treatment(madrid, supplier, OCTOBER).category == "AE"

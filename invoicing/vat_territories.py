@@ -20,9 +20,12 @@ Postcodes:
 - Germany: Heligoland 27498, Büsingen am Hochrhein 78266 (Deutsche Post).
 - Greece: Mount Athos (Karyes) 63086 (ELTA).
 - Italy: Livigno 23041, Campione d'Italia 22061 (Poste Italiane).
-The Spanish, Åland and Mount Athos codes agree with the published tables found; the others
-are the operators' codes as widely published and should be confirmed against their
-directories when the table is reviewed. The Italian waters of Lake Lugano have no postcode
+The Spanish, Åland and Mount Athos codes agree with the published tables found. Campione
+d'Italia has had only its Italian code, 22061, since it joined the EU customs territory on
+2020-01-01 (Swiss Post dropped its Swiss one; RSI and Ticinonline, December 2019 and
+January 2020); it stays outside the VAT area (Art. 6(2)(f), as amended by Directive (EU)
+2019/475). The others are the operators' codes as widely published and should be confirmed
+against their directories when the table is reviewed. The Italian waters of Lake Lugano have no postcode
 of their own.
 """
 

@@ -25,8 +25,8 @@ d'Italia has had only its Italian code, 22061, since it joined the EU customs te
 2020-01-01 (Swiss Post dropped its Swiss one; RSI and Ticinonline, December 2019 and
 January 2020); it stays outside the VAT area (Art. 6(2)(f), as amended by Directive (EU)
 2019/475). The others are the operators' codes as widely published and should be confirmed
-against their directories when the table is reviewed. The Italian waters of Lake Lugano have no postcode
-of their own.
+against their directories when the table is reviewed. The Italian waters of Lake Lugano
+have no postcode of their own.
 """
 
 import re

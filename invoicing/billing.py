@@ -455,6 +455,18 @@ def allowance(draft: Invoice, line_total: Decimal, original: Invoice | None) -> 
     if original is not None:
         if not original.allowance_amount:
             return Decimal(0)
+        # What earlier credit notes left of the lines and of the allowance: a credit note
+        # for all the lines left takes all the allowance left, so that rounding each
+        # share on its own never leaves a cent uncredited or credits one too many.
+        earlier = Invoice.objects.filter(corrects=original, status=Invoice.FINAL).exclude(
+            pk=draft.pk
+        )
+        credited_allowance = earlier.aggregate(s=Sum("allowance_amount"))["s"] or Decimal(0)
+        credited_lines = InvoiceLine.objects.filter(invoice__in=earlier).exclude(
+            kind=InvoiceLine.REDUCTION
+        ).aggregate(s=Sum("net_amount"))["s"] or Decimal(0)
+        if line_total == round_money(original.line_total - credited_lines, currency):
+            return round_money(original.allowance_amount - credited_allowance, currency)
         share = original.allowance_amount / original.line_total
         return round_money(line_total * share, currency)
     if draft.allowance_percent is not None:

@@ -7,10 +7,11 @@ unfinalized on the 10th of the next month are flagged, so there are five days le
 
 from datetime import date, timedelta
 
-from entities.models import EU_VAT_AREA, Entity
+from entities.models import Entity
 from partners.models import Partner
 
 from .models import Invoice
+from .oss import other_member_states
 from .taxes import REVERSE_CHARGE
 
 DUE_DAY = 15
@@ -45,9 +46,8 @@ def billing_day_warning(entity: Entity) -> str:
         return ""
     eu_businesses = (
         Partner.objects.filter(entity=entity, is_buyer=True, is_active=True, kind=Partner.COMPANY)
-        .exclude(country=entity.country)
         .exclude(vat_id="")
-        .filter(country__in=EU_VAT_AREA)
+        .filter(country__in=other_member_states(entity))
         .count()
     )
     if not eu_businesses:

@@ -32,7 +32,7 @@ from .taxes import STANDARD
 logger = logging.getLogger(__name__)
 
 ECB_NAMESPACE = "http://www.ecb.int/vocabulary/2002-08-01/eurofxref"
-RATE_PLACES = Decimal("0.000001")
+RATE_PLACES = Decimal("0.00000001")  # as Invoice.exchange_rate stores it
 
 
 class RateMissing(Exception):

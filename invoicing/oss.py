@@ -8,9 +8,9 @@ member state, its place of supply is the consumer's country (Art. 58 VAT Directi
 the seller's cross-border supplies of such services exceed EUR 10,000 in the current or
 the previous calendar year (Art. 59c), from the supply that exceeds it; a seller may opt
 for the consumer's country from the first euro (Art. 59c(3)). That VAT is declared in the
-OSS return, per quarter, per member state of consumption and rate (Art. 369a–369k), in
-euro: amounts in another currency at the ECB rate of the quarter's last day, or the next
-day it publishes one (Art. 369h(2)).
+OSS return, per quarter, per member state of consumption and rate (Art. 369a–369k; a
+credit note in the quarter it is issued in), in euro: amounts in another currency at the
+ECB rate of the quarter's last day, or the next day it publishes one (Art. 369h(2)).
 
 Leads qualified by people are not electronically supplied: the general rule (Art. 45,
 the seller's VAT) applies, which is why the Entity setting is off by default.
@@ -93,13 +93,17 @@ def oss_return(entity: Entity, year: int, quarter: int) -> list[ReturnRow]:
     credit notes count against them."""
     start, end = quarter_bounds(year, quarter)
     home = vat_country(entity.country)
+    # A supply goes into the quarter it was made in; a credit note into the quarter it was
+    # issued in, which corrects the earlier return there.
+    in_quarter = Q(kind=Invoice.KIND_INVOICE, period_end__gte=start, period_end__lte=end) | Q(
+        kind=Invoice.KIND_CREDIT_NOTE, issue_date__gte=start, issue_date__lte=end
+    )
     documents = (
         Invoice.objects.filter(
+            in_quarter,
             entity=entity,
             self_billed=False,
             status__in=[Invoice.FINAL, Invoice.VOID],
-            period_end__gte=start,
-            period_end__lte=end,
         )
         .exclude(tax_country="")
         .exclude(tax_country=home)

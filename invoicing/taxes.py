@@ -154,16 +154,22 @@ def decide_tax_treatment(
     buyer_country = vat_country(partner.country)
     if buyer_country == vat_country(entity.country):
         return domestic
-    consumer = partner.kind == Partner.INDIVIDUAL or not partner.vat_id
-    if consumer:
+    # Without a valid VAT ID a buyer counts as a consumer (Art. 18(2) Regulation 282/2011).
+    no_valid_vat_id = (
+        not partner.vat_id
+        or bool(vat_id_problem(partner.vat_id, partner.country))
+        or partner.vies_status == Partner.VIES_INVALID
+    )
+    consumer = partner.kind == Partner.INDIVIDUAL or no_valid_vat_id
+    if consumer and consumers_country_applies(entity, supply_date, net):
         # Electronically supplied services to consumers: their country's VAT (Art. 58, 59c).
-        if consumers_country_applies(entity, supply_date, net):
-            return TaxTreatment(
-                STANDARD,
-                standard_rate(buyer_country, supply_date),
-                note=OSS_NOTE.format(country=buyer_country),
-                country=buyer_country,
-            )
+        return TaxTreatment(
+            STANDARD,
+            standard_rate(buyer_country, supply_date),
+            note=OSS_NOTE.format(country=buyer_country),
+            country=buyer_country,
+        )
+    if partner.kind == Partner.INDIVIDUAL or not partner.vat_id:
         return domestic
     if vat_id_problem(partner.vat_id, partner.country):
         return domestic

@@ -32,7 +32,7 @@ from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
 
 from entities.addresses import city_lines
-from entities.models import Entity
+from entities.models import Entity, vat_country
 from entities.number_patterns import format_document_number
 from partners.models import Partner
 
@@ -420,7 +420,7 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
         "iban": "DE89370400440532013000",
         "bic": "COBADEFFXXX",
     }
-    rate = standard_rate(entity.country, period_end) if entity.is_in_eu else ZERO
+    rate = standard_rate(vat_country(entity.country), period_end) if entity.is_in_eu else ZERO
     category, tax_rate, note, code = STANDARD, rate, "", ""
     if case in ("reverse_charge", "self_billed_b"):
         partner.update(country="AT", country_name="Austria", vat_id="ATU13585627")

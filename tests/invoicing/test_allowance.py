@@ -159,3 +159,28 @@ def assert_cii_arithmetic_with_allowance(root):
     [basis] = [Decimal(v) for v in cii_values(root, summation + "TaxBasisTotalAmount")]
     assert lines == line_total  # BR-CO-10
     assert basis == line_total - allowance  # BR-CO-13
+
+
+def test_partial_credit_notes_and_a_void_add_up_to_the_invoice_to_the_cent(entity):
+    from distribution.models import DistributionTransaction
+
+    from ..factories import deliver, make_assignment, make_profile
+    from .test_einvoice import MID_OCTOBER
+
+    partner = make_partner(entity)
+    for name in ("A", "B"):
+        deliver(make_assignment(make_profile(entity, "10.10"), partner, name=name), 1, MID_OCTOBER)
+    from invoicing.billing import generate_drafts
+    from invoicing.models import Invoice
+
+    from ..factories import OCTOBER as PERIOD
+
+    generate_drafts(entity, *PERIOD)
+    draft = Invoice.objects.get(partner=partner, status=Invoice.DRAFT)
+    set_allowance(draft, "Volume discount", percent=Decimal("5"))  # 1.01 of 20.20
+    invoice = finalize_invoice(draft)
+    delivery = DistributionTransaction.objects.filter(invoice_id=invoice.pk).first()
+    first = finalize_invoice(cancel_delivery(delivery, "rejected"))
+    second = void_invoice(invoice, "Wrong partner")
+    assert first.subtotal + second.subtotal == invoice.subtotal == Decimal("19.19")
+    assert first.total + second.total == invoice.total

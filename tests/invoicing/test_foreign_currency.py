@@ -114,7 +114,7 @@ def test_a_usd_invoice_of_a_german_seller_states_its_vat_in_euro(entity, rates):
     invoice = finalize_invoice(usd_draft(entity))
     assert (invoice.tax_amount, invoice.tax_currency) == (Decimal("19.00"), "EUR")
     # 19.00 USD at 1 USD = 1 / 1.1650 EUR, the ECB rate of Friday 2026-10-30
-    assert invoice.exchange_rate == Decimal("0.858369")
+    assert invoice.exchange_rate == Decimal("0.85836910")
     assert invoice.exchange_rate_date == date(2026, 10, 30)
     assert invoice.tax_amount_in_tax_currency == Decimal("16.31")
     assert invoice.exchange_rate_source == "ECB reference rate of 2026-10-30"
@@ -123,7 +123,7 @@ def test_a_usd_invoice_of_a_german_seller_states_its_vat_in_euro(entity, rates):
 def test_the_pdf_shows_the_vat_in_euro_with_the_rate_its_date_and_source(entity, rates):
     text = pdf_text(finalize_invoice(usd_draft(entity)))
     assert (
-        "VAT in EUR: 16.31 EUR, at 1 USD = 0.858369 EUR, ECB reference rate of 2026-10-30." in text
+        "VAT in EUR: 16.31 EUR, at 1 USD = 0.8583691 EUR, ECB reference rate of 2026-10-30." in text
     )
 
 
@@ -157,7 +157,7 @@ def test_the_monthly_average_is_the_rule_when_chosen(entity, rates):
     entity.save()
     invoice = finalize_invoice(usd_draft(entity))
     # the average of 1.1600 and 1.1650 (November's rate is after the month)
-    assert invoice.exchange_rate == Decimal("0.860215")
+    assert invoice.exchange_rate == Decimal("0.86021505")
     assert invoice.exchange_rate_source == (
         "average of the ECB reference rates of 2026-10 (to 2026-10-31)"
     )

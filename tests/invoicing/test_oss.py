@@ -129,6 +129,25 @@ def test_the_return_lists_each_member_state_and_rate(entity):
     ]
 
 
+def test_a_credit_note_goes_into_the_quarter_it_is_issued_in(entity):
+    electronic(entity, Entity.CONSUMER_COUNTRY)
+    void_invoice(sale(entity, consumer(entity), "100.00", date(2026, 9, 1)), "Cancelled")
+    [supplied] = oss_return(entity, 2026, 3)
+    [corrected] = oss_return(entity, 2026, 4)  # voided on 2026-12-02
+    assert (supplied.taxable_amount, corrected.taxable_amount) == (
+        Decimal("100.00"),
+        Decimal("-100.00"),
+    )
+
+
+def test_a_company_whose_vat_id_vies_rejects_counts_as_a_consumer(entity):
+    partner = make_partner(
+        entity, **PARIS, vat_id="FR40303265045", vies_status=Partner.VIES_INVALID
+    )
+    treatment = decide_tax_treatment(electronic(entity, Entity.CONSUMER_COUNTRY), partner, OCTOBER)
+    assert treatment.country == "FR"
+
+
 def test_a_credit_note_counts_against_the_return(entity):
     electronic(entity, Entity.CONSUMER_COUNTRY)
     void_invoice(sale(entity, consumer(entity), "100.00", date(2026, 10, 1)), "Cancelled")

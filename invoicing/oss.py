@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from entities.models import EU_VAT_AREA, Entity, vat_country
 from partners.models import Partner
@@ -40,21 +40,28 @@ def other_member_states(entity: Entity) -> list[str]:
 
 def cross_border_b2c_turnover(entity: Entity, start: date, end: date) -> Decimal:
     """The net of the Entity's finalized invoices in euro, less their credit notes, to
-    consumers in other member states, supplied from `start` to `end`."""
+    consumers in other member states, supplied from `start` to `end`. An invoice in another
+    currency counts at the rate it states its VAT in euro with; one without (a seller
+    outside the euro area) does not count."""
     consumers = Q(partner__kind=Partner.INDIVIDUAL) | Q(partner__vat_id="")
     invoices = Invoice.objects.filter(
         consumers,
         entity=entity,
         self_billed=False,
-        currency="EUR",
         status__in=[Invoice.FINAL, Invoice.VOID],
         partner__country__in=other_member_states(entity),
         period_end__gte=start,
         period_end__lte=end,
     )
-    invoiced = invoices.filter(kind=Invoice.KIND_INVOICE).aggregate(s=Sum("subtotal"))["s"]
-    credited = invoices.filter(kind=Invoice.KIND_CREDIT_NOTE).aggregate(s=Sum("subtotal"))["s"]
-    return (invoiced or Decimal(0)) - (credited or Decimal(0))
+    in_euro = Sum("subtotal", filter=Q(currency="EUR"))
+    converted = Sum(
+        F("subtotal") * F("exchange_rate"), filter=Q(tax_currency="EUR") & ~Q(currency="EUR")
+    )
+    total = Decimal(0)
+    for kind, sign in ((Invoice.KIND_INVOICE, 1), (Invoice.KIND_CREDIT_NOTE, -1)):
+        sums = invoices.filter(kind=kind).aggregate(euro=in_euro, converted=converted)
+        total += sign * ((sums["euro"] or 0) + (sums["converted"] or 0))
+    return Decimal(total)
 
 
 def consumers_country_applies(entity: Entity, supply_date: date, net: Decimal) -> bool:

@@ -95,6 +95,14 @@ def test_last_years_turnover_above_the_threshold_counts(entity):
     assert decide_tax_treatment(entity, consumer(entity), OCTOBER).country == "FR"
 
 
+def test_invoices_in_other_currencies_count_at_their_euro_rate(entity):
+    electronic(entity)
+    ExchangeRate.objects.create(currency="USD", day=date(2025, 3, 31), per_euro=Decimal("1.25"))
+    # 13,000 USD at 0.8 EUR: 10,400 EUR, above the threshold
+    sale(entity, consumer(entity, currency="USD"), "13000.00", date(2025, 3, 1), currency="USD")
+    assert decide_tax_treatment(entity, consumer(entity), OCTOBER).country == "FR"
+
+
 def test_credit_notes_lower_the_turnover(entity):
     electronic(entity)
     invoice = sale(entity, consumer(entity), "10500.00", date(2025, 3, 1))

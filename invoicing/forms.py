@@ -134,20 +134,32 @@ class SetOffForm(forms.Form):
         )
 
 
-class ReductionForm(forms.Form):
-    """A price reduction after the fact, by a net amount or a percentage."""
+class AmountOrPercentForm(forms.Form):
+    """A net amount or a percentage, for a price reduction or an allowance."""
 
-    reason = forms.CharField(
-        max_length=150, help_text="Printed on the credit note, e.g. “Agreed discount, 5 %”."
-    )
+    percent_label = "Or percent"
+
     amount = DecimalField(
         label="Net amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
         required=False,
     )  # fmt: skip
     percent = DecimalField(
-        label="Or percent", min_value=Decimal("0.01"), max_value=Decimal("100"),
-        max_digits=5, decimal_places=2, required=False,
+        min_value=Decimal("0.01"), max_value=Decimal("100"), max_digits=5, decimal_places=2,
+        required=False,
     )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["percent"].label = self.percent_label
+
+
+class ReductionForm(AmountOrPercentForm):
+    """A price reduction after the fact, by a net amount or a percentage."""
+
+    reason = forms.CharField(
+        max_length=150, help_text="Printed on the credit note, e.g. “Agreed discount, 5 %”."
+    )
+    field_order = ["reason", "amount", "percent"]
 
     def clean(self):
         data = super().clean()
@@ -156,22 +168,17 @@ class ReductionForm(forms.Form):
         return data
 
 
-class AllowanceForm(forms.Form):
+class AllowanceForm(AmountOrPercentForm):
     """A discount on the whole draft before VAT (BG-20): an amount or a percentage of the
     lines; both empty removes it."""
+
+    percent_label = "Or percent of the lines"
 
     reason = forms.CharField(
         max_length=200, required=False,
         help_text="Printed on the invoice, e.g. “Volume discount”.",
     )  # fmt: skip
-    amount = DecimalField(
-        label="Net amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
-        required=False,
-    )  # fmt: skip
-    percent = DecimalField(
-        label="Or percent of the lines", min_value=Decimal("0.01"), max_value=Decimal("100"),
-        max_digits=5, decimal_places=2, required=False,
-    )  # fmt: skip
+    field_order = ["reason", "amount", "percent"]
 
     def clean(self):
         data = super().clean()

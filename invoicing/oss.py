@@ -38,9 +38,10 @@ def other_member_states(entity: Entity) -> list[str]:
     return sorted(country for country in EU_VAT_AREA if vat_country(country) != home)
 
 
-def cross_border_b2c_turnover(entity: Entity, start: date, end: date) -> Decimal:
-    """The net of the Entity's finalized invoices in euro, less their credit notes, to
-    consumers in other member states, supplied from `start` to `end`. An invoice in another
+def cross_border_b2c_turnover(entity: Entity, periods: list[tuple[date, date]]) -> list[Decimal]:
+    """Per period (first, last day of supply): the net of the Entity's finalized invoices
+    in euro, less their credit notes, to consumers in other member states; in one query,
+    since draft generation asks it for every consumer's draft. An invoice in another
     currency counts at the rate it states its VAT in euro with; one without (a seller
     outside the euro area) does not count."""
     consumers = Q(partner__kind=Partner.INDIVIDUAL) | Q(partner__vat_id="")
@@ -50,18 +51,28 @@ def cross_border_b2c_turnover(entity: Entity, start: date, end: date) -> Decimal
         self_billed=False,
         status__in=[Invoice.FINAL, Invoice.VOID],
         partner__country__in=other_member_states(entity),
-        period_end__gte=start,
-        period_end__lte=end,
+        period_end__gte=min(start for start, _ in periods),
+        period_end__lte=max(end for _, end in periods),
     )
-    in_euro = Sum("subtotal", filter=Q(currency="EUR"))
-    converted = Sum(
-        F("subtotal") * F("exchange_rate"), filter=Q(tax_currency="EUR") & ~Q(currency="EUR")
-    )
-    total = Decimal(0)
-    for kind, sign in ((Invoice.KIND_INVOICE, 1), (Invoice.KIND_CREDIT_NOTE, -1)):
-        sums = invoices.filter(kind=kind).aggregate(euro=in_euro, converted=converted)
-        total += sign * ((sums["euro"] or 0) + (sums["converted"] or 0))
-    return Decimal(total)
+    in_euro = Q(currency="EUR")
+    converted = Q(tax_currency="EUR") & ~Q(currency="EUR")
+    sums = {}
+    for n, (start, end) in enumerate(periods):
+        for kind in (Invoice.KIND_INVOICE, Invoice.KIND_CREDIT_NOTE):
+            within = Q(kind=kind, period_end__gte=start, period_end__lte=end)
+            sums[f"{n}_{kind}_euro"] = Sum("subtotal", filter=within & in_euro)
+            sums[f"{n}_{kind}_converted"] = Sum(
+                F("subtotal") * F("exchange_rate"), filter=within & converted
+            )
+    totals = invoices.aggregate(**sums)
+
+    def net(n, kind):
+        return (totals[f"{n}_{kind}_euro"] or 0) + (totals[f"{n}_{kind}_converted"] or 0)
+
+    return [
+        Decimal(net(n, Invoice.KIND_INVOICE) - net(n, Invoice.KIND_CREDIT_NOTE))
+        for n in range(len(periods))
+    ]
 
 
 def consumers_country_applies(entity: Entity, supply_date: date, net: Decimal) -> bool:
@@ -72,8 +83,10 @@ def consumers_country_applies(entity: Entity, supply_date: date, net: Decimal) -
     if entity.b2c_place_of_supply == Entity.CONSUMER_COUNTRY:
         return True
     year = supply_date.year
-    last_year = cross_border_b2c_turnover(entity, date(year - 1, 1, 1), date(year - 1, 12, 31))
-    this_year = cross_border_b2c_turnover(entity, date(year, 1, 1), supply_date)
+    last_year, this_year = cross_border_b2c_turnover(
+        entity,
+        [(date(year - 1, 1, 1), date(year - 1, 12, 31)), (date(year, 1, 1), supply_date)],
+    )
     return last_year > THRESHOLD or this_year + net > THRESHOLD
 
 

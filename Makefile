@@ -11,9 +11,20 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 TEST_SYSTEM_PACKAGES := chromium
 DEMO_LOGIN := operator@demo.leadflip.test / leadflip-demo
 
-.PHONY: install system-deps test-system-deps apt-packages run demo test lint format migrate worker beat samples bench
+# The translations (gettext catalogues), compiled from the .po files under locale/.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-install: system-deps $(VENV)/.installed
+.PHONY: messages install system-deps test-system-deps apt-packages run demo test lint format migrate worker beat samples bench
+
+install: system-deps $(VENV)/.installed $(MO_FILES)
+
+locale/%.mo: locale/%.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@
+
+# After marking new text for translation: updates the catalogues, whose new entries then
+# need their translations (needs GNU gettext's xgettext).
+messages: install
+	DEBUG=true $(PY) manage.py makemessages -l de -l fr --ignore=.venv --ignore=tests --ignore=out --ignore=var
 
 # Installs the Debian packages WeasyPrint needs when they are missing (as root), or says how.
 system-deps:

@@ -6,8 +6,10 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django_scopes import ScopedManager
 
+from .national_mentions import clean_register_number, clean_siret
 from .number_patterns import can_collide, validate_number_pattern
 
 COUNTRY_CHOICES = [
@@ -167,21 +169,26 @@ class Account(models.Model):
 # The email that goes with each kind of document, in the Entity's words (Settings). On a
 # self-billed document the partner is the supplier, whom the Entity pays: its mail is a
 # payout notice, not a request to pay.
+# Marked for translation: a text the operator has not changed goes out in the partner's
+# language (Entity.email_text).
 DEFAULT_EMAIL_TEXTS = {
     "invoice": (
-        "Invoice {number} from {company}",
-        """Hello {partner},
+        gettext_noop("Invoice {number} from {company}"),
+        gettext_noop(
+            """Hello {partner},
 
 please find attached invoice {number} of {issue_date} for {period}, over {total}.
 {payment_line}
 {portal_line}
 Kind regards
 {company}
-""",
+"""
+        ),
     ),
     "credit_note": (
-        "Credit note {number} from {company}",
-        """Hello {partner},
+        gettext_noop("Credit note {number} from {company}"),
+        gettext_noop(
+            """Hello {partner},
 
 please find attached credit note {number} of {issue_date}, over {total}. It corrects
 invoice {corrects}.
@@ -189,11 +196,13 @@ invoice {corrects}.
 {portal_line}
 Kind regards
 {company}
-""",
+"""
+        ),
     ),
     "self_billed": (
-        "Self-billed invoice {number}: your payout from {company}",
-        """Hello {partner},
+        gettext_noop("Self-billed invoice {number}: your payout from {company}"),
+        gettext_noop(
+            """Hello {partner},
 
 under our self-billing agreement we have issued the attached self-billed invoice {number}
 of {issue_date} on your behalf, for the leads you supplied in {period}.
@@ -201,11 +210,13 @@ of {issue_date} on your behalf, for the leads you supplied in {period}.
 {portal_line}
 Kind regards
 {company}
-""",
+"""
+        ),
     ),
     "self_billed_credit_note": (
-        "Self-billed credit note {number} from {company}",
-        """Hello {partner},
+        gettext_noop("Self-billed credit note {number} from {company}"),
+        gettext_noop(
+            """Hello {partner},
 
 under our self-billing agreement we have issued the attached self-billed credit note
 {number} of {issue_date} on your behalf, over {total}. It corrects self-billed invoice
@@ -214,7 +225,8 @@ under our self-billing agreement we have issued the attached self-billed credit 
 {portal_line}
 Kind regards
 {company}
-""",
+"""
+        ),
     ),
 }
 DEFAULT_EMAIL_SUBJECT, DEFAULT_EMAIL_BODY = DEFAULT_EMAIL_TEXTS["invoice"]
@@ -265,6 +277,55 @@ class Entity(models.Model):
     vat_id = models.CharField("VAT ID", max_length=20, blank=True)
     tax_number = models.CharField(max_length=40, blank=True)
     tax_office = models.CharField(max_length=100, blank=True)
+    # What the Entity's country requires on its invoices beyond the VAT Directive
+    # (national_mentions): register, legal form, directors, capital, French payment terms.
+    legal_form = models.CharField(
+        max_length=60, blank=True, help_text="As registered: GmbH, SAS, BV, SRL, Einzelunternehmen."
+    )
+    register_court = models.CharField(
+        "register court or registry",
+        max_length=100,
+        blank=True,
+        help_text="Amtsgericht Köln; Handelsgericht Wien; the city of the RCS (Lyon); the "
+        "court of the seat in Belgium (Bruxelles); Registro Mercantil de Madrid.",
+    )
+    register_number = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="HRB 12345; FN 123456a; the SIREN in France; the enterprise number in "
+        "Belgium; the KvK number in the Netherlands; the REA number in Italy.",
+    )
+    managing_directors = models.CharField(
+        max_length=200, blank=True, help_text="All of them, as printed: Anna Becker, Jan Vogt."
+    )
+    share_capital = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the default currency; printed in France and Italy.",
+    )
+    siret = models.CharField(
+        "SIRET", max_length=17, blank=True, help_text="France: the establishment's SIRET."
+    )
+    late_payment_penalty = models.CharField(
+        "late-payment penalty rate",
+        max_length=200,
+        blank=True,
+        help_text="France (L441-10 Code de commerce): e.g. “taux directeur de la BCE majoré "
+        "de 10 points”; at least three times the legal interest rate.",
+    )
+    early_payment_discount = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="France: the discount for early payment; leave empty to print “none”.",
+    )
+    vat_on_debits = models.BooleanField(
+        "VAT on debits",
+        default=False,
+        help_text="France: you opted to pay VAT on invoicing (option pour le paiement de la "
+        "taxe d'après les débits); the invoice says so.",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     bank_name = models.CharField(max_length=100, blank=True)
@@ -457,10 +518,15 @@ class Entity(models.Model):
         return vat_country(self.country) in EU_COUNTRIES
 
     def email_text(self, document_kind: str) -> tuple[str, str]:
-        """The subject and body of the email that goes with a kind of document."""
+        """The subject and body of the email that goes with a kind of document. A text left
+        as it came is sent in the active language (the partner's); one the operator wrote
+        is sent as written."""
+        subject = getattr(self, f"{document_kind}_email_subject")
+        body = getattr(self, f"{document_kind}_email_body")
+        default_subject, default_body = DEFAULT_EMAIL_TEXTS[document_kind]
         return (
-            getattr(self, f"{document_kind}_email_subject"),
-            getattr(self, f"{document_kind}_email_body"),
+            gettext(subject) if subject == default_subject else subject,
+            gettext(body) if body.replace("\r\n", "\n") == default_body else body,
         )
 
     def numbering(self, document_kind: str) -> tuple[str, bool]:
@@ -473,6 +539,15 @@ class Entity(models.Model):
 
     def clean(self):
         errors = {}
+        try:
+            self.register_number = clean_register_number(self.country, self.register_number)
+        except ValidationError as error:
+            errors["register_number"] = error.messages
+        if self.siret and self.country == "FR":
+            try:
+                self.siret = clean_siret(self.siret, self.register_number)
+            except ValidationError as error:
+                errors["siret"] = error.messages
         valid = {}  # kind: (pattern, label), for the patterns that parse
         for kind, label in DOCUMENT_KINDS:
             pattern, yearly = self.numbering(kind)

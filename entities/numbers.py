@@ -42,11 +42,13 @@ class DecimalField(forms.DecimalField):
 
 
 def amount(value, currency: str) -> str:
-    """An amount as the product writes it everywhere, in tables as in messages:
-    '1,234.50 EUR' (the currency's own decimals: '1,234 JPY')."""
+    """An amount as the product writes it everywhere, in tables as in messages, in the
+    active language: '1,234.50 EUR', '1.234,50 €' (the currency's own decimals: '1,234
+    JPY')."""
+    from .languages import currency_sign, format_number
     from .models import minor_units
 
-    return f"{Decimal(value):,.{minor_units(currency)}f} {currency}"
+    return f"{format_number(value, minor_units(currency))} {currency_sign(currency)}"
 
 
 def counted(number: int, singular: str, plural: str | None = None) -> str:

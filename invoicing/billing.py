@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope
 
 from distribution.models import Assignment, DistributionTransaction, Lead
+from entities import national_mentions
 from entities.addresses import region_problem
 from entities.models import Entity
 from entities.numbers import amount as format_amount
@@ -417,9 +418,14 @@ def refresh_totals(drafts: list[Invoice]) -> None:
         original = originals.get(draft.corrects_id)
         line_total = round_money(sum(amounts[draft.pk], Decimal(0)), draft.currency)
         draft.allowance_amount = allowance(draft, line_total, original)
-        treatment = draft_tax_treatment(
-            draft, partners[draft.partner_id], original, line_total - draft.allowance_amount
+        # A credit note speaks the language of the invoice it corrects.
+        draft.language = (
+            original.language if original else partners[draft.partner_id].document_language
         )
+        with translation.override(draft.language):  # the tax note is printed in it
+            treatment = draft_tax_treatment(
+                draft, partners[draft.partner_id], original, line_total - draft.allowance_amount
+            )
         totals = invoice_totals(
             [line_total, -draft.allowance_amount, *reductions[draft.pk]],
             treatment.rate,
@@ -475,6 +481,7 @@ def allowance(draft: Invoice, line_total: Decimal, original: Invoice | None) -> 
 
 
 TOTAL_FIELDS = [
+    "language",
     "allowance_amount",
     "tax_category",
     "tax_rate",
@@ -735,6 +742,23 @@ def seller_details(entity: Entity) -> dict:
         "bank_name": entity.bank_name,
         "iban": entity.iban,
         "bic": entity.bic,
+        **legal_details(entity),
+    }
+
+
+def legal_details(entity: Entity) -> dict:
+    """What the Entity's country asks its invoices to say about it (national_mentions)."""
+    return {
+        "legal_form": entity.legal_form,
+        "register_court": entity.register_court,
+        "register_number": entity.register_number,
+        "managing_directors": entity.managing_directors,
+        "share_capital": str(entity.share_capital) if entity.share_capital is not None else "",
+        "share_capital_currency": entity.default_currency,
+        "siret": entity.siret,
+        "late_payment_penalty": entity.late_payment_penalty,
+        "early_payment_discount": entity.early_payment_discount,
+        "vat_on_debits": entity.vat_on_debits,
     }
 
 
@@ -749,6 +773,7 @@ def buyer_details(partner: Partner) -> dict:
         "country": partner.country,
         "country_name": partner.get_country_display(),
         "vat_id": partner.vat_id,
+        "register_number": partner.registration_number,
         "email": partner.email,
         "payment_terms_days": partner.payment_terms_days,
         "buyer_reference": partner.buyer_reference,
@@ -794,7 +819,9 @@ def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
         "vat_id": entity.vat_id,
         "tax_number": entity.tax_number,
         "email": entity.email,
+        "phone": entity.phone,
         "payment_terms_days": partner.payment_terms_days,
+        **legal_details(entity),
     }
 
 
@@ -822,6 +849,7 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
             problems.append(f"Fill in {label}.")
     if problem := region_problem(entity.region, entity.country):
         problems.append(f"Your address (Settings): {problem}")
+    problems += national_mentions.missing_mentions(seller_details(entity))
     if invoice.self_billed:
         return problems + _self_billing_problems(invoice) + _conversion_problems(invoice)
     problems += [

@@ -4,6 +4,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import pgettext
 from django_scopes import ScopedManager
 
 from distribution.models import Assignment
@@ -126,7 +127,9 @@ class Invoice(models.Model):
 
     tax_category = models.CharField(max_length=2, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
-    tax_note = models.CharField(max_length=200, blank=True)
+    # The language its text is written in: the partner's, frozen at finalize.
+    language = models.CharField(max_length=5, default="en")
+    tax_note = models.CharField(max_length=400, blank=True)
     tax_exemption_reason = models.CharField(max_length=200, blank=True)
     tax_exemption_code = models.CharField(max_length=30, blank=True)
     # The member state whose VAT is charged (S), for the OSS return; '' without VAT.
@@ -266,8 +269,12 @@ class Invoice(models.Model):
     def title(self) -> str:
         """What the document is called on itself and in lists."""
         if self.self_billed:
-            return "Self-billed credit note" if self.is_credit_note else "Self-billed invoice"
-        return "Credit note" if self.is_credit_note else "Invoice"
+            if self.is_credit_note:
+                return pgettext("document title", "Self-billed credit note")
+            return pgettext("document title", "Self-billed invoice")
+        if self.is_credit_note:
+            return pgettext("document title", "Credit note")
+        return pgettext("document title", "Invoice")
 
     @property
     def is_draft(self) -> bool:

@@ -14,9 +14,11 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from entities import mail
+from entities.languages import format_date
 from entities.models import Entity, fill_email_template
 from entities.numbers import amount as format_amount
 from entities.site import site_url
@@ -49,14 +51,17 @@ def email_context(invoice: Invoice) -> dict:
         "seller": company or invoice.entity.legal_name,  # the texts of before
         "total": format_amount(invoice.total, invoice.currency),
         "open_amount": format_amount(invoice.open_balance, invoice.currency),
-        "issue_date": f"{invoice.issue_date:%Y-%m-%d}",
-        "due_date": f"{invoice.due_date:%Y-%m-%d}",
-        "period": f"{invoice.period_start:%Y-%m-%d} – {invoice.period_end:%Y-%m-%d}",
+        "issue_date": format_date(invoice.issue_date),
+        "due_date": format_date(invoice.due_date),
+        "period": f"{format_date(invoice.period_start)} – {format_date(invoice.period_end)}",
         "corrects": invoice.corrects.number if invoice.corrects_id else "",
         "payment_line": payment_line(invoice),
         # Only partners who can log in hear of the portal.
         "portal_line": (
-            f"\nYou can also see your invoices and leads in our partner portal: {portal_url}\n"
+            "\n"
+            + _("You can also see your invoices and leads in our partner portal: %(url)s")
+            % {"url": portal_url}
+            + "\n"
             if portal
             else ""
         ),
@@ -67,21 +72,25 @@ def email_context(invoice: Invoice) -> dict:
 def payment_line(invoice: Invoice) -> str:
     """What happens to the money, from the Entity's side, for the open balance."""
     open_amount = format_amount(invoice.open_balance, invoice.currency)
-    due = f"{invoice.due_date:%Y-%m-%d}"
+    due = format_date(invoice.due_date)
     if invoice.is_credit_note:
         if invoice.open_balance > 0:
-            return f"{open_amount} is set off against open invoices or refunded to you."
-        return "It is settled."
+            return _("%(amount)s is set off against open invoices or refunded to you.") % {
+                "amount": open_amount
+            }
+        return _("It is settled.")
     if invoice.self_billed:
         if invoice.open_balance > 0:
-            return f"We will pay you {open_amount} by {due}."
-        return "It is paid out."
+            return _("We will pay you %(amount)s by %(due)s.") % {"amount": open_amount, "due": due}
+        return _("It is paid out.")
     if invoice.paid_at:
-        return "It is paid in full: thank you."
+        return _("It is paid in full: thank you.")
     if invoice.amount_paid:
         paid = format_amount(invoice.amount_paid, invoice.currency)
-        return f"Of its total, {paid} is paid: please pay the remaining {open_amount} by {due}."
-    return f"Please pay {open_amount} by {due}."
+        return _(
+            "Of its total, %(paid)s is paid: please pay the remaining %(amount)s by %(due)s."
+        ) % {"paid": paid, "amount": open_amount, "due": due}
+    return _("Please pay %(amount)s by %(due)s.") % {"amount": open_amount, "due": due}
 
 
 def message_id(dispatch: EmailDispatch) -> str:
@@ -97,8 +106,9 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
     if documents_pending(invoice):
         raise InvoicingError("its documents are not rendered yet")
     entity = invoice.entity
-    context = email_context(invoice)
-    subject, body = entity.email_text(invoice.document_kind)
+    with translation.override(invoice.language):  # the partner's language
+        context = email_context(invoice)
+        subject, body = entity.email_text(invoice.document_kind)
     message = EmailMessage(
         # One line: a name with a line break in it would make the header invalid.
         subject=" ".join(fill_email_template(subject, context).split()),

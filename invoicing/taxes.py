@@ -25,6 +25,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from entities.languages import format_date
 from entities.models import Entity, vat_country
 from entities.vat import vat_id_problem
 from partners.models import Partner
@@ -39,28 +43,28 @@ REVERSE_CHARGE = "AE"  # UNCL 5305: VAT reverse charge
 NOT_SUBJECT = "O"  # UNCL 5305: services outside the scope of tax
 EXEMPT = "E"  # UNCL 5305: exempt from tax
 
-REVERSE_CHARGE_NOTE = "Reverse charge, VAT to be accounted for by the recipient."
+REVERSE_CHARGE_NOTE = gettext_noop("Reverse charge, VAT to be accounted for by the recipient.")
 REVERSE_CHARGE_CODE = "VATEX-EU-AE"
 NOT_SUBJECT_CODE = "VATEX-EU-O"
-OUTSIDE_EU_NOTE = "VAT does not apply: the recipient is established outside the EU."
-OUTSIDE_VAT_AREA_NOTE = (
+OUTSIDE_EU_NOTE = gettext_noop("VAT does not apply: the recipient is established outside the EU.")
+OUTSIDE_VAT_AREA_NOTE = gettext_noop(
     "VAT does not apply: the recipient is established in {territory}, outside the EU VAT "
     "area (Art. 6 VAT Directive)."
 )
-OUTSIDE_VAT_AREA_SELLER_NOTE = (
+OUTSIDE_VAT_AREA_SELLER_NOTE = gettext_noop(
     "No EU VAT is charged: the seller is established in {territory}, outside the EU VAT area "
     "(Art. 6 VAT Directive)."
 )
-NON_EU_SELLER_NOTE = "No VAT is charged: the seller is established outside the EU."
+NON_EU_SELLER_NOTE = gettext_noop("No VAT is charged: the seller is established outside the EU.")
 # Art. 44 and 196 VAT Directive: a business in the EU buying services from outside it
 # accounts for the VAT itself; the invoice must not suggest that none is due.
-NON_EU_SELLER_TO_EU_BUSINESS_NOTE = (
+NON_EU_SELLER_TO_EU_BUSINESS_NOTE = gettext_noop(
     "No VAT is charged: the seller is established outside the EU. The recipient, a business "
     "in the EU, accounts for the VAT itself (Art. 196 VAT Directive)."
 )
 
 ZERO = Decimal("0")
-OSS_NOTE = (
+OSS_NOTE = gettext_noop(
     "Electronically supplied service: VAT of the customer's country ({country}), declared "
     "through the One-Stop Shop (Art. 58 VAT Directive)."
 )
@@ -112,8 +116,8 @@ def decide_tax_treatment(
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=OUTSIDE_VAT_AREA_SELLER_NOTE.format(territory=seller_territory),
-            exemption_reason="Not subject to VAT",
+            note=_(OUTSIDE_VAT_AREA_SELLER_NOTE).format(territory=seller_territory),
+            exemption_reason=_("Not subject to VAT"),
             exemption_code=NOT_SUBJECT_CODE,
         )
     if not entity.is_in_eu:
@@ -121,24 +125,24 @@ def decide_tax_treatment(
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=NON_EU_SELLER_TO_EU_BUSINESS_NOTE if eu_business else NON_EU_SELLER_NOTE,
-            exemption_reason="Not subject to VAT",
+            note=_(NON_EU_SELLER_TO_EU_BUSINESS_NOTE if eu_business else NON_EU_SELLER_NOTE),
+            exemption_reason=_("Not subject to VAT"),
             exemption_code=NOT_SUBJECT_CODE,
         )
     if not partner.is_in_eu:
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=OUTSIDE_EU_NOTE,
-            exemption_reason="Not subject to VAT",
+            note=_(OUTSIDE_EU_NOTE),
+            exemption_reason=_("Not subject to VAT"),
             exemption_code=NOT_SUBJECT_CODE,
         )
     if territory := territory_outside_vat_area(partner.country, partner.postcode):
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=OUTSIDE_VAT_AREA_NOTE.format(territory=territory),
-            exemption_reason="Not subject to VAT",
+            note=_(OUTSIDE_VAT_AREA_NOTE).format(territory=territory),
+            exemption_reason=_("Not subject to VAT"),
             exemption_code=NOT_SUBJECT_CODE,
         )
     rate = domestic_rate(entity, supply_date)
@@ -146,7 +150,7 @@ def decide_tax_treatment(
     domestic = TaxTreatment(
         STANDARD,
         rate,
-        note=f"Reduced VAT rate: {entity.reduced_rate_basis}"
+        note=_("Reduced VAT rate: %(basis)s") % {"basis": entity.reduced_rate_basis}
         if reduced and entity.reduced_rate_basis
         else "",
         country=vat_country(entity.country),
@@ -166,7 +170,7 @@ def decide_tax_treatment(
         return TaxTreatment(
             STANDARD,
             standard_rate(buyer_country, supply_date),
-            note=OSS_NOTE.format(country=buyer_country),
+            note=_(OSS_NOTE).format(country=buyer_country),
             country=buyer_country,
         )
     if partner.kind == Partner.INDIVIDUAL or not partner.vat_id:
@@ -177,8 +181,8 @@ def decide_tax_treatment(
         return TaxTreatment(
             REVERSE_CHARGE,
             ZERO,
-            note=REVERSE_CHARGE_NOTE,
-            exemption_reason="Reverse charge",
+            note=_(REVERSE_CHARGE_NOTE),
+            exemption_reason=_("Reverse charge"),
             exemption_code=REVERSE_CHARGE_CODE,
         )
     if partner.vies_status == Partner.VIES_INVALID:
@@ -226,8 +230,8 @@ SIMPLE_INVOICE = "A"
 REVERSE_CHARGE_INVOICE = "B"
 FULL_VAT_INVOICE = "C"
 SMALL_BUSINESS_INVOICE = "small business"
-SELF_BILLING_REVERSE_CHARGE_NOTE = "Reverse charge applicable"
-PRIVATE_SUPPLIER_NOTE = (
+SELF_BILLING_REVERSE_CHARGE_NOTE = gettext_noop("Reverse charge applicable")
+PRIVATE_SUPPLIER_NOTE = gettext_noop(
     "The supplier, a private individual, declared on {date} that it does not supply these "
     "leads as a business."
 )
@@ -260,8 +264,8 @@ def decide_self_billing_treatment(
         return TaxTreatment(
             NOT_SUBJECT,
             ZERO,
-            note=PRIVATE_SUPPLIER_NOTE.format(date=f"{declared:%Y-%m-%d}") if private else "",
-            exemption_reason="Not subject to VAT",
+            note=_(PRIVATE_SUPPLIER_NOTE).format(date=format_date(declared)) if private else "",
+            exemption_reason=_("Not subject to VAT"),
             exemption_code=NOT_SUBJECT_CODE,
         )
     if kind == SMALL_BUSINESS_INVOICE:
@@ -273,7 +277,7 @@ def decide_self_billing_treatment(
     return TaxTreatment(
         REVERSE_CHARGE,
         ZERO,
-        note=SELF_BILLING_REVERSE_CHARGE_NOTE,
-        exemption_reason="Reverse charge",
+        note=_(SELF_BILLING_REVERSE_CHARGE_NOTE),
+        exemption_reason=_("Reverse charge"),
         exemption_code=REVERSE_CHARGE_CODE,
     )

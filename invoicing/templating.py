@@ -19,7 +19,7 @@ import hashlib
 import logging
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from html import unescape
@@ -27,16 +27,28 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import ngettext
 from liquid import DictLoader, StrictUndefined
 from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
 
 from entities.addresses import city_lines
+from entities.languages import currency_sign, format_date, format_number
 from entities.models import Entity, vat_country
 from entities.number_patterns import format_document_number
 from partners.models import Partner
 
 from .amounts import invoice_totals, line_net_amount
+from .document_text import (
+    corrects,
+    exchange_rate_notice,
+    in_language,
+    labels,
+    legal_mentions,
+    national_invoice_mentions,
+    payment_text,
+    self_billing_statement,
+)
 from .models import Invoice, InvoiceLine, TemplateVersion
 from .sandbox import BoundedEnvironment
 from .small_business import small_business_note
@@ -88,7 +100,11 @@ def render_invoice_html(invoice: Invoice, lines=None) -> str:
     draft or a sample: the Entity's template now, or the default). A custom template that
     fails on this invoice, or leaves out one of its legal mentions, gives way to the
     default template, which prints them all."""
-    data = invoice_data(invoice, lines)
+    with in_language(invoice):
+        return _render_invoice_html(invoice, invoice_data(invoice, lines))
+
+
+def _render_invoice_html(invoice: Invoice, data: dict) -> str:
     if invoice.template_version_id:
         source = invoice.template_version.source
     else:
@@ -201,10 +217,16 @@ def required_mentions(data: dict) -> list[tuple[str, str]]:
                 invoice["exchange_rate_source"],
             ),
         ]
+    for mention in data["seller"]["legal_mentions"] + data["buyer"]["legal_mentions"]:
+        required.append((f"the issuer's legal mention “{mention}”", mention))
+    for mention in invoice["mentions"]:
+        required.append((f"the mention “{mention}”", mention))
     if invoice["reverse_charge"]:
-        required.append(("the words “Reverse charge”", "reverse charge"))
+        words = data["label"]["reverse_charge"]
+        required.append((f"the words “{words}”", words))
     if invoice["self_billed"]:
-        required.append(("the word “Self-billing”", "self-billing"))
+        words = data["label"]["self_billing"]
+        required.append((f"the word “{words}”", words))
     if invoice["tax_note"]:
         required.append((f"the tax note “{invoice['tax_note']}”", invoice["tax_note"]))
     return [(label, text) for label, text in required if str(text).strip()]
@@ -252,35 +274,38 @@ def pdf_url_fetcher() -> URLFetcher:
 
 
 def invoice_data(invoice: Invoice, lines=None) -> dict:
-    """Everything a template may print, as plain values already formatted for reading.
-    `lines` replaces the stored lines (a sample invoice has none in the database)."""
+    """Everything a template may print, as plain values already formatted for reading, in
+    the invoice's language (call it inside `in_language(invoice)`). `lines` replaces the
+    stored lines (a sample invoice has none in the database)."""
     currency = invoice.currency
     category = invoice.tax_category
     seller, buyer = dict(invoice.seller), dict(invoice.buyer)
-    corrects = invoice.corrects if invoice.is_credit_note else None
     annex = []
     if lines is None:
         lines = list(invoice.lines.all())
         if invoice.pk and invoice.billed_leads.exists():
-            annex = _annex(invoice.billed_leads.all(), invoice.entity.time_zone)
+            annex = _annex(invoice.billed_leads.all(), invoice.entity.time_zone, currency)
     return {
+        "label": labels(),
         "invoice": {
             "title": invoice.title,
+            "language": invoice.language,
             "number": invoice.number,
             "is_credit_note": invoice.is_credit_note,
             "self_billed": invoice.self_billed,
-            "issue_date": _date(invoice.issue_date),
-            "due_date": _date(invoice.due_date),
-            "period_start": _date(invoice.period_start),
-            "period_end": _date(invoice.period_end),
+            "issue_date": format_date(invoice.issue_date),
+            "due_date": format_date(invoice.due_date),
+            "period_start": format_date(invoice.period_start),
+            "period_end": format_date(invoice.period_end),
             "currency": currency,
+            "currency_sign": currency_sign(currency),
             "subtotal": money(invoice.subtotal, currency),
             # A discount on the whole invoice (BG-20), before VAT.
             "line_total": money(invoice.subtotal + invoice.allowance_amount, currency),
             "allowance": money(invoice.allowance_amount, currency)
             if invoice.allowance_amount
             else "",
-            "allowance_percent": f"{invoice.allowance_percent.normalize():f}"
+            "allowance_percent": format_number(invoice.allowance_percent, 0, 2)
             if invoice.allowance_percent is not None
             else "",
             "allowance_reason": invoice.allowance_reason,
@@ -292,14 +317,15 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             )
             if invoice.tax_currency
             else "",
-            "exchange_rate": f"{invoice.exchange_rate.normalize():f}"
+            "exchange_rate": format_number(invoice.exchange_rate, 0, 8)
             if invoice.tax_currency
             else "",
-            "exchange_rate_date": _date(invoice.exchange_rate_date),
+            "exchange_rate_date": format_date(invoice.exchange_rate_date),
             "exchange_rate_source": invoice.exchange_rate_source,
+            "exchange_rate_notice": exchange_rate_notice(invoice) if invoice.tax_currency else "",
             "total": money(invoice.total, currency),
             "tax_category": category,
-            "tax_rate": f"{Decimal(invoice.tax_rate).normalize():f}",
+            "tax_rate": format_number(invoice.tax_rate, 0, 2),
             # FirstPromoter's name: VAT is mentioned at all (not on a type A invoice).
             "vat_invoice": category in (STANDARD, REVERSE_CHARGE),
             "reverse_charge": category == REVERSE_CHARGE,
@@ -309,19 +335,28 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             "names_vat_ids": category in (STANDARD, REVERSE_CHARGE, EXEMPT),
             "tax_note": invoice.tax_note,
             "notes": invoice.notes,
-            "corrects_number": corrects.number if corrects else "",
-            "corrects_date": _date(corrects.issue_date) if corrects else "",
+            "corrects_number": invoice.corrects.number if invoice.is_credit_note else "",
+            "corrects_date": format_date(invoice.corrects.issue_date)
+            if invoice.is_credit_note
+            else "",
+            "corrects": corrects(invoice) if invoice.is_credit_note else "",
+            "self_billing_statement": self_billing_statement(invoice)
+            if invoice.self_billed
+            else "",
             "payment_terms_days": buyer.get("payment_terms_days", ""),
+            "payment_text": payment_text(invoice),
+            # What the seller's country asks for beyond Art. 226 (France: late payment).
+            "mentions": national_invoice_mentions(invoice),
         },
-        "seller": _party(seller),
-        "buyer": _party(buyer),
+        "seller": _party(seller, issues=not invoice.self_billed),
+        "buyer": _party(buyer, issues=invoice.self_billed),
         "lines": [
             {
                 "number": number,
                 "description": _get(line, "description"),
                 "kind": _get(line, "kind"),
                 "is_credit": _get(line, "kind") == InvoiceLine.CREDIT,
-                "quantity": f"{_get(line, 'quantity'):,}",
+                "quantity": format_number(_get(line, "quantity")),
                 "unit_price": unit_price(_get(line, "unit_price")),
                 "amount": money(_get(line, "net_amount"), currency),
             }
@@ -334,11 +369,15 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
 PARTY_KEYS = [
     "name", "street", "postcode", "city", "region", "country", "country_name", "vat_id",
     "tax_number", "tax_office", "email", "phone", "bank_name", "iban", "bic", "buyer_reference",
+    "register_number",
 ]  # fmt: skip
 
 
-def _party(details: dict) -> dict:
+def _party(details: dict, issues: bool) -> dict:
+    """A party's details; `issues` for the business that issues the document, which names
+    what its country asks of it (its register, directors, capital)."""
     party = {key: str(details.get(key) or "") for key in PARTY_KEYS}
+    party["legal_mentions"] = legal_mentions(details) if issues else []
     party["iban"] = iban(party["iban"])
     # The lines after the street in the country's order ("Chicago, IL 60606"), as a list
     # for an address block and as one line for a sender line.
@@ -353,11 +392,7 @@ def _get(line, name):
     return line[name] if isinstance(line, dict) else getattr(line, name)
 
 
-def _date(value: date | datetime | None) -> str:
-    return f"{value:%Y-%m-%d}" if value else ""
-
-
-def _annex(billed_leads, time_zone: str) -> list[dict]:
+def _annex(billed_leads, time_zone: str, currency: str) -> list[dict]:
     """The leads grouped by delivery day and price, each group one paragraph of lead ids."""
     tz = ZoneInfo(time_zone)
     groups: dict[tuple, list[str]] = {}
@@ -369,9 +404,20 @@ def _annex(billed_leads, time_zone: str) -> list[dict]:
         groups.setdefault((delivered_at.astimezone(tz).date(), price), []).append(lead_id)
     return [
         {
-            "day": _date(day),
+            "day": format_date(day),
             "unit_price": unit_price(price),
             "count": len(ids),
+            "head": ngettext(
+                "%(day)s · %(count)s lead at %(price)s %(currency)s",
+                "%(day)s · %(count)s leads at %(price)s %(currency)s",
+                len(ids),
+            )
+            % {
+                "day": format_date(day),
+                "count": format_number(len(ids)),
+                "price": unit_price(price),
+                "currency": currency_sign(currency),
+            },
             "leads": ", ".join(ids),
         }
         for (day, price), ids in groups.items()

@@ -49,6 +49,15 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
         problems.append(
             f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
         )
+    if (
+        partner.is_buyer
+        and partner.entity.country == "FR"
+        and partner.country == "FR"
+        and partner.kind == Partner.COMPANY
+        and not partner.registration_number
+    ):
+        # Art. 242 nonies A annexe II CGI, as the 2026 reform has it (national_mentions).
+        problems.append("Fill in its SIREN: French invoices between businesses name it.")
     if self_billing:
         problems += vat_status_problems(partner)
     if self_billing and (problem := agreement_problem(partner)):

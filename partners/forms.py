@@ -10,7 +10,9 @@ from entities.forms import (
     clean_email_list,
     clean_iban_value,
 )
+from entities.languages import LANGUAGE_CHOICES, default_language
 from entities.models import PAYMENT_TERMS_CHOICES
+from entities.national_mentions import clean_register_number
 from entities.vat import normalize_vat_id, vat_id_problem
 
 from .checks import needs_postcode, refresh_invoicing_problems
@@ -79,8 +81,10 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "country",
             "vat_id",
             "tax_number",
+            "registration_number",
             "email",
             "cc_emails",
+            "language",
             "is_buyer",
             "is_supplier",
             "vat_status",
@@ -101,7 +105,12 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.order_fields([*self.Meta.fields[:11], "terms", "custom_days"])
+        self.order_fields([*self.Meta.fields[:13], "terms", "custom_days"])
+        country = self.instance.country if self.instance.pk else ""
+        by_country = dict(LANGUAGE_CHOICES)[default_language(country)] if country else ""
+        self.fields["language"].choices = [
+            ("", f"Its country's language ({by_country})" if by_country else "Its country's")
+        ] + list(LANGUAGE_CHOICES)
         self.fields["vat_status"].required = False  # a buyer's is never asked for
         days = self.instance.payment_terms_days if self.instance.pk else 14
         standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
@@ -119,6 +128,13 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         elif data.get("terms"):
             self.instance.payment_terms_days = int(data["terms"])
         self.check_vat_id(data)
+        if data.get("registration_number") and data.get("country"):
+            try:
+                data["registration_number"] = clean_register_number(
+                    data["country"], data["registration_number"]
+                )
+            except forms.ValidationError as error:
+                self.add_error("registration_number", error)
         if not (data.get("is_buyer") or data.get("is_supplier")):
             self.add_error("is_buyer", "A partner buys leads, supplies them, or both.")
         if not data.get("vat_status"):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django_scopes import ScopedManager
 
+from entities.languages import LANGUAGE_CHOICES, default_language
 from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Entity, vat_country
 
 
@@ -36,6 +37,13 @@ class Partner(models.Model):
         help_text="A supplier's own tax number, printed on self-billed invoices when it has no "
         "VAT ID.",
     )
+    registration_number = models.CharField(
+        "company registration number",
+        max_length=40,
+        blank=True,
+        help_text="In France its SIREN (9 digits), which French invoices name since the 2026 "
+        "reform; in Belgium its enterprise number; in the Netherlands its KvK number.",
+    )
     # A supplier's VAT status decides the tax on its self-billed invoices (taxes.py), not
     # whether a VAT ID was typed: a German GmbH with only a Steuernummer is registered.
     VAT_REGISTERED = "registered"
@@ -60,6 +68,12 @@ class Partner(models.Model):
         blank=True,
         help_text="For a private individual: the date of its declaration that it does not "
         "supply leads as a business. Its self-billed invoices need it on record.",
+    )
+    language = models.CharField(
+        max_length=5,
+        choices=LANGUAGE_CHOICES,
+        blank=True,
+        help_text="Of its invoices, emails and portal. Leave empty for its country's language.",
     )
     email = models.EmailField("billing email", blank=True)
     cc_emails = models.CharField(
@@ -168,6 +182,11 @@ class Partner(models.Model):
     @property
     def is_in_eu(self) -> bool:
         return vat_country(self.country) in EU_COUNTRIES
+
+    @property
+    def document_language(self) -> str:
+        """The language its documents are written in."""
+        return self.language or default_language(self.country)
 
     @property
     def effective_einvoice_format(self) -> str:

@@ -47,7 +47,27 @@ def make_entity(account: Account, **fields) -> Entity:
         "payment_terms_days": 14,
         "time_zone": "Europe/Berlin",
     }
+    country = fields.get("country", "DE")
+    defaults |= REGISTERED_COMPANY.get(country, {})
     return Entity.objects.create(account=account, **with_region({**defaults, **fields}))
+
+
+# What each country asks an invoice to say about a company (entities.national_mentions).
+REGISTERED_COMPANY = {
+    "DE": {"legal_form": "GmbH", "register_court": "Amtsgericht Berlin (Charlottenburg)",
+           "register_number": "HRB 12345", "managing_directors": "Anna Becker"},
+    "AT": {"legal_form": "GmbH", "register_court": "Handelsgericht Wien",
+           "register_number": "FN 122119m"},
+    "FR": {"legal_form": "SAS", "register_court": "Lyon", "register_number": "732 829 320",
+           "share_capital": Decimal("10000"),
+           "late_payment_penalty": "taux directeur de la BCE majoré de 10 points"},
+    "BE": {"legal_form": "SRL", "register_court": "Bruxelles", "register_number": "0403.170.701"},
+    "NL": {"register_number": "12345678"},
+    "ES": {"register_court": "Registro Mercantil de Madrid",
+           "register_number": "Tomo 1234, Folio 56, Hoja M-78901"},
+    "IT": {"legal_form": "SRL", "register_court": "Registro delle imprese di Milano",
+           "register_number": "MI-1234567", "share_capital": Decimal("10000")},
+}  # fmt: skip
 
 
 def make_user(account: Account | None = None, role: str = Membership.OWNER, email=None) -> User:
@@ -69,7 +89,11 @@ def make_partner(entity: Entity, **fields) -> Partner:
         "vat_id": "",
         "email": f"billing{n}@partner.test",
         "payment_terms_days": 14,
+        # The specifications read English documents; tests of other languages ask for theirs.
+        "language": "en",
     }
+    if fields.get("country") == "FR":
+        defaults["registration_number"] = "552 100 554"
     return Partner.objects.create(entity=entity, **with_region({**defaults, **fields}))
 
 

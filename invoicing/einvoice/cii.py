@@ -169,9 +169,17 @@ def _line(parent, line: Line, currency: str) -> None:
 
 def _party(parent, tag: str, party: Party, is_seller: bool) -> None:
     element = _el(parent, tag)
-    if party.identifier:
+    if party.identifier and party.identifier_scheme:
+        _el(element, "ram:GlobalID", party.identifier, schemeID=party.identifier_scheme)
+    elif party.identifier:
         _el(element, "ram:ID", party.identifier)
     _el(element, "ram:Name", party.name)
+    if is_seller and party.legal_info:
+        _el(element, "ram:Description", party.legal_info)
+    if party.legal_id:
+        organization = _el(element, "ram:SpecifiedLegalOrganization")
+        scheme = {"schemeID": party.legal_id_scheme} if party.legal_id_scheme else {}
+        _el(organization, "ram:ID", party.legal_id, **scheme)
     if party.contact_name or party.contact_phone or party.contact_email:
         contact = _el(element, "ram:DefinedTradeContact")
         if party.contact_name:

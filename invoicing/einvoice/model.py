@@ -5,10 +5,24 @@ write this model and nothing else, so both syntaxes say the same thing. Amounts 
 stored on the invoice and its lines at finalize; nothing is recomputed here.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
+from entities.national_mentions import SIRET_SCHEME, registration_id, registration_scheme
+
+from ..document_text import REVERSE_CHARGE as REVERSE_CHARGE_MENTION
+from ..document_text import (
+    SELF_BILLING,
+    in_language,
+    issuer,
+    legal_mentions,
+    national_invoice_mentions,
+    payment_terms,
+)
 from ..lead_list import lead_list_csv, lead_list_filename
 from ..models import Invoice
 from ..taxes import NOT_SUBJECT, REVERSE_CHARGE
@@ -29,8 +43,6 @@ PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 SEPA_CREDIT_TRANSFER = "58"
 CREDIT_TRANSFER = "30"
 
-# Art. 226(10a) VAT Directive: a self-billed invoice says so.
-SELF_BILLING_NOTE = "Self-billing"
 
 UNIT_ONE = "C62"  # UN/ECE Rec 20: "one", each lead
 
@@ -51,6 +63,10 @@ class Party:
     vat_id: str = ""  # BT-31 / BT-48
     tax_number: str = ""  # BT-32 (seller only)
     identifier: str = ""  # BT-29 / BT-46
+    identifier_scheme: str = ""  # its ISO 6523 scheme (0009 SIRET), if any
+    legal_id: str = ""  # BT-30 / BT-47, the legal registration identifier
+    legal_id_scheme: str = ""  # its ISO 6523 scheme (0002 SIREN, 0208, 0106), if any
+    legal_info: str = ""  # BT-33 (seller only): register, legal form, capital
     electronic_address: str = ""  # BT-34 / BT-49, an email address (scheme EM)
     contact_name: str = ""  # BT-41
     contact_phone: str = ""  # BT-42
@@ -157,6 +173,11 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
     XRechnung 3.0 document."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice is an e-invoice.")
+    with in_language(invoice):  # its notes and payment terms
+        return _build_document(invoice, xrechnung)
+
+
+def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
     seller, buyer = invoice.seller, invoice.buyer
     category = invoice.tax_category
     rate = None if category == NOT_SUBJECT else invoice.tax_rate
@@ -168,9 +189,9 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         address=_address(seller),
         vat_id=seller["vat_id"] if vat_ids_allowed else "",
         tax_number=seller.get("tax_number", ""),
-        identifier=""
-        if (vat_ids_allowed and seller["vat_id"])
-        else (seller.get("tax_number") or seller.get("identifier", "")),
+        **_seller_identifier(seller, vat_ids_allowed),
+        **_legal_id(seller),
+        legal_info=" · ".join(legal_mentions(issuer(invoice))) if not invoice.self_billed else "",
         electronic_address=seller.get("email", ""),
         contact_name=seller.get("contact_name", ""),
         contact_phone=seller.get("phone", ""),
@@ -181,6 +202,7 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         address=_address(buyer),
         vat_id=buyer["vat_id"] if vat_ids_allowed else "",
         electronic_address=buyer.get("email", ""),
+        **_legal_id(buyer),
     )
     lines = [
         Line(
@@ -210,9 +232,10 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
     ]
     notes = [n for n in (invoice.tax_note, invoice.notes.strip()) if n]
     if category == REVERSE_CHARGE and not invoice.tax_note:
-        notes.insert(0, "Reverse charge")
+        notes.insert(0, _(REVERSE_CHARGE_MENTION))
     if invoice.self_billed:
-        notes.insert(0, SELF_BILLING_NOTE)
+        notes.insert(0, _(SELF_BILLING))
+    notes += national_invoice_mentions(invoice)
     payment = None
     if seller.get("iban"):
         payment = Payment(
@@ -221,7 +244,6 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
             account_name=seller["name"],
             bic=seller.get("bic", ""),
         )
-    days = buyer.get("payment_terms_days")
     return Document(
         specification=XRECHNUNG if xrechnung else EN16931,
         business_process=PEPPOL_BILLING if xrechnung else "",
@@ -246,7 +268,7 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
         due_payable=invoice.total,
         notes=notes,
         payment=payment,
-        payment_terms=payment_terms(invoice, days),
+        payment_terms=payment_terms(invoice),
         preceding_invoice=(invoice.corrects.number, invoice.corrects.issue_date)
         if invoice.is_credit_note
         else None,
@@ -258,6 +280,27 @@ def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
     )
 
 
+def _seller_identifier(seller: dict, vat_ids_allowed: bool) -> dict:
+    """BT-29: the SIRET of a French seller; without a VAT ID to name (BR-CO-26), its tax
+    number or the number the Entity knows a supplier by."""
+    if seller.get("siret"):
+        return {"identifier": re.sub(r"\D", "", seller["siret"]), "identifier_scheme": SIRET_SCHEME}
+    if vat_ids_allowed and seller["vat_id"]:
+        return {}
+    return {"identifier": seller.get("tax_number") or seller.get("identifier", "")}
+
+
+def _legal_id(party: dict) -> dict:
+    """BT-30 / BT-47: the register number, with its scheme where the country has one."""
+    number, country = party.get("register_number", ""), party["country"]
+    if not number:
+        return {}
+    return {
+        "legal_id": registration_id(country, number),
+        "legal_id_scheme": registration_scheme(country),
+    }
+
+
 def _allowances(invoice: Invoice, rate: Decimal | None) -> list[Allowance]:
     if not invoice.allowance_amount:
         return []
@@ -265,7 +308,7 @@ def _allowances(invoice: Invoice, rate: Decimal | None) -> list[Allowance]:
     return [
         Allowance(
             amount=invoice.allowance_amount,
-            reason=invoice.allowance_reason or "Allowance",
+            reason=invoice.allowance_reason or _("Allowance"),
             category=invoice.tax_category,
             rate=rate,
             base_amount=invoice.line_total if percent is not None else None,
@@ -282,20 +325,12 @@ def _lead_list(invoice: Invoice) -> list[SupportingDocument]:
     return [
         SupportingDocument(
             reference=filename,
-            description="Delivered leads, one per row",
+            description=_("Delivered leads, one per row"),
             filename=filename,
             mime_code="text/csv",
             content=lead_list_csv(invoice),
         )
     ]
-
-
-def payment_terms(invoice: Invoice, days) -> str:
-    if invoice.is_credit_note:
-        return f"Credited on {invoice.issue_date:%Y-%m-%d}: set off or refunded."
-    if days is not None and invoice.due_date:
-        return f"Payable within {days} days, by {invoice.due_date:%Y-%m-%d}."
-    return ""
 
 
 def _address(details: dict) -> Address:

@@ -122,7 +122,8 @@ def _party(parent, party: Party, is_seller: bool) -> None:
     if party.electronic_address:
         _el(element, "cbc:EndpointID", party.electronic_address, schemeID="EM")
     if party.identifier:
-        _el(_el(element, "cac:PartyIdentification"), "cbc:ID", party.identifier)
+        scheme = {"schemeID": party.identifier_scheme} if party.identifier_scheme else {}
+        _el(_el(element, "cac:PartyIdentification"), "cbc:ID", party.identifier, **scheme)
     address = _el(element, "cac:PostalAddress")
     if party.address.street:
         _el(address, "cbc:StreetName", party.address.street)
@@ -141,7 +142,13 @@ def _party(parent, party: Party, is_seller: bool) -> None:
         scheme = _el(element, "cac:PartyTaxScheme")
         _el(scheme, "cbc:CompanyID", party.tax_number)
         _el(_el(scheme, "cac:TaxScheme"), "cbc:ID", "FC")
-    _el(_el(element, "cac:PartyLegalEntity"), "cbc:RegistrationName", party.name)
+    legal_entity = _el(element, "cac:PartyLegalEntity")
+    _el(legal_entity, "cbc:RegistrationName", party.name)
+    if party.legal_id:
+        scheme = {"schemeID": party.legal_id_scheme} if party.legal_id_scheme else {}
+        _el(legal_entity, "cbc:CompanyID", party.legal_id, **scheme)
+    if is_seller and party.legal_info:
+        _el(legal_entity, "cbc:CompanyLegalForm", party.legal_info)
     if party.contact_name or party.contact_phone or party.contact_email:
         contact = _el(element, "cac:Contact")
         if party.contact_name:

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 
+from entities.languages import format_number
 from entities.models import minor_units
 
 register = template.Library()
@@ -9,11 +10,11 @@ register = template.Library()
 
 @register.filter
 def money(value, currency="") -> str:
-    """1234.5 → '1,234.50' (with the currency's decimals: 1234 JPY → '1,234'). Amounts are
-    already rounded; this only formats."""
+    """1234.5 → '1,234.50' (with the currency's decimals: 1234 JPY → '1,234'), in the
+    active language ('1.234,50'). Amounts are already rounded; this only formats."""
     if value is None or value == "":
         return ""
-    return f"{Decimal(value):,.{minor_units(currency)}f}"
+    return format_number(value, minor_units(currency))
 
 
 @register.filter
@@ -21,9 +22,7 @@ def unit_price(value) -> str:
     """Unit prices keep up to four decimals but show at least two: 12.5 → '12.50'."""
     if value is None or value == "":
         return ""
-    value = Decimal(value).normalize()
-    places = max(2, -value.as_tuple().exponent)
-    return f"{value:,.{places}f}"
+    return format_number(value, 2, 4)
 
 
 @register.filter

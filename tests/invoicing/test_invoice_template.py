@@ -28,6 +28,7 @@ MINIMAL = """<html><body>
 {{ invoice.tax_amount }}</p>{% endif %}
 {% if invoice.reverse_charge %}<p>Reverse charge</p>{% endif %}
 <p>{{ invoice.tax_note }}</p>
+<p>{{ seller.legal_mentions | join: " · " }} {{ buyer.legal_mentions | join: " · " }}</p>
 <p>Total {{ invoice.total }} {{ invoice.currency }}</p>
 </body></html>"""
 

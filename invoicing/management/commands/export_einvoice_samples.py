@@ -48,6 +48,10 @@ GERMAN_SELLER = {
     "bic": "COBADEFFXXX",
     "default_currency": "EUR",
     "time_zone": "Europe/Berlin",
+    "legal_form": "GmbH",
+    "register_court": "Amtsgericht Berlin (Charlottenburg)",
+    "register_number": "HRB 12345",
+    "managing_directors": "Anna Becker",
 }
 US_SELLER = {
     "name": "Sample US",
@@ -77,10 +81,33 @@ def buyer(name, country, city, postcode, street, vat_id="", **fields) -> dict:
         "vat_id": vat_id,
         "email": f"invoices@{name.split()[0].lower()}.example.com",
         "payment_terms_days": 14,
+        "language": "en",
         **fields,
     }
 
 
+FRENCH_SELLER = {
+    **GERMAN_SELLER,
+    "legal_name": "Leadflip Exemple SAS",
+    "street": "10 rue de la République",
+    "postcode": "69001",
+    "city": "Lyon",
+    "country": "FR",
+    "vat_id": "FR40303265045",
+    "tax_number": "",
+    "tax_office": "",
+    "iban": "FR1420041010050500013M02606",
+    "bic": "PSSTFRPPLYO",
+    "bank_name": "La Banque Postale",
+    "time_zone": "Europe/Paris",
+    "legal_form": "SAS",
+    "register_court": "Lyon",
+    "register_number": "303 265 045",
+    "managing_directors": "",
+    "share_capital": Decimal("10000"),
+    "siret": "303 265 045 00016",
+    "late_payment_penalty": "taux directeur de la BCE majoré de 10 points",
+}
 VIES_VALID = {"vies_status": Partner.VIES_VALID, "vies_request_identifier": "WAPIAAAAX1S2ABC3"}
 LEITWEG_ID = "991-01234-56"
 
@@ -165,6 +192,18 @@ CASES = {
                                                  buyer_reference=LEITWEG_ID,
                                                  einvoice_format=Partner.EINVOICE_XRECHNUNG_UBL),
                                            {"currency": "USD"}),
+    # In the partner's language (issue 18): German and French labels, numbers and notes.
+    "domestic-de-german": (GERMAN_SELLER, buyer("Kölner Solar GmbH", "DE", "Köln", "50667",
+                                                "Domstraße 1", "DE129273398", language="de"),
+                           {"assignments": ["1250.00"]}),
+    "reverse-charge-at-german": (GERMAN_SELLER, buyer("Salzburger Leads GmbH", "AT", "Salzburg",
+                                                      "5020", "Getreidegasse 1", "ATU13585627",
+                                                      language="de", **VIES_VALID), {}),
+    "domestic-fr-french": (FRENCH_SELLER, buyer("Leads de Lyon SARL", "FR", "Lyon", "69002",
+                                                "1 place Bellecour", "FR40303265045",
+                                                registration_number="552 100 554",
+                                                language="fr"),
+                           {"assignments": ["1250.00"]}),
     "multi-line-with-credit": (GERMAN_SELLER, buyer("Kölner Leads GmbH", "DE", "Köln", "50667",
                                                     "Hohe Straße 3", "DE129273398"),
                                {"assignments": ["12.50", "9.99", "15.00"], "credit": "12.50"}),
@@ -242,6 +281,7 @@ def void(invoice: Invoice) -> Invoice:
 # case -> (the invoice it corrects, how)
 CREDIT_NOTE_CASES = {
     "credit-note-cancelled-lead": ("domestic-de", credit_one_lead),
+    "credit-note-de-german": ("domestic-de-german", credit_one_lead),
     "credit-note-reverse-charge-at": ("reverse-charge-at", credit_one_lead),
     "credit-note-void-multi-line": ("multi-line-with-credit", void),
     "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
@@ -284,6 +324,9 @@ SELF_BILLED_CASES = {
                                             tax_number="98-7654321"),
     "self-billed-c-de": supplier("Dresdner Affiliates GmbH", "DE", "Dresden", "01067",
                                  "Prager Straße 2", "DE129273398", **VIES_VALID),
+    "self-billed-de-german": supplier("Hamburger Affiliates GmbH", "DE", "Hamburg", "20095",
+                                      "Jungfernstieg 1", "DE129273398", language="de",
+                                      **VIES_VALID),
     "self-billed-small-business-de": supplier("Lena Kraus Webdesign", "DE", "Freiburg", "79098",
                                               "Kaiser-Joseph-Straße 10",
                                               vat_status=Partner.SMALL_BUSINESS,

@@ -65,6 +65,10 @@ GMBH = {
     "default_currency": "EUR",
     "payment_terms_days": 14,
     "time_zone": "Europe/Berlin",
+    "legal_form": "GmbH",
+    "register_court": "Amtsgericht Berlin (Charlottenburg)",
+    "register_number": "HRB 184512",
+    "managing_directors": "Anna Becker, Jonas Weber",
     "self_billing_terms": TERMS,
     "self_billing_terms_version": TERMS_VERSION,
 }

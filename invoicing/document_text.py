@@ -186,12 +186,6 @@ def payment_terms(invoice: Invoice) -> str:
     ) % {"days": days, "due": format_date(invoice.due_date)}
 
 
-def issuer(invoice: Invoice) -> dict:
-    """The details of the business that issues the document: the Entity, which is the buyer
-    of a self-billed invoice."""
-    return invoice.buyer if invoice.self_billed else invoice.seller
-
-
 def legal_mentions(details: dict) -> list[str]:
     """What the issuer's country asks every invoice to say about it (national_mentions):
     legal form and register, directors, capital, SIRET."""

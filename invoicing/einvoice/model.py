@@ -18,7 +18,6 @@ from ..document_text import REVERSE_CHARGE as REVERSE_CHARGE_MENTION
 from ..document_text import (
     SELF_BILLING,
     in_language,
-    issuer,
     legal_mentions,
     national_invoice_mentions,
     payment_terms,
@@ -191,7 +190,7 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
         tax_number=seller.get("tax_number", ""),
         **_seller_identifier(seller, vat_ids_allowed),
         **_legal_id(seller),
-        legal_info=" · ".join(legal_mentions(issuer(invoice))) if not invoice.self_billed else "",
+        legal_info="" if invoice.self_billed else " · ".join(legal_mentions(seller)),
         electronic_address=seller.get("email", ""),
         contact_name=seller.get("contact_name", ""),
         contact_phone=seller.get("phone", ""),

@@ -21,11 +21,20 @@ from .test_taxes import OCTOBER
         ("FI", "22100", "Åland Islands"),  # Mariehamn
         ("FI", "AX-22100", "Åland Islands"),  # as Åland writes it
         ("FR", "97400", "Réunion"),
+        ("FR", "97110", "Guadeloupe"),  # Pointe-à-Pitre
+        ("FR", "97150", "Saint-Martin"),
+        ("FR", "97133", "Saint-Barthélemy"),
+        ("FR", "98000", ""),  # Monaco's code: inside the French VAT area
         ("DE", "27498", "Heligoland"),
         ("DE", "D-78266", "Büsingen"),
-        ("GR", "63086", "Mount Athos"),
+        ("GR", "63086", "Mount Athos"),  # Karyes
+        ("GR", "63087", "Mount Athos"),  # Dafni
+        ("GR", "63075", ""),  # Ierissos, next to the peninsula
         ("IT", "23041", "Livigno"),
         ("IT", "22061", "Campione d'Italia"),
+        ("IT", "23030", ""),  # Livigno's old code, still Valdisotto's and others'
+        ("IT", "22060", ""),  # Campione's old code, still Cabiate's and others'
+        ("DE", "27499", ""),  # Hamburg-Neuwerk, next to Heligoland
         ("ES", "28001", ""),  # Madrid
         ("DE", "10117", ""),
     ],

@@ -24,7 +24,7 @@ locale/%.mo: locale/%.po $(VENV)/.installed
 # After marking new text for translation: updates the catalogues, whose new entries then
 # need their translations (needs GNU gettext's xgettext).
 messages: install
-	DEBUG=true $(PY) manage.py makemessages -l de -l fr --ignore=.venv --ignore=tests --ignore=out --ignore=var
+	DEBUG=true $(PY) manage.py makemessages -l de -l fr --no-obsolete --ignore=.venv --ignore=tests --ignore=out --ignore=var
 
 # Installs the Debian packages WeasyPrint needs when they are missing (as root), or says how.
 system-deps:

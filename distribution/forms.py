@@ -3,6 +3,7 @@ from decimal import InvalidOperation
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from entities.dates import DateField
@@ -12,7 +13,7 @@ from partners.models import Partner
 from .models import Assignment, DistributionProfile, DistributionTransaction
 from .services import describe_tiers, set_tiers
 
-TIERS_HELP = (
+TIERS_HELP = _(
     "Optional volume prices, one per line: 'after N leads: price' (or just 'N: price'), "
     "counted per partner and month. 'after 0 leads: 15.00', 'after 100 leads: 12.00', "
     "'after 500 leads: 10,00' bills the first 100 leads at 15.00, the next 400 at 12.00, "
@@ -27,7 +28,7 @@ class TiersField(forms.CharField):
     widget = forms.Textarea(attrs={"rows": 3, "placeholder": "0: 15.00\n100: 12.00"})
 
     def __init__(self, **kwargs):
-        super().__init__(required=False, label="Volume tiers", help_text=TIERS_HELP, **kwargs)
+        super().__init__(required=False, label=_("Volume tiers"), help_text=TIERS_HELP, **kwargs)
 
     def clean(self, value):
         text = super().clean(value)
@@ -40,18 +41,23 @@ class TiersField(forms.CharField):
                 tier = (int(match[1]), parse_decimal(match[2]))
             except (ValueError, InvalidOperation):
                 raise forms.ValidationError(
-                    f"Line {number}: write 'after N leads: price', e.g. 'after 100 leads: 12.00'."
+                    _(
+                        "Line {number}: write 'after N leads: price', "
+                        "e.g. 'after 100 leads: 12.00'."
+                    ).format(number=number)
                 ) from None
             if tier[1] < 0 or tier[1].as_tuple().exponent < -4:
                 raise forms.ValidationError(
-                    f"Line {number}: a price is zero or more, with at most 4 decimals."
+                    _("Line {number}: a price is zero or more, with at most 4 decimals.").format(
+                        number=number
+                    )
                 )
             tiers.append(tier)
         starts = [start for start, _ in tiers]
         if tiers and starts[0] != 0:
-            raise forms.ValidationError("The first tier starts after 0 leads.")
+            raise forms.ValidationError(_("The first tier starts after 0 leads."))
         if starts != sorted(set(starts)):
-            raise forms.ValidationError("List the tiers by growing lead counts, each once.")
+            raise forms.ValidationError(_("List the tiers by growing lead counts, each once."))
         return tiers
 
 
@@ -61,8 +67,10 @@ class ProfileForm(forms.ModelForm):
         fields = ["name", "base_price", "currency"]
         field_classes = {"base_price": DecimalField}
         help_texts = {
-            "base_price": "Charged per delivered lead unless an assignment overrides it. "
-            "A change applies to deliveries from now on, never to recorded ones.",
+            "base_price": _(
+                "Charged per delivered lead unless an assignment overrides it. "
+                "A change applies to deliveries from now on, never to recorded ones."
+            ),
         }
 
     tiers = TiersField()
@@ -84,8 +92,8 @@ class AssignmentForm(forms.ModelForm):
         fields = ["partner", "name", "price_override", "is_active"]
         field_classes = {"partner": SafeModelChoiceField, "price_override": DecimalField}
         help_texts = {
-            "price_override": "Leave empty to charge the profile's base price.",
-            "is_active": "A paused assignment takes no deliveries.",
+            "price_override": _("Leave empty to charge the profile's base price."),
+            "is_active": _("A paused assignment takes no deliveries."),
         }
         labels = {"is_active": "Active"}
 
@@ -113,25 +121,35 @@ class AssignmentForm(forms.ModelForm):
             and DistributionTransaction.objects.filter(assignment=self.instance).exists()
         ):
             raise forms.ValidationError(
-                "This assignment has recorded deliveries, so its partner stays. "
-                "Pause it and assign the new partner separately."
+                _(
+                    "This assignment has recorded deliveries, so its partner stays. "
+                    "Pause it and assign the new partner separately."
+                )
             )
         return partner
 
 
 class LogFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Lead id")
+    q = forms.CharField(required=False, label=_("Lead id"))
     partner = SafeModelChoiceField(
-        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+        label=_("Partner"),
+        queryset=Partner.objects.none(),
+        required=False,
+        empty_label=_("All partners"),
     )
     profile = SafeModelChoiceField(
-        queryset=DistributionProfile.objects.none(), required=False, empty_label="All profiles"
+        label=_("Profile"),
+        queryset=DistributionProfile.objects.none(),
+        required=False,
+        empty_label=_("All profiles"),
     )
     status = forms.ChoiceField(
-        required=False, choices=[("", "All"), *DistributionTransaction.STATUS_CHOICES]
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), *DistributionTransaction.STATUS_CHOICES],
     )
-    start = DateField(required=False, label="From")
-    end = DateField(required=False, label="To")
+    start = DateField(required=False, label=_("From"))
+    end = DateField(required=False, label=_("To"))
 
     def __init__(self, *args, entity, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from entities.models import CURRENCY_CHOICES, Entity
@@ -20,9 +21,11 @@ class DistributionProfile(models.Model):
     """A routing profile: which partners get leads, and at what base price."""
 
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="profiles")
-    name = models.CharField(max_length=100)
-    base_price = models.DecimalField("base price per lead", **PRICE_FIELD)
-    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    name = models.CharField(_("name"), max_length=100)
+    base_price = models.DecimalField(_("base price per lead"), **PRICE_FIELD)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(entity="entity")
@@ -37,13 +40,19 @@ class DistributionProfile(models.Model):
 class Assignment(models.Model):
     """A partner's place in a profile, with an optional price that overrides the base price."""
 
-    profile = models.ForeignKey(DistributionProfile, models.CASCADE, related_name="assignments")
-    partner = models.ForeignKey(Partner, models.PROTECT, related_name="assignments")
-    name = models.CharField(max_length=100, help_text="E.g. the segment this partner buys.")
-    price_override = models.DecimalField(
-        "price per lead (override)", null=True, blank=True, **PRICE_FIELD
+    profile = models.ForeignKey(
+        DistributionProfile, models.CASCADE, related_name="assignments", verbose_name=_("profile")
     )
-    is_active = models.BooleanField(default=True)
+    partner = models.ForeignKey(
+        Partner, models.PROTECT, related_name="assignments", verbose_name=_("partner")
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("E.g. the segment this partner buys.")
+    )
+    price_override = models.DecimalField(
+        _("price per lead (override)"), null=True, blank=True, **PRICE_FIELD
+    )
+    is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(entity="profile__entity")
@@ -123,15 +132,15 @@ class DistributionTransaction(models.Model):
 
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
-    STATUS_CHOICES = [(DELIVERED, "Delivered"), (CANCELLED, "Cancelled")]
+    STATUS_CHOICES = [(DELIVERED, _("Delivered")), (CANCELLED, _("Cancelled"))]
 
     REASON_REJECTED = "rejected"
     REASON_REFUNDED = "refunded"
     REASON_REVOKED = "revoked"
     CANCEL_REASON_CHOICES = [
-        (REASON_REJECTED, "Rejected by partner"),
-        (REASON_REFUNDED, "Refunded"),
-        (REASON_REVOKED, "Revoked by automation"),
+        (REASON_REJECTED, _("Rejected by partner")),
+        (REASON_REFUNDED, _("Refunded")),
+        (REASON_REVOKED, _("Revoked by automation")),
     ]
 
     entity = models.ForeignKey(Entity, models.CASCADE, db_index=False, related_name="+")
@@ -192,7 +201,7 @@ class PriceTier(models.Model):
     assignment = models.ForeignKey(
         Assignment, models.CASCADE, null=True, blank=True, related_name="tiers"
     )
-    starts_after = models.PositiveIntegerField(help_text="Leads in the month before this price.")
+    starts_after = models.PositiveIntegerField(help_text=_("Leads in the month before this price."))
     price = models.DecimalField(**PRICE_FIELD)
 
     class Meta:
@@ -220,7 +229,7 @@ class TierCounter(models.Model):
     each get their own place in the count."""
 
     partner = models.ForeignKey(Partner, models.CASCADE, related_name="+")
-    tiers_of = models.CharField(max_length=30, help_text="'assignment:<id>' or 'profile:<id>'")
+    tiers_of = models.CharField(max_length=30, help_text=_("'assignment:<id>' or 'profile:<id>'"))
     month = models.DateField()
     count = models.PositiveIntegerField(default=0)
 

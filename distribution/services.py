@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from entities.dates import EARLIEST
 from partners.models import Partner
@@ -34,7 +35,7 @@ def delivery_time_problem(value: datetime) -> str:
     future, or before the first date the product bills (entities.dates.EARLIEST)."""
     try:
         if value > timezone.now() + MAX_FUTURE:
-            return "This time cannot lie in the future."
+            return _("This time cannot lie in the future.")
         if value.astimezone(UTC).date() < EARLIEST:
             return f"This time lies before {EARLIEST:%Y-%m-%d}, the earliest accepted."
     except (OverflowError, ValueError):  # an offset that leaves the calendar
@@ -52,10 +53,10 @@ def record_delivery(
     same lead through the same assignment again returns the existing transaction and False.
     """
     if not assignment.is_active:
-        raise DeliveryError("This assignment is paused and takes no deliveries.")
+        raise DeliveryError(_("This assignment is paused and takes no deliveries."))
     external_lead_id = external_lead_id.strip()
     if not external_lead_id:
-        raise DeliveryError("A lead id is required.")
+        raise DeliveryError(_("A lead id is required."))
     delivered_at = delivered_at or timezone.now()
     if problem := delivery_time_problem(delivered_at):
         raise DeliveryError(problem)
@@ -224,11 +225,13 @@ def record_lead_source(
     """
     external_lead_id = external_lead_id.strip()
     if not external_lead_id:
-        raise DeliveryError("A lead id is required.")
+        raise DeliveryError(_("A lead id is required."))
     if not supplier.is_supplier:
-        raise DeliveryError(f"{supplier.name} is not marked as a lead supplier.")
+        raise DeliveryError(
+            _("{name} is not marked as a lead supplier.").format(name=supplier.name)
+        )
     if purchase_price < 0:
-        raise DeliveryError("A purchase price cannot be negative.")
+        raise DeliveryError(_("A purchase price cannot be negative."))
     if received_at is not None and (problem := delivery_time_problem(received_at)):
         raise DeliveryError(problem)
     with transaction.atomic():
@@ -239,7 +242,7 @@ def record_lead_source(
         )
         if lead.payout_invoice_id is not None:
             raise DeliveryError(
-                "This lead is already on a payout to its supplier and cannot change."
+                _("This lead is already on a payout to its supplier and cannot change.")
             )
         lead.supplier = supplier
         lead.purchase_price = purchase_price
@@ -256,9 +259,9 @@ def mark_delivery_cancelled(txn: DistributionTransaction, reason: str) -> None:
     What a cancellation means for an invoice is decided by the invoicing app, which calls this.
     """
     if txn.is_cancelled:
-        raise DeliveryError("This delivery is already cancelled.")
+        raise DeliveryError(_("This delivery is already cancelled."))
     if reason not in dict(DistributionTransaction.CANCEL_REASON_CHOICES):
-        raise DeliveryError("Choose a reason for the cancellation.")
+        raise DeliveryError(_("Choose a reason for the cancellation."))
     txn.status = DistributionTransaction.CANCELLED
     txn.cancelled_at = timezone.now()
     txn.cancel_reason = reason

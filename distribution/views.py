@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 from entities.decorators import entity_required, role_required
 
@@ -100,9 +101,12 @@ def profile_create(request):
     )
     if request.method == "POST" and form.is_valid():
         profile = form.save()
-        messages.success(request, f"Profile {profile.name} created. Now assign partners to it.")
+        messages.success(
+            request,
+            _("Profile {name} created. Now assign partners to it.").format(name=profile.name),
+        )
         return redirect("distribution:profile_detail", profile.pk)
-    return _form(request, form, title="New profile")
+    return _form(request, form, title=_("New profile"))
 
 
 @role_required("finance")
@@ -111,9 +115,9 @@ def profile_edit(request, pk):
     form = ProfileForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Profile saved. Recorded deliveries keep their prices.")
+        messages.success(request, _("Profile saved. Recorded deliveries keep their prices."))
         return redirect("distribution:profile_detail", profile.pk)
-    return _form(request, form, title=f"Edit {profile.name}", profile=profile)
+    return _form(request, form, title=_("Edit {name}").format(name=profile.name), profile=profile)
 
 
 @role_required("finance")
@@ -124,9 +128,19 @@ def assignment_create(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         assignment = form.save()
-        messages.success(request, f"{assignment.partner.name} assigned to {profile.name}.")
+        messages.success(
+            request,
+            _("{partner} assigned to {profile}.").format(
+                partner=assignment.partner.name, profile=profile.name
+            ),
+        )
         return redirect("distribution:profile_detail", profile.pk)
-    return _form(request, form, title=f"Assign a partner to {profile.name}", profile=profile)
+    return _form(
+        request,
+        form,
+        title=_("Assign a partner to {name}").format(name=profile.name),
+        profile=profile,
+    )
 
 
 @role_required("finance")
@@ -135,9 +149,11 @@ def assignment_edit(request, pk):
     form = AssignmentForm(request.POST or None, instance=assignment, entity=request.entity)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Assignment saved. Recorded deliveries keep their prices.")
+        messages.success(request, _("Assignment saved. Recorded deliveries keep their prices."))
         return redirect("distribution:profile_detail", assignment.profile_id)
-    return _form(request, form, title=f"Edit {assignment}", profile=assignment.profile)
+    return _form(
+        request, form, title=_("Edit {name}").format(name=assignment), profile=assignment.profile
+    )
 
 
 def _form(request, form, **context):

@@ -8,6 +8,8 @@ and territory symbols); the codes are those of ISO 3166-2:US and ISO 3166-2:CA."
 
 import re
 
+from django.utils.translation import gettext as _
+
 US_STATES = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
     "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
@@ -62,7 +64,7 @@ def region_problem(region: str, country: str) -> str:
     if codes is None:
         return ""
     if not region:
-        return "Addresses in this country name the state or province: fill it in."
+        return _("Addresses in this country name the state or province: fill it in.")
     if region.upper() not in codes:
         return f"{region} is not a state or province code here (e.g. {next(iter(codes))})."
     return ""

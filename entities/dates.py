@@ -9,6 +9,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -17,7 +18,10 @@ LATEST = date(2100, 12, 31)
 def validate_date_in_range(value: date) -> None:
     if not EARLIEST <= value <= LATEST:
         raise ValidationError(
-            f"Give a date from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}.", code="out_of_range"
+            _("Give a date from {earliest} to {latest}.").format(
+                earliest=EARLIEST.isoformat(), latest=LATEST.isoformat()
+            ),
+            code="out_of_range",
         )
 
 

@@ -3,6 +3,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .models import Membership
 
@@ -31,7 +32,7 @@ def role_required(role: str):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if ROLE_RANK[request.membership.role] < ROLE_RANK[role]:
-                raise PermissionDenied("Your role in this account is read-only for this.")
+                raise PermissionDenied(_("Your role in this account is read-only for this."))
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -3,6 +3,7 @@ from zoneinfo import available_timezones
 
 from django import forms
 from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 
@@ -17,14 +18,14 @@ TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in 
 def clean_iban_value(value: str) -> str:
     iban = stdnum_iban.compact(value)
     if iban and not stdnum_iban.is_valid(iban):
-        raise forms.ValidationError("This IBAN is not valid: check the digits.")
+        raise forms.ValidationError(_("This IBAN is not valid: check the digits."))
     return iban
 
 
 def clean_bic_value(value: str) -> str:
     bic = stdnum_bic.compact(value)
     if bic and not stdnum_bic.is_valid(bic):
-        raise forms.ValidationError("A BIC has 8 or 11 characters, e.g. COBADEFFXXX.")
+        raise forms.ValidationError(_("A BIC has 8 or 11 characters, e.g. COBADEFFXXX."))
     return bic
 
 
@@ -40,7 +41,9 @@ class PrintableTextMixin:
         data = super().clean()
         for name, value in list(data.items()):
             if isinstance(value, str) and CONTROL_CHARACTER.search(value):
-                self.add_error(name, "This contains an invisible control character: type it again.")
+                self.add_error(
+                    name, _("This contains an invisible control character: type it again.")
+                )
         return data
 
 
@@ -55,9 +58,11 @@ def clean_email_list(value: str) -> str:
         try:
             validate_email(address)
         except forms.ValidationError:
-            raise forms.ValidationError(f"{address} is not an email address.") from None
+            raise forms.ValidationError(
+                _("{address} is not an email address.").format(address=address)
+            ) from None
     if len(addresses) > MAX_COPIES:
-        raise forms.ValidationError(f"At most {MAX_COPIES} addresses.")
+        raise forms.ValidationError(_("At most {count} addresses.").format(count=MAX_COPIES))
     return ", ".join(dict.fromkeys(addresses))
 
 
@@ -75,8 +80,9 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
     """The seller details printed on every invoice the Entity issues."""
 
     time_zone = forms.ChoiceField(
+        label=_("Time zone"),
         choices=TIME_ZONE_CHOICES,
-        help_text="Billing periods and issue dates follow this time zone.",
+        help_text=_("Billing periods and issue dates follow this time zone."),
     )
 
     class Meta:
@@ -136,36 +142,36 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             "time_zone",
         ]
         help_texts = {
-            "tax_number": "German Steuernummer; printed when no VAT ID is given.",
-            "payment_terms_days": "Default for new partners.",
+            "tax_number": _("German Steuernummer; printed when no VAT ID is given."),
+            "payment_terms_days": _("Default for new partners."),
         }
 
     # The settings page shows the fields in these sections, with a link to each at the top.
     SECTIONS = [
-        ("seller", "Seller details", ["name", "legal_name", "street", "postcode", "city",
+        ("seller", _("Seller details"), ["name", "legal_name", "street", "postcode", "city",
                                       "region", "country", "contact_name", "email", "phone",
                                       "time_zone"]),
-        ("legal", "Company register", ["legal_form", "register_court", "register_number",
+        ("legal", _("Company register"), ["legal_form", "register_court", "register_number",
                                        "managing_directors", "share_capital", "siret",
                                        "late_payment_penalty", "early_payment_discount",
                                        "vat_on_debits"]),
-        ("tax", "Tax", ["vat_id", "tax_number", "tax_office", "vat_rate_kind",
+        ("tax", _("Tax"), ["vat_id", "tax_number", "tax_office", "vat_rate_kind",
                         "reduced_rate_basis", "exchange_rate_rule", "b2c_place_of_supply"]),
-        ("payment", "Bank and payment terms", ["bank_name", "iban", "bic", "default_currency",
+        ("payment", _("Bank and payment terms"), ["bank_name", "iban", "bic", "default_currency",
                                                "payment_terms_days"]),
-        ("numbering", "Numbering", ["invoice_number_format", "invoice_numbers_reset_yearly",
+        ("numbering", _("Numbering"), ["invoice_number_format", "invoice_numbers_reset_yearly",
                                     "credit_note_number_format",
                                     "credit_note_numbers_reset_yearly",
                                     "self_billed_number_format", "self_billed_numbers_reset_yearly",
                                     "self_billed_credit_note_number_format",
                                     "self_billed_credit_note_numbers_reset_yearly"]),
-        ("schedule", "Billing schedule", ["billing_day", "billing_mode"]),
-        ("emails", "Emails", ["invoice_email_subject", "invoice_email_body",
+        ("schedule", _("Billing schedule"), ["billing_day", "billing_mode"]),
+        ("emails", _("Emails"), ["invoice_email_subject", "invoice_email_body",
                               "credit_note_email_subject", "credit_note_email_body",
                               "self_billed_email_subject", "self_billed_email_body",
                               "self_billed_credit_note_email_subject",
                               "self_billed_credit_note_email_body"]),
-        ("self-billing", "Self-billing terms", ["self_billing_terms_version",
+        ("self-billing", _("Self-billing terms"), ["self_billing_terms_version",
                                                 "self_billing_terms"]),
     ]  # fmt: skip
 
@@ -195,7 +201,7 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             # A lead service is standard-rated: the reduced rate needs the law that allows it.
             self.add_error(
                 "reduced_rate_basis",
-                "Give the provision that allows the reduced rate; it is printed on the invoice.",
+                _("Give the provision that allows the reduced rate; it is printed on the invoice."),
             )
         return data
 
@@ -204,9 +210,10 @@ class SmtpForm(forms.ModelForm):
     """The Account's mail server. The password is write-only: empty keeps the stored one."""
 
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput(render_value=False),
         required=False,
-        help_text="Stored encrypted. Leave empty to keep the current password.",
+        help_text=_("Stored encrypted. Leave empty to keep the current password."),
     )
 
     class Meta:
@@ -227,5 +234,7 @@ class SmtpForm(forms.ModelForm):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="What uses this key, e.g. “Lead router production”."
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses this key, e.g. “Lead router production”."),
     )

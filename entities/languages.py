@@ -8,6 +8,7 @@ texts come from the gettext catalogues in locale/; numbers follow CLDR through B
 from datetime import date, datetime
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_decimal, get_currency_symbol
 from django.conf import settings
 from django.utils import translation
@@ -34,6 +35,17 @@ def default_language(country: str) -> str:
 def current_language() -> str:
     language = (translation.get_language() or DEFAULT_LANGUAGE).split("-")[0]
     return language if language in DATE_PATTERNS else DEFAULT_LANGUAGE
+
+
+def in_sentence(noun: str) -> str:
+    """A title used inside a sentence: "invoice", "facture", but German keeps its nouns
+    capitalized ("Rechnung")."""
+    return noun if current_language() == "de" else noun.lower()
+
+
+def country_name(code: str) -> str:
+    """The country's name in the active language (CLDR): Germany, Deutschland, Allemagne."""
+    return Locale(current_language()).territories.get(code, code)
 
 
 def format_date(value: date | datetime | None) -> str:

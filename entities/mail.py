@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils.translation import gettext as _
 
 from .models import Account, SmtpSettings
 
@@ -35,7 +36,7 @@ class SentMail:
 def smtp_of(account: Account) -> SmtpSettings:
     smtp = SmtpSettings.objects.filter(account=account).first()
     if smtp is None:
-        raise MailNotConfigured("Set up your mail server in Settings first.")
+        raise MailNotConfigured(_("Set up your mail server in Settings first."))
     return smtp
 
 
@@ -105,24 +106,26 @@ def connection_problem(error: Exception) -> str:
     """What went wrong with the mail server, in words for the operator, with what to do; the
     exception itself goes to the log."""
     if isinstance(error, ConnectionRefusedError):
-        return (
+        return _(
             "The mail server refused the connection: check its host and port in Settings → "
             "Mail server."
         )
     if isinstance(error, socket.gaierror):
-        return "The mail server's name cannot be found: check its host in Settings → Mail server."
+        return _(
+            "The mail server's name cannot be found: check its host in Settings → Mail server."
+        )
     if isinstance(error, TimeoutError | socket.timeout):
-        return "The mail server did not answer in time; it is tried again."
+        return _("The mail server did not answer in time; it is tried again.")
     if isinstance(error, ssl.SSLError):
-        return (
+        return _(
             "The secure connection to the mail server failed: check its security setting "
             "(STARTTLS or SSL/TLS) and port in Settings → Mail server."
         )
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "The mail server closed the connection; it is tried again."
+        return _("The mail server closed the connection; it is tried again.")
     if isinstance(error, smtplib.SMTPNotSupportedError):
-        return "The mail server does not support what this email needs (e.g. SMTPUTF8)."
-    return "The mail server could not be reached; it is tried again."
+        return _("The mail server does not support what this email needs (e.g. SMTPUTF8).")
+    return _("The mail server could not be reached; it is tried again.")
 
 
 def envelope_address(address: str, utf8: bool) -> str:
@@ -130,17 +133,20 @@ def envelope_address(address: str, utf8: bool) -> str:
     becomes xn--versicherungsbro-wzb.de), which every server takes; letters beyond ASCII
     before the @ only to a server that offers SMTPUTF8 (RFC 6531). Raises
     PermanentMailError for an address this server cannot deliver to."""
-    local, _, domain = address.strip().rpartition("@")
+    local, _at, domain = address.strip().rpartition("@")
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
         raise PermanentMailError(
-            f"{address}: the part after the @ is not a valid domain."
+            _("{address}: the part after the @ is not a valid domain.").format(address=address)
         ) from None
     if not local.isascii() and not utf8:
         raise PermanentMailError(
-            f"{address}: the mail server cannot deliver to an address with letters beyond "
-            "ASCII before the @ (it does not offer SMTPUTF8). Give this partner another address."
+            _(
+                "{address}: the mail server cannot deliver to an address with letters "
+                "beyond ASCII before the @ (it does not offer SMTPUTF8). Give this "
+                "partner another address."
+            ).format(address=address)
         )
     return f"{local}@{domain}"
 

@@ -2,58 +2,65 @@ import hashlib
 import re
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from .languages import country_name
 from .national_mentions import clean_register_number, clean_siret
 from .number_patterns import can_collide, validate_number_pattern
 
+# Country names follow the reader's language (CLDR, through Babel).
+_country = lazy(country_name, str)
+
 COUNTRY_CHOICES = [
-    ("AT", "Austria"),
-    ("BE", "Belgium"),
-    ("BG", "Bulgaria"),
-    ("HR", "Croatia"),
-    ("CY", "Cyprus"),
-    ("CZ", "Czechia"),
-    ("DK", "Denmark"),
-    ("EE", "Estonia"),
-    ("FI", "Finland"),
-    ("FR", "France"),
-    ("DE", "Germany"),
-    ("GR", "Greece"),
-    ("HU", "Hungary"),
-    ("IE", "Ireland"),
-    ("IT", "Italy"),
-    ("LV", "Latvia"),
-    ("LT", "Lithuania"),
-    ("LU", "Luxembourg"),
-    ("MT", "Malta"),
-    ("NL", "Netherlands"),
-    ("PL", "Poland"),
-    ("PT", "Portugal"),
-    ("RO", "Romania"),
-    ("SK", "Slovakia"),
-    ("SI", "Slovenia"),
-    ("ES", "Spain"),
-    ("SE", "Sweden"),
-    ("MC", "Monaco"),
-    ("AU", "Australia"),
-    ("CA", "Canada"),
-    ("CH", "Switzerland"),
-    ("GB", "United Kingdom"),
-    ("IL", "Israel"),
-    ("IN", "India"),
-    ("IM", "Isle of Man"),
-    ("JP", "Japan"),
-    ("NO", "Norway"),
-    ("NZ", "New Zealand"),
-    ("SG", "Singapore"),
-    ("AE", "United Arab Emirates"),
-    ("US", "United States"),
+    ("AT", _country("AT")),
+    ("BE", _country("BE")),
+    ("BG", _country("BG")),
+    ("HR", _country("HR")),
+    ("CY", _country("CY")),
+    ("CZ", _country("CZ")),
+    ("DK", _country("DK")),
+    ("EE", _country("EE")),
+    ("FI", _country("FI")),
+    ("FR", _country("FR")),
+    ("DE", _country("DE")),
+    ("GR", _country("GR")),
+    ("HU", _country("HU")),
+    ("IE", _country("IE")),
+    ("IT", _country("IT")),
+    ("LV", _country("LV")),
+    ("LT", _country("LT")),
+    ("LU", _country("LU")),
+    ("MT", _country("MT")),
+    ("NL", _country("NL")),
+    ("PL", _country("PL")),
+    ("PT", _country("PT")),
+    ("RO", _country("RO")),
+    ("SK", _country("SK")),
+    ("SI", _country("SI")),
+    ("ES", _country("ES")),
+    ("SE", _country("SE")),
+    ("MC", _country("MC")),
+    ("AU", _country("AU")),
+    ("CA", _country("CA")),
+    ("CH", _country("CH")),
+    ("GB", _country("GB")),
+    ("IL", _country("IL")),
+    ("IN", _country("IN")),
+    ("IM", _country("IM")),
+    ("JP", _country("JP")),
+    ("NO", _country("NO")),
+    ("NZ", _country("NZ")),
+    ("SG", _country("SG")),
+    ("AE", _country("AE")),
+    ("US", _country("US")),
 ]
 EU_COUNTRIES = frozenset(
     [
@@ -123,7 +130,7 @@ def minor_units(currency: str) -> int:
     return MINOR_UNITS.get(currency, 2)
 
 
-PAYMENT_TERMS_CHOICES = [(7, "Net 7"), (14, "Net 14"), (30, "Net 30")]
+PAYMENT_TERMS_CHOICES = [(7, _("Net 7")), (14, _("Net 14")), (30, _("Net 30"))]
 
 
 class UserManager(BaseUserManager):
@@ -145,7 +152,14 @@ class User(AbstractUser):
     """An operator's login. Partners log into the portal with a separate account."""
 
     username = None
-    email = models.EmailField("email address", unique=True)
+    email = models.EmailField(_("email address"), unique=True)
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the pages. Empty: the browser's language."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -246,10 +260,14 @@ def validate_email_template(text: str) -> None:
     known = ", ".join("{" + p + "}" for p in EMAIL_PLACEHOLDERS)
     for name in PLACEHOLDER.findall(text):
         if name not in EMAIL_PLACEHOLDERS:
-            raise ValidationError(f"Unknown placeholder {{{name}}}. Use: {known}")
+            raise ValidationError(
+                _("Unknown placeholder {{{name}}}. Use: {known}").format(name=name, known=known)
+            )
     if stray := re.search(r"[{}][^{}\s]*\}?", PLACEHOLDER.sub("", text)):
         raise ValidationError(
-            f"“{stray.group()}” is not a placeholder: use braces only around one of {known}."
+            _("“{text}” is not a placeholder: use braces only around one of {known}.").format(
+                text=stray.group(), known=known
+            )
         )
 
 
@@ -262,245 +280,298 @@ class Entity(models.Model):
     """A legal seller of an Account: the party that issues invoices."""
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="entities")
-    name = models.CharField("display name", max_length=100)
-    legal_name = models.CharField(max_length=200)
-    street = models.CharField(max_length=200)
-    postcode = models.CharField(max_length=20)
-    city = models.CharField(max_length=100)
+    name = models.CharField(_("display name"), max_length=100)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    street = models.CharField(_("street"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=20)
+    city = models.CharField(_("city"), max_length=100)
     region = models.CharField(
-        "state or province",
+        _("state or province"),
         max_length=100,
         blank=True,
-        help_text="Required in the United States and Canada: the two-letter code (NY, ON).",
+        help_text=_("Required in the United States and Canada: the two-letter code (NY, ON)."),
     )
-    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
-    vat_id = models.CharField("VAT ID", max_length=20, blank=True)
-    tax_number = models.CharField(max_length=40, blank=True)
-    tax_office = models.CharField(max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES)
+    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=40, blank=True)
+    tax_office = models.CharField(_("tax office"), max_length=100, blank=True)
     # What the Entity's country requires on its invoices beyond the VAT Directive
     # (national_mentions): register, legal form, directors, capital, French payment terms.
     legal_form = models.CharField(
-        max_length=60, blank=True, help_text="As registered: GmbH, SAS, BV, SRL, Einzelunternehmen."
-    )
-    register_court = models.CharField(
-        "register court or registry",
-        max_length=100,
-        blank=True,
-        help_text="Amtsgericht Köln; Handelsgericht Wien; the city of the RCS (Lyon); the "
-        "court of the seat in Belgium (Bruxelles); Registro Mercantil de Madrid.",
-    )
-    register_number = models.CharField(
+        _("legal form"),
         max_length=60,
         blank=True,
-        help_text="HRB 12345; FN 123456a; the SIREN in France; the enterprise number in "
-        "Belgium; the KvK number in the Netherlands; the REA number in Italy.",
+        help_text=_("As registered: GmbH, SAS, BV, SRL, Einzelunternehmen."),
+    )
+    register_court = models.CharField(
+        _("register court or registry"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Amtsgericht Köln; Handelsgericht Wien; the city of the RCS (Lyon); the "
+            "court of the seat in Belgium (Bruxelles); Registro Mercantil de Madrid."
+        ),
+    )
+    register_number = models.CharField(
+        _("register number"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "HRB 12345; FN 123456a; the SIREN in France; the enterprise number in "
+            "Belgium; the KvK number in the Netherlands; the REA number in Italy."
+        ),
     )
     managing_directors = models.CharField(
-        max_length=200, blank=True, help_text="All of them, as printed: Anna Becker, Jan Vogt."
+        _("managing directors"),
+        max_length=200,
+        blank=True,
+        help_text=_("All of them, as printed: Anna Becker, Jan Vogt."),
     )
     share_capital = models.DecimalField(
+        _("share capital"),
         max_digits=14,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="In the default currency; printed in France and Italy.",
+        help_text=_("In the default currency; printed in France and Italy."),
     )
     siret = models.CharField(
-        "SIRET", max_length=17, blank=True, help_text="France: the establishment's SIRET."
+        _("SIRET"), max_length=17, blank=True, help_text=_("France: the establishment's SIRET.")
     )
     late_payment_penalty = models.CharField(
-        "late-payment penalty rate",
+        _("late-payment penalty rate"),
         max_length=200,
         blank=True,
-        help_text="France (L441-10 Code de commerce): e.g. “taux directeur de la BCE majoré "
-        "de 10 points”; at least three times the legal interest rate.",
+        help_text=_(
+            "France (L441-10 Code de commerce): e.g. “taux directeur de la BCE majoré "
+            "de 10 points”; at least three times the legal interest rate.",
+        ),
     )
     early_payment_discount = models.CharField(
+        _("early payment discount"),
         max_length=200,
         blank=True,
-        help_text="France: the discount for early payment; leave empty to print “none”.",
+        help_text=_(
+            "France: the discount for early payment; leave empty to print “none”.",
+        ),
     )
     vat_on_debits = models.BooleanField(
-        "VAT on debits",
+        _("VAT on debits"),
         default=False,
-        help_text="France: you opted to pay VAT on invoicing (option pour le paiement de la "
-        "taxe d'après les débits); the invoice says so.",
+        help_text=_(
+            "France: you opted to pay VAT on invoicing (option pour le paiement de la "
+            "taxe d'après les débits); the invoice says so.",
+        ),
     )
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    bank_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    bank_name = models.CharField(_("bank name"), max_length=100, blank=True)
     iban = models.CharField("IBAN", max_length=34, blank=True)
     bic = models.CharField("BIC", max_length=11, blank=True)
-    default_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    default_currency = models.CharField(
+        _("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR"
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
-        default=14, validators=[MinValueValidator(0), MaxValueValidator(365)]
+        _("payment terms (days)"),
+        default=14,
+        validators=[MinValueValidator(0), MaxValueValidator(365)],
     )
     STANDARD_RATE = "standard"
     REDUCED_RATE = "reduced"
     VAT_RATE_CHOICES = [
-        (STANDARD_RATE, "Standard rate of the Entity's country"),
-        (REDUCED_RATE, "Reduced rate of the Entity's country"),
+        (STANDARD_RATE, _("Standard rate of the Entity's country")),
+        (REDUCED_RATE, _("Reduced rate of the Entity's country")),
     ]
     vat_rate_kind = models.CharField(
-        "VAT rate",
+        _("VAT rate"),
         max_length=10,
         choices=VAT_RATE_CHOICES,
         default=STANDARD_RATE,
-        help_text="Charged on domestic invoices, at the rate in force in the billing period. "
-        "Lead services are taxed at the standard rate everywhere in the EU.",
+        help_text=_(
+            "Charged on domestic invoices, at the rate in force in the billing period. "
+            "Lead services are taxed at the standard rate everywhere in the EU."
+        ),
     )
     reduced_rate_basis = models.CharField(
-        "legal basis of the reduced rate",
+        _("legal basis of the reduced rate"),
         max_length=200,
         blank=True,
-        help_text="Only with the reduced rate: the provision that allows it for what you sell "
-        "(e.g. § 12 Abs. 2 Nr. 7 UStG). Printed on every domestic invoice.",
+        help_text=_(
+            "Only with the reduced rate: the provision that allows it for what you sell "
+            "(e.g. § 12 Abs. 2 Nr. 7 UStG). Printed on every domestic invoice.",
+        ),
     )
     # Where leads sold to consumers in other member states are taxed (invoicing.oss).
     SELLER_COUNTRY = "seller"
     ABOVE_THRESHOLD = "threshold"
     CONSUMER_COUNTRY = "consumer"
     B2C_PLACE_OF_SUPPLY_CHOICES = [
-        (SELLER_COUNTRY, "Your country's VAT: leads qualified by people (Art. 45)"),
+        (SELLER_COUNTRY, _("Your country's VAT: leads qualified by people (Art. 45)")),
         (
             ABOVE_THRESHOLD,
-            "Electronically supplied: the consumer's VAT above EUR 10,000 a year (Art. 59c)",
+            _("Electronically supplied: the consumer's VAT above EUR 10,000 a year (Art. 59c)"),
         ),
-        (CONSUMER_COUNTRY, "Electronically supplied: the consumer's VAT from the first euro"),
+        (CONSUMER_COUNTRY, _("Electronically supplied: the consumer's VAT from the first euro")),
     ]
     b2c_place_of_supply = models.CharField(
-        "VAT for consumers in other member states",
+        _("VAT for consumers in other member states"),
         max_length=10,
         choices=B2C_PLACE_OF_SUPPLY_CHOICES,
         default=SELLER_COUNTRY,
-        help_text="Leads delivered automatically, without people qualifying them, can be "
-        "electronically supplied services (Art. 7 Regulation 282/2011): their VAT is then "
-        "the consumer's country's, declared in the quarterly OSS return.",
+        help_text=_(
+            "Leads delivered automatically, without people qualifying them, can be "
+            "electronically supplied services (Art. 7 Regulation 282/2011): their VAT is then "
+            "the consumer's country's, declared in the quarterly OSS return."
+        ),
     )
     # Art. 91(2) VAT Directive: the latest ECB rate; § 16(6) UStG also allows the monthly
     # average (invoicing.exchange_rates).
     ECB_DAILY = "ecb_daily"
     ECB_MONTHLY_AVERAGE = "ecb_monthly_average"
     EXCHANGE_RATE_RULE_CHOICES = [
-        (ECB_DAILY, "Latest ECB reference rate on or before the supply date"),
-        (ECB_MONTHLY_AVERAGE, "Average of the ECB reference rates of the supply month"),
+        (ECB_DAILY, _("Latest ECB reference rate on or before the supply date")),
+        (ECB_MONTHLY_AVERAGE, _("Average of the ECB reference rates of the supply month")),
     ]
     exchange_rate_rule = models.CharField(
-        "exchange rate for VAT",
+        _("exchange rate for VAT"),
         max_length=20,
         choices=EXCHANGE_RATE_RULE_CHOICES,
         default=ECB_DAILY,
-        help_text="An invoice in another currency than your national one states its VAT in "
-        "the national currency too, at this rate; an operator can enter one on a draft.",
+        help_text=_(
+            "An invoice in another currency than your national one states its VAT in "
+            "the national currency too, at this rate; an operator can enter one on a draft."
+        ),
     )
     contact_name = models.CharField(
-        max_length=100, blank=True, help_text="Billing contact named on e-invoices."
+        _("contact name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Billing contact named on e-invoices."),
     )
     # Numbering: one pattern and one gap-free sequence per kind of document. Spain requires
     # their own series for corrections and self-billing; the others accept it.
     invoice_number_format = models.CharField(
+        _("invoice number format"),
         max_length=60,
         validators=[validate_number_pattern],
         default="RE-{YYYY}-{seq:05}",
-        help_text="Tokens: {YYYY} year of issue, {YY} its last two digits, {MM} month, "
-        "{seq} counter, {seq:05} counter with 5 digits.",
+        help_text=_(
+            "Tokens: {YYYY} year of issue, {YY} its last two digits, {MM} month, "
+            "{seq} counter, {seq:05} counter with 5 digits."
+        ),
     )
     invoice_numbers_reset_yearly = models.BooleanField(
-        "invoice numbers restart every year", default=False
+        _("invoice numbers restart every year"), default=False
     )
     credit_note_number_format = models.CharField(
+        _("credit note number format"),
         max_length=60,
         validators=[validate_number_pattern],
         default="CN-{YYYY}-{seq:05}",
-        help_text="Credit notes have their own gap-free sequence. Same tokens as invoices.",
+        help_text=_("Credit notes have their own gap-free sequence. Same tokens as invoices."),
     )
     credit_note_numbers_reset_yearly = models.BooleanField(
-        "credit note numbers restart every year", default=False
+        _("credit note numbers restart every year"), default=False
     )
     self_billed_number_format = models.CharField(
-        "self-billed invoice number format",
+        _("self-billed invoice number format"),
         max_length=60,
         validators=[validate_number_pattern],
         default="AFF-{seq:06}",
-        help_text="Invoices you issue on behalf of your lead suppliers (self-billing).",
+        help_text=_("Invoices you issue on behalf of your lead suppliers (self-billing)."),
     )
     self_billed_numbers_reset_yearly = models.BooleanField(
-        "self-billed invoice numbers restart every year", default=False
+        _("self-billed invoice numbers restart every year"), default=False
     )
     self_billed_credit_note_number_format = models.CharField(
-        "self-billed credit note number format",
+        _("self-billed credit note number format"),
         max_length=60,
         validators=[validate_number_pattern],
         default="AFF-CN-{seq:06}",
     )
     self_billed_credit_note_numbers_reset_yearly = models.BooleanField(
-        "self-billed credit note numbers restart every year", default=False
+        _("self-billed credit note numbers restart every year"), default=False
     )
     self_billing_terms = models.TextField(
+        _("self-billing terms"),
         blank=True,
-        help_text="The self-billing clause your lead suppliers accept, shown to them in the "
-        "partner portal.",
+        help_text=_(
+            "The self-billing clause your lead suppliers accept, shown to them in the "
+            "partner portal."
+        ),
     )
     self_billing_terms_version = models.CharField(
+        _("version of the self-billing terms"),
         max_length=50,
         blank=True,
-        help_text="Change it when the terms change: suppliers are asked to accept again.",
+        help_text=_("Change it when the terms change: suppliers are asked to accept again."),
     )
     invoice_template = models.TextField(
+        _("invoice template"),
         blank=True,
-        help_text="Your own Liquid template for invoice PDFs; empty for the default template.",
+        help_text=_("Your own Liquid template for invoice PDFs; empty for the default template."),
     )
-    time_zone = models.CharField(max_length=60, default="Europe/Berlin")
+    time_zone = models.CharField(_("time zone"), max_length=60, default="Europe/Berlin")
     BILL_DRAFTS = "drafts"
     BILL_FINALIZE = "finalize"
     BILL_SEND = "send"
     BILLING_MODE_CHOICES = [
-        (BILL_DRAFTS, "Generate drafts only"),
-        (BILL_FINALIZE, "Generate and finalize"),
-        (BILL_SEND, "Generate, finalize and email"),
+        (BILL_DRAFTS, _("Generate drafts only")),
+        (BILL_FINALIZE, _("Generate and finalize")),
+        (BILL_SEND, _("Generate, finalize and email")),
     ]
     billing_day = models.PositiveSmallIntegerField(
-        "monthly billing day",
+        _("monthly billing day"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
-        help_text="Day of the month (1–28) on which last month is billed automatically. "
-        "Leave empty to bill by hand.",
+        help_text=_(
+            "Day of the month (1–28) on which last month is billed automatically. "
+            "Leave empty to bill by hand."
+        ),
     )
     billing_mode = models.CharField(
-        max_length=10, choices=BILLING_MODE_CHOICES, default=BILL_DRAFTS
+        _("billing mode"), max_length=10, choices=BILLING_MODE_CHOICES, default=BILL_DRAFTS
     )
     invoice_email_subject = models.CharField(
-        max_length=200, default=DEFAULT_EMAIL_SUBJECT, validators=[validate_email_template]
+        _("invoice email subject"),
+        max_length=200,
+        default=DEFAULT_EMAIL_SUBJECT,
+        validators=[validate_email_template],
     )
     invoice_email_body = models.TextField(
-        default=DEFAULT_EMAIL_BODY, validators=[validate_email_template]
+        _("invoice email body"), default=DEFAULT_EMAIL_BODY, validators=[validate_email_template]
     )
     credit_note_email_subject = models.CharField(
+        _("credit note email subject"),
         max_length=200,
         default=DEFAULT_EMAIL_TEXTS["credit_note"][0],
         validators=[validate_email_template],
     )
     credit_note_email_body = models.TextField(
-        default=DEFAULT_EMAIL_TEXTS["credit_note"][1], validators=[validate_email_template]
+        _("credit note email body"),
+        default=DEFAULT_EMAIL_TEXTS["credit_note"][1],
+        validators=[validate_email_template],
     )
     self_billed_email_subject = models.CharField(
-        "self-billed invoice email subject",
+        _("self-billed invoice email subject"),
         max_length=200,
         default=DEFAULT_EMAIL_TEXTS["self_billed"][0],
         validators=[validate_email_template],
     )
     self_billed_email_body = models.TextField(
-        "self-billed invoice email body",
+        _("self-billed invoice email body"),
         default=DEFAULT_EMAIL_TEXTS["self_billed"][1],
         validators=[validate_email_template],
     )
     self_billed_credit_note_email_subject = models.CharField(
+        _("self-billed credit note email subject"),
         max_length=200,
         default=DEFAULT_EMAIL_TEXTS["self_billed_credit_note"][0],
         validators=[validate_email_template],
     )
     self_billed_credit_note_email_body = models.TextField(
+        _("self-billed credit note email body"),
         default=DEFAULT_EMAIL_TEXTS["self_billed_credit_note"][1],
         validators=[validate_email_template],
     )
@@ -556,7 +627,7 @@ class Entity(models.Model):
             except ValidationError:
                 continue  # the field's own validator says why
             if yearly and "{YY" not in pattern:
-                errors[f"{kind}_number_format"] = (
+                errors[f"{kind}_number_format"] = _(
                     "Numbers that restart every year need the year in them ({YYYY} or {YY}); "
                     "otherwise a number would repeat."
                 )
@@ -574,10 +645,10 @@ class Entity(models.Model):
 
 
 DOCUMENT_KINDS = [
-    ("invoice", "Invoices"),
-    ("credit_note", "Credit notes"),
-    ("self_billed", "Self-billed invoices"),
-    ("self_billed_credit_note", "Self-billed credit notes"),
+    ("invoice", _("Invoices")),
+    ("credit_note", _("Credit notes")),
+    ("self_billed", _("Self-billed invoices")),
+    ("self_billed_credit_note", _("Self-billed credit notes")),
 ]
 
 
@@ -588,18 +659,20 @@ class SmtpSettings(models.Model):
     NONE = "none"
     STARTTLS = "starttls"
     SSL = "ssl"
-    SECURITY_CHOICES = [(STARTTLS, "STARTTLS"), (SSL, "SSL/TLS"), (NONE, "None (not encrypted)")]
+    SECURITY_CHOICES = [(STARTTLS, "STARTTLS"), (SSL, "SSL/TLS"), (NONE, _("None (not encrypted)"))]
 
     account = models.OneToOneField(Account, models.CASCADE, related_name="smtp")
-    host = models.CharField(max_length=200)
+    host = models.CharField(_("server"), max_length=200)
     port = models.PositiveIntegerField(
-        default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+        _("port"), default=587, validators=[MinValueValidator(1), MaxValueValidator(65535)]
     )
-    security = models.CharField(max_length=10, choices=SECURITY_CHOICES, default=STARTTLS)
-    username = models.CharField(max_length=200, blank=True)
+    security = models.CharField(
+        _("encryption"), max_length=10, choices=SECURITY_CHOICES, default=STARTTLS
+    )
+    username = models.CharField(_("user name"), max_length=200, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
-    from_email = models.EmailField("sender address")
-    from_name = models.CharField("sender name", max_length=100, blank=True)
+    from_email = models.EmailField(_("sender address"))
+    from_name = models.CharField(_("sender name"), max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -632,7 +705,7 @@ class Membership(models.Model):
     OWNER = "owner"
     FINANCE = "finance"
     VIEWER = "viewer"
-    ROLE_CHOICES = [(OWNER, "Owner"), (FINANCE, "Finance"), (VIEWER, "Viewer")]
+    ROLE_CHOICES = [(OWNER, _("Owner")), (FINANCE, _("Finance")), (VIEWER, _("Viewer"))]
 
     user = models.ForeignKey(User, models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, models.CASCADE, related_name="memberships")
@@ -659,7 +732,7 @@ class ApiKey(models.Model):
     """A key for the JSON API, valid for one Entity. Only its hash is stored."""
 
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=100)
+    name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.at import businessid as at_register
 from stdnum.be import vat as be_enterprise_number
@@ -205,14 +206,16 @@ def clean_register_number(country: str, number: str) -> str:
         if country == "AT":
             return "FN " + at_register.validate(number)
     except stdnum_errors.ValidationError as error:
-        names = {"FR": "SIREN", "BE": "enterprise number", "AT": "Firmenbuch number"}
-        raise ValidationError(f"This is not a valid {names[country]}: {error}") from error
+        names = {"FR": "SIREN", "BE": _("enterprise number"), "AT": _("Firmenbuch number")}
+        raise ValidationError(
+            _("This is not a valid {name}: {error}").format(name=names[country], error=error)
+        ) from error
     if country == "DE" and not DE_REGISTER_NUMBER.match(number):
         raise ValidationError(
-            "Enter the register and its number as the register gives them, e.g. HRB 12345."
+            _("Enter the register and its number as the register gives them, e.g. HRB 12345.")
         )
     if country == "NL" and not NL_KVK_NUMBER.match(number.replace(" ", "")):
-        raise ValidationError("A KvK number has 8 digits.")
+        raise ValidationError(_("A KvK number has 8 digits."))
     return number.replace(" ", "") if country == "NL" else number
 
 
@@ -223,7 +226,9 @@ def clean_siret(number: str, siren_number: str) -> str:
     try:
         number = siret.validate(number)
     except stdnum_errors.ValidationError as error:
-        raise ValidationError(f"This is not a valid SIRET: {error}") from error
+        raise ValidationError(
+            _("This is not a valid SIRET: {error}").format(error=error)
+        ) from error
     if siren_number and number[:9] != siren.compact(siren_number):
-        raise ValidationError("A SIRET begins with the SIREN of its business.")
+        raise ValidationError(_("A SIRET begins with the SIREN of its business."))
     return siret.format(number)

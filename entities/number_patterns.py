@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_LENGTH = 60  # Invoice.number
 MAX_PADDING = 10
@@ -27,7 +29,9 @@ MAX_PADDING = 10
 MAX_COUNTER_DIGITS = 10
 PLAIN_TEXT = re.compile(r"[A-Za-z0-9 ._/#-]*")
 TOKEN = re.compile(r"\{(YYYY|YY|MM|seq(?::0(\d+))?)\}")
-HELP = "Tokens: {YYYY} {YY} {MM} {seq} or {seq:05}; around them letters, digits and - _ . / #"
+HELP = gettext_lazy(
+    "Tokens: {YYYY} {YY} {MM} {seq} or {seq:05}; around them letters, digits and - _ . / #"
+)
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,10 @@ def parse(pattern: str) -> list[str | Digits]:
             width = int(padding) if padding is not None else 1
             if not 1 <= width <= MAX_PADDING:
                 raise ValidationError(
-                    f"{{{name}}}: the counter can be padded to 1 to {MAX_PADDING} digits, "
-                    f"e.g. {{seq:05}}."
+                    _(
+                        "{{{name}}}: the counter can be padded to 1 to {count} digits, "
+                        "e.g. {{seq:05}}."
+                    ).format(name=name, count=MAX_PADDING)
                 )
             parts.append(Digits(width, None))
         else:
@@ -61,9 +67,9 @@ def parse(pattern: str) -> list[str | Digits]:
     parts += _plain(pattern[position:])
     if counters != 1:
         raise ValidationError(
-            "The pattern needs the counter {seq} (or {seq:05} to pad it), once."
+            _("The pattern needs the counter {seq} (or {seq:05} to pad it), once.")
             if counters == 0
-            else "The pattern can have the counter only once."
+            else _("The pattern can have the counter only once.")
         )
     return parts
 
@@ -71,9 +77,13 @@ def parse(pattern: str) -> list[str | Digits]:
 def _plain(text: str) -> list[str]:
     if not PLAIN_TEXT.fullmatch(text):
         if brace := re.search(r"[{}][^{}]*\}?", text):
-            raise ValidationError(f"“{brace.group()}” is not a token. {HELP}.")
+            raise ValidationError(
+                _("“{text}” is not a token. {help}.").format(text=brace.group(), help=HELP)
+            )
         wrong = " ".join(sorted({c for c in text if not PLAIN_TEXT.fullmatch(c)}))
-        raise ValidationError(f"A number cannot contain {wrong}. {HELP}.")
+        raise ValidationError(
+            _("A number cannot contain {characters}. {help}.").format(characters=wrong, help=HELP)
+        )
     return list(text)
 
 
@@ -89,8 +99,10 @@ def validate_number_pattern(pattern: str) -> None:
     parse(pattern)
     if longest(pattern) > MAX_LENGTH:
         raise ValidationError(
-            f"Numbers from this pattern can be up to {longest(pattern)} characters long; "
-            f"a number has at most {MAX_LENGTH}."
+            _(
+                "Numbers from this pattern can be up to {length} characters long; "
+                "a number has at most {most}."
+            ).format(length=longest(pattern), most=MAX_LENGTH)
         )
 
 
@@ -151,7 +163,7 @@ def _closure(parts, state) -> frozenset:
 
 def _next_chars(parts, states) -> set[str]:
     chars = set()
-    for index, _ in states:
+    for index, _state in states:
         if index < len(parts):
             part = parts[index]
             chars |= DIGITS if isinstance(part, Digits) else {part}

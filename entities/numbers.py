@@ -51,7 +51,7 @@ def amount(value, currency: str) -> str:
     return f"{format_number(value, minor_units(currency))} {currency_sign(currency)}"
 
 
-def counted(number: int, singular: str, plural: str | None = None) -> str:
-    """'1 delivery', '15,079 deliveries': the count with its thousands, the word agreeing."""
-    word = singular if number == 1 else (plural or singular + "s")
-    return f"{number:,} {word}"
+def iban(value: str) -> str:
+    """An IBAN in groups of four, as banks print it: 'DE89 3704 0044 0532 0130 00'."""
+    compact = "".join(value.split()).upper()
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))

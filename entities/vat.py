@@ -3,6 +3,7 @@
 Whether a syntactically valid VAT ID is also registered is VIES's answer, not ours.
 """
 
+from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 from stdnum.gb import vat as gb_vat
 from stdnum.util import clean
@@ -26,12 +27,12 @@ def vat_id_problem(vat_id: str, country: str) -> str | None:
     if country in EU_COUNTRIES:
         prefix = VAT_PREFIX.get(country, country)
         if not vat_id.startswith(prefix):
-            return f"A VAT ID from this country starts with {prefix}."
+            return _("A VAT ID from this country starts with {prefix}.").format(prefix=prefix)
         if not eu_vat.is_valid(vat_id):
-            return "This is not a valid VAT ID: check the digits."
+            return _("This is not a valid VAT ID: check the digits.")
     elif country == "GB":
         # Great Britain (GB…) or Northern Ireland, which keeps EU VAT rules for goods (XI…).
         is_valid = eu_vat.is_valid if vat_id.startswith("XI") else gb_vat.is_valid
         if not is_valid(vat_id):
-            return "This is not a valid UK VAT number: check the digits."
+            return _("This is not a valid UK VAT number: check the digits.")
     return None

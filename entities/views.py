@@ -9,6 +9,8 @@ from django.core.mail import EmailMessage
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import mail
@@ -31,6 +33,20 @@ def switch_entity(request):
     if wanted.isdigit() and int(wanted) in {e.pk for e in entities_of(request.user)}:
         request.session[CURRENT_ENTITY_SESSION_KEY] = int(wanted)
     return redirect("invoicing:index")
+
+
+@require_POST
+@login_required
+def set_language(request):
+    """Save the language the user reads the pages in, and go back to the page."""
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES) or language == "":
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("home")
+    return redirect(back)
 
 
 def _render_settings(
@@ -67,14 +83,14 @@ def settings_page(request):
     if request.method != "POST":
         return _render_settings(request)
     if request.membership.role != Membership.OWNER:
-        raise PermissionDenied("Only an owner of this account can change its settings.")
+        raise PermissionDenied(_("Only an owner of this account can change its settings."))
     form = EntityForm(request.POST, instance=request.entity)
     if not form.is_valid():
         return _render_settings(request, form=form, status=400)
     entity = form.save()
     if "self_billing_terms_version" in form.changed_data:
         self_billing_terms_changed.send(Entity, entity=entity)
-    messages.success(request, "Settings saved. Finalized invoices keep the details they had.")
+    messages.success(request, _("Settings saved. Finalized invoices keep the details they had."))
     return redirect("entities:settings")
 
 
@@ -85,7 +101,10 @@ def create_api_key(request):
     if not form.is_valid():
         return _render_settings(request, key_form=form, status=400)
     key, secret = ApiKey.issue(request.entity, form.cleaned_data["name"])
-    messages.success(request, f"API key “{key.name}” created. Copy it now: it is shown only once.")
+    messages.success(
+        request,
+        _("API key “{name}” created. Copy it now: it is shown only once.").format(name=key.name),
+    )
     return _render_settings(request, new_secret=secret)
 
 
@@ -95,7 +114,9 @@ def revoke_api_key(request, pk):
     key = get_object_or_404(ApiKey, pk=pk, revoked_at__isnull=True)
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    messages.success(request, f"API key “{key.name}” revoked; requests with it now get 401.")
+    messages.success(
+        request, _("API key “{name}” revoked; requests with it now get 401.").format(name=key.name)
+    )
     return redirect("entities:settings")
 
 
@@ -110,7 +131,7 @@ def smtp_settings(request):
         return _render_settings(request, smtp_form=form, status=400)
     form.save()
     messages.success(
-        request, "Mail server saved. Send a test email to check it.", extra_tags="mail"
+        request, _("Mail server saved. Send a test email to check it."), extra_tags="mail"
     )
     return redirect(reverse("entities:settings") + "#mail")
 
@@ -121,7 +142,7 @@ def smtp_test(request):
     """Send a test email to the current user, now, and show what the server answered."""
     message = EmailMessage(
         subject="Leadflip: test email",
-        body="Your mail server settings work: this message reached you through them.",
+        body=_("Your mail server settings work: this message reached you through them."),
         to=[request.user.email],
     )
     try:
@@ -129,11 +150,15 @@ def smtp_test(request):
     except mail.MailNotConfigured as error:
         messages.error(request, str(error), extra_tags="mail")
     except (mail.TemporaryMailError, mail.PermanentMailError) as error:
-        messages.error(request, f"The test email failed: {error}", extra_tags="mail")
+        messages.error(
+            request, _("The test email failed: {error}").format(error=error), extra_tags="mail"
+        )
     else:
         messages.success(
             request,
-            f"Test email sent to {request.user.email}. Server: {sent.answer}",
+            _("Test email sent to {email}. Server: {answer}").format(
+                email=request.user.email, answer=sent.answer
+            ),
             extra_tags="mail",
         )
     return redirect(reverse("entities:settings") + "#mail")

@@ -18,17 +18,20 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from distribution.models import Assignment, DistributionTransaction, Lead
 from entities import national_mentions
 from entities.addresses import region_problem
+from entities.languages import in_sentence
 from entities.models import Entity
 from entities.numbers import amount as format_amount
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
 from .amounts import Totals, invoice_totals, line_net_amount, round_money
+from .document_text import in_language
 from .documents import store_documents
 from .events import actor_name, record_event, record_events
 from .exchange_rates import Conversion, RateMissing, apply_conversion, decide_conversion
@@ -209,7 +212,7 @@ def generate_drafts(
     left. Inside the caller's transaction everything happens in it, as one.
     """
     if start > end:
-        raise InvoicingError("The billing period must start before it ends.")
+        raise InvoicingError(_("The billing period must start before it ends."))
     groups = list(
         unbilled_transactions(entity, start, end)
         .values_list("partner_id", "currency")
@@ -589,7 +592,11 @@ def _lock_draft(invoice: Invoice) -> Invoice:
     drafts = Invoice.objects.select_for_update(of=("self",))
     locked = drafts.select_related("entity", "partner__entity").get(pk=invoice.pk)
     if not locked.is_draft:
-        raise InvoicingError(f"Invoice {locked.number} is finalized and can no longer change.")
+        raise InvoicingError(
+            _("Invoice {number} is finalized and can no longer change.").format(
+                number=locked.number
+            )
+        )
     return locked
 
 
@@ -603,11 +610,11 @@ def add_credit(
     """
     description = description.strip()
     if not description:
-        raise InvoicingError("Say what the credit is for.")
+        raise InvoicingError(_("Say what the credit is for."))
     if leads < 1:
-        raise InvoicingError("A credit is for at least one lead.")
+        raise InvoicingError(_("A credit is for at least one lead."))
     if unit_price <= 0:
-        raise InvoicingError("The price of a credited lead must be more than zero.")
+        raise InvoicingError(_("The price of a credited lead must be more than zero."))
     with transaction.atomic():
         draft = _lock_draft(invoice)
         line = InvoiceLine.objects.create(
@@ -621,8 +628,10 @@ def add_credit(
         refresh_totals([draft])
         if draft.total < 0:
             raise InvoicingError(
-                f"This credit ({format_amount(-line.net_amount, draft.currency)}) is more than "
-                "the invoice's total; an invoice cannot be negative."
+                _(
+                    "This credit ({amount}) is more than the invoice's total; an invoice "
+                    "cannot be negative."
+                ).format(amount=format_amount(-line.net_amount, draft.currency))
             )
         record_event(draft, InvoiceEvent.CREDIT_ADDED, by, f"{description}: {leads} × {unit_price}")
     return line
@@ -631,7 +640,9 @@ def add_credit(
 def remove_credit(line: InvoiceLine, by=None) -> None:
     """Remove a manual line: a credit, or a manual payout line of a self-billed draft."""
     if line.kind not in (InvoiceLine.CREDIT, InvoiceLine.PAYOUT):
-        raise InvoicingError("Only manual lines can be removed; the other lines follow the leads.")
+        raise InvoicingError(
+            _("Only manual lines can be removed; the other lines follow the leads.")
+        )
     with transaction.atomic():
         draft = _lock_draft(line.invoice)
         line.delete()
@@ -658,21 +669,22 @@ def set_allowance(
     with its reason (BT-97); neither amount nor percentage removes it. Its VAT category is
     the invoice's (BT-95, BT-96)."""
     if amount is not None and percent is not None:
-        raise InvoicingError("Give the allowance as an amount or as a percentage, not both.")
+        raise InvoicingError(_("Give the allowance as an amount or as a percentage, not both."))
     removing = not amount and not percent
     if not removing and not reason.strip():
-        raise InvoicingError("Say why the allowance is given: it is printed on the invoice.")
+        raise InvoicingError(_("Say why the allowance is given: it is printed on the invoice."))
     if percent is not None and not Decimal(0) < percent <= 100:
-        raise InvoicingError("A percentage is more than 0 and at most 100.")
+        raise InvoicingError(_("A percentage is more than 0 and at most 100."))
     with transaction.atomic():
         draft = _lock_draft(invoice)
         if draft.is_credit_note:
-            raise InvoicingError("A credit note takes the allowance of its invoice.")
+            raise InvoicingError(_("A credit note takes the allowance of its invoice."))
         line_total = draft.line_total
         if amount is not None and not Decimal(0) < amount <= line_total:
             raise InvoicingError(
-                f"An allowance is more than zero and at most the lines' "
-                f"{format_amount(line_total, draft.currency)}."
+                _("An allowance is more than zero and at most the lines' {amount}.").format(
+                    amount=format_amount(line_total, draft.currency)
+                )
             )
         draft.allowance_amount = Decimal(0) if removing else (amount or Decimal(0))
         draft.allowance_percent = None if removing else percent
@@ -692,7 +704,7 @@ def enter_exchange_rate(invoice: Invoice, rate: Decimal | None, day: date | None
     """The operator's rate for the VAT in the national currency (1 unit of the invoice's
     currency in it), instead of the Entity's rule; None goes back to the rule."""
     if rate is not None and (rate <= 0 or day is None):
-        raise InvoicingError("Enter a rate above zero and the day it applies to.")
+        raise InvoicingError(_("Enter a rate above zero and the day it applies to."))
     with transaction.atomic():
         draft = _lock_draft(invoice)
         draft.exchange_rate, draft.exchange_rate_date = rate, day if rate else None
@@ -711,8 +723,10 @@ def delete_draft(invoice: Invoice) -> int:
         draft = _lock_draft(invoice)
         if draft.is_credit_note:
             raise InvoicingError(
-                "A credit note for cancelled leads cannot be deleted: the leads are cancelled. "
-                "Finalize it to credit them."
+                _(
+                    "A credit note for cancelled leads cannot be deleted: the leads are cancelled. "
+                    "Finalize it to credit them."
+                )
             )
         released = transactions_on([draft]).update(invoice_id=None)
         released += Lead.objects.filter(payout_invoice_id=draft.pk).update(payout_invoice_id=None)
@@ -829,7 +843,7 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     """What stops this invoice from being finalized, in words for the operator."""
     if invoice.is_credit_note:  # it copies the finalized invoice's details
         if not invoice.lines.exists():
-            return ["The draft has no lines."]
+            return [_("The draft has no lines.")]
         left = uncredited_totals([invoice.corrects])[invoice.corrects_id]
         if invoice.total > left.total:
             return [
@@ -840,15 +854,15 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
         return []
     problems = []
     entity, partner = invoice.entity, invoice.partner
-    for label, value in [
-        ("your legal name", entity.legal_name),
-        ("your street", entity.street),
-        ("your city", entity.city),
+    for problem, value in [
+        (_("Fill in your legal name."), entity.legal_name),
+        (_("Fill in your street."), entity.street),
+        (_("Fill in your city."), entity.city),
     ]:
         if not value.strip():
-            problems.append(f"Fill in {label}.")
+            problems.append(problem)
     if problem := region_problem(entity.region, entity.country):
-        problems.append(f"Your address (Settings): {problem}")
+        problems.append(_("Your address (Settings): {problem}").format(problem=problem))
     problems += national_mentions.missing_mentions(seller_details(entity))
     if invoice.self_billed:
         return problems + _self_billing_problems(invoice) + _conversion_problems(invoice)
@@ -857,10 +871,10 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
         for problem in invoicing_details_problems(partner, self_billing=False)
     ]
     if entity.is_in_eu and not (entity.vat_id or entity.tax_number):
-        problems.append("Fill in your VAT ID or tax number (Settings).")
+        problems.append(_("Fill in your VAT ID or tax number (Settings)."))
     treatment = decide_tax_treatment(entity, partner, invoice.period_end)
     if treatment.category == REVERSE_CHARGE and not entity.vat_id:
-        problems.append("Reverse charge needs your own VAT ID on the invoice (Settings).")
+        problems.append(_("Reverse charge needs your own VAT ID on the invoice (Settings)."))
     if treatment.blocker:
         problems.append(treatment.blocker)
     if (
@@ -870,26 +884,27 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     ):
         # An e-invoice outside the scope of VAT may not name a VAT ID (BR-O-02), so it
         # identifies the seller by its tax number.
-        problems.append("Fill in your tax number (Settings): this e-invoice cannot name a VAT ID.")
+        problems.append(
+            _("Fill in your tax number (Settings): this e-invoice cannot name a VAT ID.")
+        )
     if partner.wants_xrechnung:
-        for label, value in [
-            ("a billing contact name", entity.contact_name),
-            ("a phone number", entity.phone),
-            ("an email address", entity.email),
-            ("an IBAN", entity.iban),
-            ("a postcode", entity.postcode),
+        for problem, value in [
+            (_("XRechnung needs a billing contact name in your Settings."), entity.contact_name),
+            (_("XRechnung needs a phone number in your Settings."), entity.phone),
+            (_("XRechnung needs an email address in your Settings."), entity.email),
+            (_("XRechnung needs an IBAN in your Settings."), entity.iban),
+            (_("XRechnung needs a postcode in your Settings."), entity.postcode),
+            (
+                _("XRechnung needs a buyer reference (Leitweg-ID) on the partner."),
+                partner.buyer_reference,
+            ),
+            (_("XRechnung needs an email address on the partner."), partner.email),
+            (_("XRechnung needs a postcode on the partner."), partner.postcode),
         ]:
             if not value.strip():
-                problems.append(f"XRechnung needs {label} in your Settings.")
-        for label, value in [
-            ("a buyer reference (Leitweg-ID)", partner.buyer_reference),
-            ("an email address", partner.email),
-            ("a postcode", partner.postcode),
-        ]:
-            if not value.strip():
-                problems.append(f"XRechnung needs {label} on the partner.")
+                problems.append(problem)
     if not invoice.lines.exists():
-        problems.append("The draft has no lines.")
+        problems.append(_("The draft has no lines."))
     return problems + _conversion_problems(invoice)
 
 
@@ -911,9 +926,9 @@ def _self_billing_problems(invoice: Invoice) -> list[str]:
     if treatment.blocker:
         problems.append(treatment.blocker)
     if treatment.category == REVERSE_CHARGE and not entity.vat_id:
-        problems.append("Reverse charge needs your own VAT ID on the invoice (Settings).")
+        problems.append(_("Reverse charge needs your own VAT ID on the invoice (Settings)."))
     if not invoice.lines.exists():
-        problems.append("The draft has no lines.")
+        problems.append(_("The draft has no lines."))
     return problems
 
 
@@ -934,8 +949,11 @@ def finalize_invoice(invoice: Invoice, user=None, issued_on: date | None = None)
     except Exception as error:
         logger.exception("Finalizing invoice %s failed", invoice.pk)
         raise InvoicingError(
-            f"{invoice} could not be finalized and nothing was changed (the error is logged). "
-            "Try again; if it fails again, check the Entity's number formats and details."
+            _(
+                "{invoice} could not be finalized and nothing was changed (the error is"
+                " logged). Try again; if it fails again, check the Entity's number "
+                "formats and details."
+            ).format(invoice=invoice)
         ) from error
     try:
         store_documents(invoice)
@@ -953,7 +971,7 @@ def finalize_drafts(drafts, user=None) -> tuple[list[Invoice], list[str]]:
         try:
             finalized.append(finalize_invoice(draft, user))
         except InvoicingError as error:
-            problems.append(f"{draft}: {error}")
+            problems.append(_("{draft}: {error}").format(draft=draft, error=error))
     return finalized, problems
 
 
@@ -969,10 +987,12 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
         draft = _lock_draft(invoice)
         problems = missing_invoicing_details(draft)
         if problems:
-            raise InvoicingError("Cannot finalize yet: " + " ".join(problems))
+            raise InvoicingError(
+                _("Cannot finalize yet: {problems}").format(problems=" ".join(map(str, problems)))
+            )
         refresh_totals([draft])
         if draft.total < 0:
-            raise InvoicingError("The total is negative; remove a credit first.")
+            raise InvoicingError(_("The total is negative; remove a credit first."))
         _convert_tax(draft)
         entity = draft.entity
         issued_on = _issue_date(draft, issued_on)
@@ -1003,9 +1023,15 @@ def _convert_tax(draft: Invoice) -> None:
         apply_conversion(draft, conversion)
         return
     try:
-        apply_conversion(draft, decide_conversion(draft, draft.entity.country))
+        conversion = decide_conversion(draft, draft.entity.country)
     except RateMissing as missing:
-        raise InvoicingError(f"Cannot finalize yet: {missing}") from missing
+        raise InvoicingError(
+            _("Cannot finalize yet: {missing}").format(missing=missing)
+        ) from missing
+    if conversion is not None:
+        with in_language(draft):  # again, for the rate's source in the invoice's words
+            conversion = decide_conversion(draft, draft.entity.country)
+    apply_conversion(draft, conversion)
 
 
 def _issue_date(draft: Invoice, issued_on: date | None) -> date:
@@ -1013,7 +1039,7 @@ def _issue_date(draft: Invoice, issued_on: date | None) -> date:
     if issued_on is None:
         return today
     if issued_on > today:
-        raise InvoicingError("An invoice cannot be issued in the future.")
+        raise InvoicingError(_("An invoice cannot be issued in the future."))
     later = Invoice.objects.filter(
         entity=draft.entity,
         kind=draft.kind,
@@ -1023,8 +1049,10 @@ def _issue_date(draft: Invoice, issued_on: date | None) -> date:
     )
     if later.exists():
         raise InvoicingError(
-            f"A {draft.title.lower()} was issued after {issued_on:%Y-%m-%d} already: "
-            "numbers and dates must stay in order."
+            _(
+                "A {lower} was issued after {issued_on:%Y-%m-%d} already: numbers and "
+                "dates must stay in order."
+            ).format(lower=in_sentence(draft.title), issued_on=issued_on)
         )
     return issued_on
 
@@ -1054,7 +1082,7 @@ def draft_as_issued(draft: Invoice) -> Invoice:
     """A copy of the draft, in memory only, as finalizing it today would issue it but
     without a number: what the draft's PDF preview shows. Nothing is written."""
     if draft.is_final:
-        raise InvoicingError("Only a draft has a preview; a finalized invoice has its PDF.")
+        raise InvoicingError(_("Only a draft has a preview; a finalized invoice has its PDF."))
     preview = copy.copy(draft)
     _issue(preview, local_today(draft.entity))
     with contextlib.suppress(InvoicingError):  # no rate yet: the draft's page says so

@@ -9,9 +9,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from distribution.models import Assignment, DistributionTransaction, Lead
 from distribution.services import mark_delivery_cancelled
+from entities.languages import format_date, format_number
 from entities.numbers import amount as format_amount
 
 from .amounts import line_net_amount, round_money
@@ -22,6 +25,7 @@ from .billing import (
     transactions_on,
     uncredited_totals,
 )
+from .document_text import CANCELLED_LEADS, PRICE_REDUCTION, in_language
 from .events import record_event
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .payments import record_payment
@@ -43,7 +47,7 @@ def cancel_delivery(txn: DistributionTransaction, reason: str, by=None) -> Invoi
             invoice = Invoice.objects.select_for_update().get(pk=txn.invoice_id)
         txn = DistributionTransaction.objects.select_for_update().get(pk=txn.pk)
         if txn.invoice_id != (invoice.pk if invoice else None):
-            raise InvoicingError("This delivery was just billed or released; please try again.")
+            raise InvoicingError(_("This delivery was just billed or released; please try again."))
         mark_delivery_cancelled(txn, reason)
         label = f"lead {txn.lead.external_id} ({txn.get_cancel_reason_display().lower()})"
         if invoice is None:
@@ -72,14 +76,20 @@ def _open_credit_note(invoice: Invoice) -> Invoice:
         return existing
     credit_note = _new_credit_note(
         invoice,
-        f"Credit for cancelled leads of invoice {invoice.number} of {invoice.issue_date:%Y-%m-%d}.",
+        gettext_noop("Credit for cancelled leads of invoice {number} of {date}."),
     )
     record_event(invoice, InvoiceEvent.CREDIT_NOTE_ISSUED, None, f"draft #{credit_note.pk}")
     return credit_note
 
 
-def _new_credit_note(invoice: Invoice, notes: str) -> Invoice:
-    """A credit-note draft for the invoice: same partner, side, period and currency."""
+def _new_credit_note(invoice: Invoice, notes: str, **values) -> Invoice:
+    """A credit-note draft for the invoice: same partner, side, period and currency. Its
+    `notes` (a message to translate, with `values`) are written in the invoice's language,
+    which the credit note keeps."""
+    with in_language(invoice):
+        notes = _(notes).format(
+            number=invoice.number, date=format_date(invoice.issue_date), **values
+        )
     return Invoice.objects.create(
         entity=invoice.entity,
         partner=invoice.partner,
@@ -111,7 +121,7 @@ def rebuild_credit_note_lines(credit_note: Invoice) -> None:
             invoice=credit_note,
             kind=InvoiceLine.DELIVERIES,
             assignment_id=row["assignment_id"],
-            description="Cancelled leads · "
+            description=f"{CANCELLED_LEADS} · "
             f"{assignments[row['assignment_id']].profile.name} · "
             f"{assignments[row['assignment_id']].name}",
             quantity=row["leads"],
@@ -131,23 +141,28 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
     deleted and no number is skipped."""
     reason = reason.strip()
     if not reason:
-        raise InvoicingError("Say why the invoice is voided; it is printed on the credit note.")
+        raise InvoicingError(_("Say why the invoice is voided; it is printed on the credit note."))
     with transaction.atomic():
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if original.is_draft:
-            raise InvoicingError("A draft is not voided but deleted.")
+            raise InvoicingError(_("A draft is not voided but deleted."))
         if original.is_void:
-            raise InvoicingError(f"Invoice {original.number} is already void.")
+            raise InvoicingError(
+                _("Invoice {number} is already void.").format(number=original.number)
+            )
         if original.is_credit_note:
-            raise InvoicingError("A credit note cannot be voided.")
+            raise InvoicingError(_("A credit note cannot be voided."))
         open_draft = original.credit_notes.filter(status=Invoice.DRAFT).first()
         if open_draft:
             raise InvoicingError(
-                f"Finalize the open credit note (draft #{open_draft.pk}) for this invoice first."
+                _("Finalize the open credit note (draft #{pk}) for this invoice first.").format(
+                    pk=open_draft.pk
+                )
             )
         credit_note = _new_credit_note(
             original,
-            f"Voids invoice {original.number} of {original.issue_date:%Y-%m-%d}. Reason: {reason}",
+            gettext_noop("Voids invoice {number} of {date}. Reason: {reason}"),
+            reason=reason,
         )
         lines = [_copy(line, credit_note) for line in original.lines.all()]
         # What earlier credit notes already credited is taken off again.
@@ -190,40 +205,45 @@ def reduce_price(
     credit note, an open credit-note draft, or more than is left to credit."""
     reason = reason.strip()
     if not reason:
-        raise InvoicingError("Say why the price is reduced; it is printed on the credit note.")
+        raise InvoicingError(_("Say why the price is reduced; it is printed on the credit note."))
     if (amount is None) == (percent is None):
-        raise InvoicingError("Give the reduction as an amount or as a percentage.")
+        raise InvoicingError(_("Give the reduction as an amount or as a percentage."))
     with transaction.atomic():
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not original.is_final or original.is_credit_note:
-            raise InvoicingError("Only a finalized invoice can have its price reduced.")
+            raise InvoicingError(_("Only a finalized invoice can have its price reduced."))
         if original.credit_notes.filter(status=Invoice.DRAFT).exists():
-            raise InvoicingError("Finalize the open credit note for this invoice first.")
+            raise InvoicingError(_("Finalize the open credit note for this invoice first."))
         left = uncredited_totals([original])[original.pk]
         if percent is not None:
             if not Decimal(0) < percent <= Decimal(100):
-                raise InvoicingError("A percentage is more than 0 and at most 100.")
+                raise InvoicingError(_("A percentage is more than 0 and at most 100."))
             amount = round_money(left.subtotal * percent / 100, original.currency)
-            label = f"{percent.normalize():f} %"
+            label = f"{format_number(percent, 0, 2)} %"
         else:
             label = format_amount(amount, original.currency)
         if amount <= 0:
-            raise InvoicingError("A reduction is more than zero.")
+            raise InvoicingError(_("A reduction is more than zero."))
         if amount > left.subtotal:
             raise InvoicingError(
-                f"{format_amount(amount, original.currency)} is more than the "
-                f"{format_amount(left.subtotal, original.currency)} (net) of "
-                f"{original.number} not credited yet."
+                _("{amount} is more than the {amount2} (net) of {number} not credited yet.").format(
+                    amount=format_amount(amount, original.currency),
+                    amount2=format_amount(left.subtotal, original.currency),
+                    number=original.number,
+                )
             )
         credit_note = _new_credit_note(
             original,
-            f"Reduces the price of invoice {original.number} of "
-            f"{original.issue_date:%Y-%m-%d} by {label}. Reason: {reason}",
+            gettext_noop(
+                "Reduces the price of invoice {number} of {date} by {by}. Reason: {reason}"
+            ),
+            by=label,
+            reason=reason,
         )
         InvoiceLine.objects.create(
             invoice=credit_note,
             kind=InvoiceLine.REDUCTION,
-            description=f"Price reduction: {reason}"[:200],
+            description=f"{PRICE_REDUCTION}: {reason}"[:200],
             quantity=1,
             unit_price=amount,
             net_amount=amount,

@@ -7,6 +7,8 @@ unfinalized on the 10th of the next month are flagged, so there are five days le
 
 from datetime import date, timedelta
 
+from django.utils.translation import ngettext
+
 from entities.models import Entity
 from partners.models import Partner
 
@@ -52,9 +54,12 @@ def billing_day_warning(entity: Entity) -> str:
     )
     if not eu_businesses:
         return ""
-    return (
-        f"Billing on day {entity.billing_day} is too late for your {eu_businesses} business "
-        f"partner{'s' if eu_businesses != 1 else ''} in other EU countries: reverse-charge "
-        f"invoices are due by the {DUE_DAY}th of the month after the supply (Art. 222 VAT "
-        "Directive, §14a UStG). Choose a day up to the 15th."
-    )
+    return ngettext(
+        "Billing on day {day} is too late for your {count} business partner in other EU "
+        "countries: reverse-charge invoices are due by the {due}th of the month after the "
+        "supply (Art. 222 VAT Directive, §14a UStG). Choose a day up to the 15th.",
+        "Billing on day {day} is too late for your {count} business partners in other EU "
+        "countries: reverse-charge invoices are due by the {due}th of the month after the "
+        "supply (Art. 222 VAT Directive, §14a UStG). Choose a day up to the 15th.",
+        eu_businesses,
+    ).format(day=entity.billing_day, count=eu_businesses, due=DUE_DAY)

@@ -18,10 +18,9 @@ from django.utils.translation import gettext_noop, ngettext, pgettext
 
 from entities.languages import currency_sign, format_date, format_number
 from entities.national_mentions import RECOVERY_INDEMNITY_EUR, register_line
-from entities.numbers import amount
+from entities.numbers import amount, iban
 
 from .models import Invoice
-from .templatetags.money import iban
 
 
 @contextmanager
@@ -79,6 +78,23 @@ def labels() -> dict[str, str]:
         "reverse_charge": _(REVERSE_CHARGE),
         "self_billing": _(SELF_BILLING),
     }
+
+
+# The words our own lines begin with, stored in English and written in the document's
+# language on its PDF and e-invoice; what follows them is the operator's (profile and
+# assignment names, a reason).
+SUPPLIED_LEADS = gettext_noop("Leads supplied")
+CANCELLED_LEADS = gettext_noop("Cancelled leads")
+PRICE_REDUCTION = gettext_noop("Price reduction")
+
+
+def line_description(description: str) -> str:
+    """A line's description in the active language: "Cancelled leads · Solar DE · Premium"
+    reads "Stornierte Leads · Solar DE · Premium" on a German credit note."""
+    for words in (SUPPLIED_LEADS, CANCELLED_LEADS, PRICE_REDUCTION):
+        if description == words or description.startswith((words + " · ", words + ": ")):
+            return _(words) + description[len(words) :]
+    return description
 
 
 def corrects(invoice: Invoice) -> str:

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scope
 from lxml import etree
 from weasyprint import CSS, HTML, Attachment
@@ -223,14 +224,14 @@ def _store(invoice: Invoice, kind: str, render) -> InvoiceDocument:
 def store_pdf(invoice: Invoice, xml: bytes | None = None) -> InvoiceDocument:
     """Render the finalized invoice's PDF once and lock it. Idempotent."""
     if not invoice.is_final:
-        raise ValueError("Only a finalized invoice has a locked PDF.")
+        raise ValueError(_("Only a finalized invoice has a locked PDF."))
     return _store(invoice, InvoiceDocument.PDF, lambda: render_pdf(invoice, xml))
 
 
 def store_xml(invoice: Invoice) -> InvoiceDocument | None:
     """Write the finalized invoice's XML e-invoice once, if its format has one. Idempotent."""
     if not invoice.is_final:
-        raise ValueError("Only a finalized invoice has an e-invoice.")
+        raise ValueError(_("Only a finalized invoice has an e-invoice."))
     if not has_xml(invoice):
         return None
     return _store(invoice, InvoiceDocument.XML, lambda: render_xml(invoice))
@@ -268,7 +269,7 @@ def store_documents(invoice: Invoice) -> list[InvoiceDocument]:
     a billing run finalizing on every core waits on commits as much as it renders.
     Idempotent; if some are stored already, the missing ones are added one by one."""
     if not invoice.is_final:
-        raise ValueError("Only a finalized invoice has locked documents.")
+        raise ValueError(_("Only a finalized invoice has locked documents."))
     if InvoiceDocument.objects.filter(invoice=invoice).exists():
         xml = store_xml(invoice)
         pdf = store_pdf(invoice, bytes(xml.content) if xml else None)

@@ -20,8 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Avg
+from django.utils.translation import gettext as _
 from lxml import etree
 
+from entities.languages import format_date
 from entities.models import Entity
 
 from .amounts import round_money
@@ -78,7 +80,8 @@ def conversion_needed(country: str, currency: str, category: str, supply_date: d
 
 def decide_conversion(invoice: Invoice, seller_country: str) -> Conversion | None:
     """The conversion a draft is finalized with: the operator's rate if one was entered,
-    else the Entity's rule. None when the invoice needs none. Raises RateMissing."""
+    else the Entity's rule. None when the invoice needs none. Raises RateMissing. Its source
+    is written in the active language (the invoice's, at finalize)."""
     national = conversion_needed(
         seller_country, invoice.currency, invoice.tax_category, invoice.period_end
     )
@@ -89,8 +92,9 @@ def decide_conversion(invoice: Invoice, seller_country: str) -> Conversion | Non
             national,
             invoice.exchange_rate,
             invoice.exchange_rate_date,
-            f"rate of {invoice.exchange_rate_date:%Y-%m-%d} entered by "
-            f"{invoice.exchange_rate_entered_by}",
+            _("rate of {date} entered by {by}").format(
+                date=format_date(invoice.exchange_rate_date), by=invoice.exchange_rate_entered_by
+            ),
         )
     if invoice.entity.exchange_rate_rule == Entity.ECB_MONTHLY_AVERAGE:
         return monthly_average(invoice.currency, national, invoice.period_end)
@@ -105,13 +109,15 @@ def latest_ecb_rate(currency: str, national: str, supply_date: date) -> Conversi
     day = days.order_by("-day").values_list("day", flat=True).first()
     if day is None:
         raise RateMissing(
-            f"No ECB reference rate for {currency} in {national} on or before "
-            f"{supply_date:%Y-%m-%d} is stored yet: they are fetched daily, or enter the "
-            "rate on the draft."
+            _(
+                "No ECB reference rate for {currency} in {national} on or before {date} is "
+                "stored yet: they are fetched daily, or enter the rate on the draft."
+            ).format(currency=currency, national=national, date=format_date(supply_date))
         )
     per_euro = dict(ExchangeRate.objects.filter(day=day).values_list("currency", "per_euro"))
     rate = _cross(per_euro, currency, national)
-    return Conversion(national, rate, day, f"ECB reference rate of {day:%Y-%m-%d}")
+    source = _("ECB reference rate of {date}").format(date=format_date(day))
+    return Conversion(national, rate, day, source)
 
 
 def monthly_average(currency: str, national: str, supply_date: date) -> Conversion:
@@ -128,12 +134,14 @@ def monthly_average(currency: str, national: str, supply_date: date) -> Conversi
     )
     if {currency, national} - {"EUR"} - per_euro.keys():
         raise RateMissing(
-            f"No ECB reference rates for {currency} in {national} of {supply_date:%Y-%m} are "
-            "stored yet: they are fetched daily, or enter the rate on the draft."
+            _(
+                "No ECB reference rates for {currency} in {national} of {month} are stored "
+                "yet: they are fetched daily, or enter the rate on the draft."
+            ).format(currency=currency, national=national, month=f"{supply_date:%Y-%m}")
         )
     rate = _cross(per_euro, currency, national)
-    source = (
-        f"average of the ECB reference rates of {supply_date:%Y-%m} (to {supply_date:%Y-%m-%d})"
+    source = _("average of the ECB reference rates of {month} (to {date})").format(
+        month=f"{supply_date:%Y-%m}", date=format_date(supply_date)
     )
     return Conversion(national, rate, supply_date, source)
 

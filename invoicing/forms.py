@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from distribution.models import DistributionTransaction
 from entities.dates import DateField
@@ -24,43 +25,53 @@ def previous_month(today: date) -> tuple[date, date]:
 
 
 class PeriodForm(forms.Form):
-    start = DateField()
-    end = DateField()
+    start = DateField(
+        label=_("From"),
+    )
+    end = DateField(
+        label=_("To (inclusive)"),
+    )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
             if start > end:
-                raise forms.ValidationError("The period must start on or before its last day.")
+                raise forms.ValidationError(_("The period must start on or before its last day."))
             if (end - start).days >= MAX_PERIOD_DAYS:
-                raise forms.ValidationError("A billing period can be at most a year.")
+                raise forms.ValidationError(_("A billing period can be at most a year."))
         return data
 
 
 class CreditForm(forms.Form):
     description = forms.CharField(
-        max_length=200, initial="Credit: disputed lead", help_text="Printed on the invoice."
+        label=_("Description"),
+        max_length=200,
+        initial="Credit: disputed lead",
+        help_text=_("Printed on the invoice."),
     )
-    leads = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1, label="Leads")
+    leads = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1, label=_("Leads"))
     unit_price = DecimalField(
-        min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label="Price per lead"
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label=_("Price per lead")
     )
 
 
 class PayoutLineForm(forms.Form):
     description = forms.CharField(
-        max_length=200, initial="Bonus", help_text="Printed on the self-billed invoice."
+        label=_("Description"),
+        max_length=200,
+        initial="Bonus",
+        help_text=_("Printed on the self-billed invoice."),
     )
-    quantity = forms.IntegerField(min_value=1, max_value=1_000_000, initial=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000, initial=1)
     unit_price = DecimalField(
-        min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label="Unit price"
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=4, label=_("Unit price")
     )
 
 
 class NotesForm(forms.Form):
     notes = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
 
 
@@ -68,55 +79,66 @@ class ExchangeRateForm(forms.Form):
     """An operator's own rate for the VAT in the national currency; empty to use the rule."""
 
     rate = DecimalField(
-        label="Exchange rate",
+        label=_("Exchange rate"),
         required=False,
         min_value=Decimal("0.000001"),
         max_digits=18,
         decimal_places=8,
-        help_text="1 unit of the invoice's currency in the national currency. Leave empty "
-        "for the rule of your Settings.",
+        help_text=_(
+            "1 unit of the invoice's currency in the national currency. Leave empty "
+            "for the rule of your Settings."
+        ),
     )
-    day = DateField(label="Rate of", required=False)
+    day = DateField(label=_("Rate of"), required=False)
 
     def clean(self):
         data = super().clean()
         if data.get("rate") and not data.get("day"):
-            self.add_error("day", "Give the day of the rate.")
+            self.add_error("day", _("Give the day of the rate."))
         return data
 
 
 class QuarterForm(forms.Form):
-    year = forms.IntegerField(min_value=2021, max_value=2100)  # OSS began on 2021-07-01
-    quarter = forms.TypedChoiceField(choices=[(q, f"Q{q}") for q in range(1, 5)], coerce=int)
+    year = forms.IntegerField(
+        label=_("Year"), min_value=2021, max_value=2100
+    )  # OSS began on 2021-07-01
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"), choices=[(q, f"Q{q}") for q in range(1, 5)], coerce=int
+    )
 
 
 class PaidForm(forms.Form):
-    paid_on = DateField(label="Paid on")
+    paid_on = DateField(label=_("Paid on"))
 
 
 class CancelDeliveryForm(forms.Form):
-    reason = forms.ChoiceField(choices=DistributionTransaction.CANCEL_REASON_CHOICES)
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=DistributionTransaction.CANCEL_REASON_CHOICES
+    )
 
 
 class PaymentForm(forms.Form):
-    amount = DecimalField(min_value=Decimal("0.01"), max_digits=14, decimal_places=2)
-    paid_on = DateField(label="Paid on")
+    amount = DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+    )
+    paid_on = DateField(label=_("Paid on"))
 
 
 class SetOffForm(forms.Form):
     """An open credit note set off against another open invoice of its partner."""
 
     invoice = forms.ModelChoiceField(
-        queryset=None, label="Against invoice", empty_label="Choose an open invoice…"
+        queryset=None, label=_("Against invoice"), empty_label=_("Choose an open invoice…")
     )
     amount = DecimalField(
+        label=_("Amount"),
         min_value=Decimal("0.01"),
         max_digits=14,
         decimal_places=2,
         required=False,
-        help_text="Empty: as much as both have open.",
+        help_text=_("Empty: as much as both have open."),
     )
-    paid_on = DateField(label="On")
+    paid_on = DateField(label=_("On"))
 
     def clean(self):
         data = super().clean()
@@ -129,23 +151,23 @@ class SetOffForm(forms.Form):
         self.credit_note = credit_note
         field = self.fields["invoice"]
         field.queryset = open_invoices_to_set_off(credit_note)
-        field.label_from_instance = lambda invoice: (
-            f"{invoice.number} · {format_amount(invoice.open_balance, invoice.currency)} open"
+        field.label_from_instance = lambda invoice: _("{number} · {amount} open").format(
+            number=invoice.number, amount=format_amount(invoice.open_balance, invoice.currency)
         )
 
 
 class AmountOrPercentForm(forms.Form):
     """A net amount or a percentage, for a price reduction or an allowance."""
 
-    percent_label = "Or percent"
+    percent_label = _("Or percent")
 
     amount = DecimalField(
-        label="Net amount", min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
+        label=_("Net amount"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2,
         required=False,
     )  # fmt: skip
     percent = DecimalField(
-        min_value=Decimal("0.01"), max_value=Decimal("100"), max_digits=5, decimal_places=2,
-        required=False,
+        label=_("Or percent"), min_value=Decimal("0.01"), max_value=Decimal("100"),
+        max_digits=5, decimal_places=2, required=False,
     )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -157,14 +179,16 @@ class ReductionForm(AmountOrPercentForm):
     """A price reduction after the fact, by a net amount or a percentage."""
 
     reason = forms.CharField(
-        max_length=150, help_text="Printed on the credit note, e.g. “Agreed discount, 5 %”."
+        label=_("Reason"),
+        max_length=150,
+        help_text=_("Printed on the credit note, e.g. “Agreed discount, 5 %”."),
     )
     field_order = ["reason", "amount", "percent"]
 
     def clean(self):
         data = super().clean()
         if (data.get("amount") is None) == (data.get("percent") is None):
-            raise forms.ValidationError("Give the reduction as a net amount or as a percentage.")
+            raise forms.ValidationError(_("Give the reduction as a net amount or as a percentage."))
         return data
 
 
@@ -172,27 +196,29 @@ class AllowanceForm(AmountOrPercentForm):
     """A discount on the whole draft before VAT (BG-20): an amount or a percentage of the
     lines; both empty removes it."""
 
-    percent_label = "Or percent of the lines"
+    percent_label = _("Or percent of the lines")
 
     reason = forms.CharField(
-        max_length=200, required=False,
-        help_text="Printed on the invoice, e.g. “Volume discount”.",
+        label=_("Reason"), max_length=200, required=False,
+        help_text=_("Printed on the invoice, e.g. “Volume discount”."),
     )  # fmt: skip
     field_order = ["reason", "amount", "percent"]
 
     def clean(self):
         data = super().clean()
         if data.get("amount") is not None and data.get("percent") is not None:
-            raise forms.ValidationError("Give the allowance as an amount or as a percentage.")
+            raise forms.ValidationError(_("Give the allowance as an amount or as a percentage."))
         given = data.get("amount") is not None or data.get("percent") is not None
         if given and not data.get("reason", "").strip():
-            self.add_error("reason", "Say why the allowance is given.")
+            self.add_error("reason", _("Say why the allowance is given."))
         return data
 
 
 class VoidForm(forms.Form):
     reason = forms.CharField(
-        max_length=200, help_text="Printed on the credit note, e.g. “Billed to the wrong entity”."
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Printed on the credit note, e.g. “Billed to the wrong entity”."),
     )
 
 
@@ -200,9 +226,9 @@ class SelectionForm(forms.Form):
     """Invoices ticked in the list, and what to do with them."""
 
     FINALIZE, SEND = "finalize", "send"
-    action = forms.ChoiceField(choices=[(FINALIZE, "Finalize"), (SEND, "Send by email")])
+    action = forms.ChoiceField(choices=[(FINALIZE, _("Finalize")), (SEND, _("Send by email"))])
     invoices = forms.ModelMultipleChoiceField(
-        queryset=None, error_messages={"required": "Tick the invoices first."}
+        queryset=None, error_messages={"required": _("Tick the invoices first.")}
     )
 
     def __init__(self, *args, **kwargs):
@@ -214,19 +240,21 @@ class SelectionForm(forms.Form):
     def clean_invoices(self):
         invoices = self.cleaned_data["invoices"]
         if len(invoices) > MAX_SELECTED:
-            raise forms.ValidationError(f"At most {MAX_SELECTED} invoices at a time.")
+            raise forms.ValidationError(
+                _("At most {count} invoices at a time.").format(count=MAX_SELECTED)
+            )
         return invoices
 
 
 class InvoiceFilterForm(forms.Form):
     STATUS_CHOICES = [
-        ("", "All"),
-        ("draft", "Draft"),
-        ("open", "Open"),
-        ("partially_paid", "Partially paid"),
-        ("overdue", "Overdue"),
-        ("paid", "Paid"),
-        ("void", "Void"),
+        ("", _("All")),
+        ("draft", _("Draft")),
+        ("open", _("Open")),
+        ("partially_paid", _("Partially paid")),
+        ("overdue", _("Overdue")),
+        ("paid", _("Paid")),
+        ("void", _("Void")),
     ]
     # Column → ordering; the first is the list's own: drafts (no issue date yet) on top,
     # then the newest issued, by number (index invoice_list_by_issue).
@@ -244,17 +272,17 @@ class InvoiceFilterForm(forms.Form):
         "-total": ["-total", "-id"],
     }
     TYPE_CHOICES = [
-        ("", "All"),
-        ("invoice", "Invoices to buyers"),
-        ("credit_note", "Credit notes"),
-        ("self_billed", "Self-billed (payouts)"),
+        ("", _("All")),
+        ("invoice", _("Invoices to buyers")),
+        ("credit_note", _("Credit notes")),
+        ("self_billed", _("Self-billed (payouts)")),
     ]
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    type = forms.ChoiceField(choices=TYPE_CHOICES, required=False)
-    partner = forms.IntegerField(required=False)
-    start = DateField(required=False, label="Period from")
-    end = DateField(required=False, label="Period to")
-    q = forms.CharField(required=False, label="Number or partner", max_length=100)
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    type = forms.ChoiceField(label=_("Type"), choices=TYPE_CHOICES, required=False)
+    partner = forms.IntegerField(label=_("Partner"), required=False)
+    start = DateField(required=False, label=_("Period from"))
+    end = DateField(required=False, label=_("Period to"))
+    q = forms.CharField(required=False, label=_("Number or partner"), max_length=100)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
     def __init__(self, *args, entity, **kwargs):
@@ -268,7 +296,7 @@ class InvoiceFilterForm(forms.Form):
     def clean_partner(self):
         partner = self.cleaned_data["partner"]
         if partner is not None and partner not in {pk for pk, _ in self.partners}:
-            raise forms.ValidationError("Select one of your partners.")
+            raise forms.ValidationError(_("Select one of your partners."))
         return partner
 
     def filter(self, invoices):
@@ -328,4 +356,4 @@ def type_condition(value: str) -> Q:
 
 
 class RunForm(PeriodForm):
-    mode = forms.ChoiceField(choices=Entity.BILLING_MODE_CHOICES, label="What to do")
+    mode = forms.ChoiceField(choices=Entity.BILLING_MODE_CHOICES, label=_("What to do"))

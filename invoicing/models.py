@@ -4,6 +4,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from django_scopes import ScopedManager
 
@@ -93,11 +94,11 @@ class Invoice(models.Model):
     DRAFT = "draft"
     FINAL = "final"
     VOID = "void"
-    STATUS_CHOICES = [(DRAFT, "Draft"), (FINAL, "Final"), (VOID, "Void")]
+    STATUS_CHOICES = [(DRAFT, _("Draft")), (FINAL, _("Final")), (VOID, _("Void"))]
 
     KIND_INVOICE = "invoice"
     KIND_CREDIT_NOTE = "credit_note"
-    KIND_CHOICES = [(KIND_INVOICE, "Invoice"), (KIND_CREDIT_NOTE, "Credit note")]
+    KIND_CHOICES = [(KIND_INVOICE, _("Invoice")), (KIND_CREDIT_NOTE, _("Credit note"))]
 
     entity = models.ForeignKey(Entity, models.PROTECT, related_name="invoices")
     partner = models.ForeignKey(Partner, models.PROTECT, related_name="invoices")
@@ -116,14 +117,14 @@ class Invoice(models.Model):
         null=True,
         blank=True,
         related_name="credit_notes",
-        help_text="The invoice a credit note corrects.",
+        help_text=_("The invoice a credit note corrects."),
     )
 
     number = models.CharField(max_length=60, blank=True)
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
-    seller = models.JSONField(default=dict, blank=True, help_text="Frozen at finalize.")
-    buyer = models.JSONField(default=dict, blank=True, help_text="Frozen at finalize.")
+    seller = models.JSONField(default=dict, blank=True, help_text=_("Frozen at finalize."))
+    buyer = models.JSONField(default=dict, blank=True, help_text=_("Frozen at finalize."))
 
     tax_category = models.CharField(max_length=2, blank=True)
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0)
@@ -138,22 +139,24 @@ class Invoice(models.Model):
     # national currency too (Art. 230): BT-6 and BT-111, at the rate, date and source here.
     # An operator may enter the rate on a draft (exchange_rate_entered_by); otherwise
     # finalize takes it by the Entity's rule (invoicing.exchange_rates).
-    tax_currency = models.CharField("VAT accounting currency", max_length=3, blank=True)
+    tax_currency = models.CharField(_("VAT accounting currency"), max_length=3, blank=True)
     tax_amount_in_tax_currency = models.DecimalField(
-        "VAT in the accounting currency", null=True, blank=True, **MONEY
+        _("VAT in the accounting currency"), null=True, blank=True, **MONEY
     )
     exchange_rate = models.DecimalField(
         max_digits=18,
         decimal_places=8,
         null=True,
         blank=True,
-        help_text="1 unit of the invoice's currency in the VAT accounting currency.",
+        help_text=_("1 unit of the invoice's currency in the VAT accounting currency."),
     )
     exchange_rate_date = models.DateField(null=True, blank=True)
     exchange_rate_source = models.CharField(max_length=200, blank=True)
     exchange_rate_entered_by = models.CharField(max_length=200, blank=True)
     einvoice_format = models.CharField(
-        max_length=20, blank=True, help_text="The partner's e-invoice format, frozen at finalize."
+        max_length=20,
+        blank=True,
+        help_text=_("The partner's e-invoice format, frozen at finalize."),
     )
     template_version = models.ForeignKey(
         TemplateVersion,
@@ -161,7 +164,7 @@ class Invoice(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The template its PDF is rendered with, frozen at finalize.",
+        help_text=_("The template its PDF is rendered with, frozen at finalize."),
     )
     subtotal = models.DecimalField(default=0, **MONEY)
     # A discount on the whole draft (BG-20), taken off the lines before VAT: subtotal is
@@ -173,10 +176,12 @@ class Invoice(models.Model):
     tax_amount = models.DecimalField(default=0, **MONEY)
     total = models.DecimalField(default=0, **MONEY)
 
-    notes = models.TextField(blank=True, help_text="Printed on the invoice.")
+    notes = models.TextField(blank=True, help_text=_("Printed on the invoice."))
     amount_paid = models.DecimalField(default=0, **MONEY)
-    paid_at = models.DateField(null=True, blank=True, help_text="When it was paid in full.")
-    is_overdue = models.BooleanField(default=False, help_text="Recorded daily from the due date.")
+    paid_at = models.DateField(null=True, blank=True, help_text=_("When it was paid in full."))
+    is_overdue = models.BooleanField(
+        default=False, help_text=_("Recorded daily from the due date.")
+    )
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)
 
@@ -319,7 +324,7 @@ class Invoice(models.Model):
 
     def delete(self, *args, **kwargs):
         if not self.is_draft:
-            raise InvoicingError("A finalized invoice is a record and cannot be deleted.")
+            raise InvoicingError(_("A finalized invoice is a record and cannot be deleted."))
         return super().delete(*args, **kwargs)
 
 
@@ -369,7 +374,7 @@ class Payment(models.Model):
     )
     set_off = models.BooleanField(
         default=False,
-        help_text="Settled against the invoice it corrects, not paid: no money moved.",
+        help_text=_("Settled against the invoice it corrects, not paid: no money moved."),
     )
     settled_against = models.ForeignKey(
         Invoice,
@@ -377,8 +382,10 @@ class Payment(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="A credit note set off against another open invoice of the partner: the "
-        "other document, which records the same amount naming this one.",
+        help_text=_(
+            "A credit note set off against another open invoice of the partner: the "
+            "other document, which records the same amount naming this one."
+        ),
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
@@ -419,23 +426,23 @@ class InvoiceEvent(models.Model):
     CREDIT_NOTE_ISSUED = "credit_note_issued"
     VOIDED = "voided"
     KIND_CHOICES = [
-        (GENERATED, "Generated"),
-        (CREDIT_ADDED, "Credit added"),
-        (CREDIT_REMOVED, "Credit removed"),
-        (LINE_ADDED, "Line added"),
-        (NOTES_CHANGED, "Notes changed"),
-        (EXCHANGE_RATE_ENTERED, "Exchange rate entered"),
-        (ALLOWANCE_CHANGED, "Allowance changed"),
-        (FINALIZED, "Finalized"),
-        (DOWNLOADED, "Downloaded"),
-        (EMAILED, "Emailed"),
-        (PAYMENT_RECORDED, "Payment recorded"),
-        (MARKED_PAID, "Marked paid"),
-        (MARKED_UNPAID, "Marked unpaid"),
-        (BECAME_OVERDUE, "Became overdue"),
-        (DELIVERY_CANCELLED, "Delivery cancelled"),
-        (CREDIT_NOTE_ISSUED, "Credit note issued"),
-        (VOIDED, "Voided"),
+        (GENERATED, _("Generated")),
+        (CREDIT_ADDED, _("Credit added")),
+        (CREDIT_REMOVED, _("Credit removed")),
+        (LINE_ADDED, _("Line added")),
+        (NOTES_CHANGED, _("Notes changed")),
+        (EXCHANGE_RATE_ENTERED, _("Exchange rate entered")),
+        (ALLOWANCE_CHANGED, _("Allowance changed")),
+        (FINALIZED, _("Finalized")),
+        (DOWNLOADED, _("Downloaded")),
+        (EMAILED, _("Emailed")),
+        (PAYMENT_RECORDED, _("Payment recorded")),
+        (MARKED_PAID, _("Marked paid")),
+        (MARKED_UNPAID, _("Marked unpaid")),
+        (BECAME_OVERDUE, _("Became overdue")),
+        (DELIVERY_CANCELLED, _("Delivery cancelled")),
+        (CREDIT_NOTE_ISSUED, _("Credit note issued")),
+        (VOIDED, _("Voided")),
     ]
 
     # CASCADE only ever deletes the events of a draft: the database refuses to delete those
@@ -446,7 +453,7 @@ class InvoiceEvent(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor = models.CharField(
-        max_length=200, help_text="Who, in words: the user's email, an API key, the scheduler."
+        max_length=200, help_text=_("Who, in words: the user's email, an API key, the scheduler.")
     )
     detail = models.CharField(max_length=500, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -467,11 +474,11 @@ class InvoiceLine(models.Model):
     PAYOUT = "payout"  # a manual payout line, e.g. a bonus
     REDUCTION = "reduction"  # a credit note's reduction of the price, by amount (Art. 90)
     KIND_CHOICES = [
-        (DELIVERIES, "Deliveries"),
-        (CREDIT, "Manual credit"),
-        (SUPPLIED, "Supplied leads"),
-        (PAYOUT, "Manual payout"),
-        (REDUCTION, "Price reduction"),
+        (DELIVERIES, _("Deliveries")),
+        (CREDIT, _("Manual credit")),
+        (SUPPLIED, _("Supplied leads")),
+        (PAYOUT, _("Manual payout")),
+        (REDUCTION, _("Price reduction")),
     ]
 
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="lines")
@@ -484,7 +491,7 @@ class InvoiceLine(models.Model):
     # since, those leads are BilledLeads and the lines are per assignment and price.
     lead_external_id = models.CharField(max_length=100, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    quantity = models.IntegerField(help_text="Number of leads; negative on a credit.")
+    quantity = models.IntegerField(help_text=_("Number of leads; negative on a credit."))
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
     net_amount = models.DecimalField(**MONEY)
 
@@ -526,7 +533,7 @@ class BilledLead(models.Model):
 
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="billed_leads")
     line = models.ForeignKey(InvoiceLine, models.CASCADE, related_name="billed_leads")
-    lead_external_id = models.CharField("lead ID", max_length=100)
+    lead_external_id = models.CharField(_("lead ID"), max_length=100)
     delivered_at = models.DateTimeField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=4)
 
@@ -544,7 +551,7 @@ class InvoiceDocument(models.Model):
 
     PDF = "pdf"
     XML = "xml"
-    KIND_CHOICES = [(PDF, "PDF"), (XML, "XML e-invoice")]
+    KIND_CHOICES = [(PDF, _("PDF")), (XML, _("XML e-invoice"))]
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=10, choices=KIND_CHOICES)
@@ -577,10 +584,10 @@ class EmailDispatch(models.Model):
     SENT = "sent"
     FAILED = "failed"
     STATUS_CHOICES = [
-        (QUEUED, "Queued"),
-        (SENDING, "Sending"),
-        (SENT, "Sent"),
-        (FAILED, "Failed"),
+        (QUEUED, _("Queued")),
+        (SENDING, _("Sending")),
+        (SENT, _("Sent")),
+        (FAILED, _("Failed")),
     ]
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="dispatches")
@@ -591,7 +598,7 @@ class EmailDispatch(models.Model):
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    answer = models.CharField("server's answer", max_length=500, blank=True)
+    answer = models.CharField(_("server's answer"), max_length=500, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -624,22 +631,22 @@ class BillingRun(models.Model):
     DONE = "done"
     FAILED = "failed"
     STATUS_CHOICES = [
-        (PENDING, "Waiting"),
-        (RUNNING, "Running"),
-        (DONE, "Done"),
-        (FAILED, "Failed"),
+        (PENDING, _("Waiting")),
+        (RUNNING, _("Running")),
+        (DONE, _("Done")),
+        (FAILED, _("Failed")),
     ]
 
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="billing_runs")
     period_start = models.DateField()
     period_end = models.DateField()
     mode = models.CharField(max_length=10, choices=Entity.BILLING_MODE_CHOICES)
-    scheduled = models.BooleanField(default=False, help_text="Started by the monthly schedule.")
+    scheduled = models.BooleanField(default=False, help_text=_("Started by the monthly schedule."))
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
     drafts_created = models.PositiveIntegerField(default=0)
     deliveries_billed = models.PositiveIntegerField(default=0)
-    invoice_ids = models.JSONField(default=list, help_text="The period's invoices it works on.")
-    errors = models.JSONField(default=dict, help_text="Invoice id → why it was not finalized.")
+    invoice_ids = models.JSONField(default=list, help_text=_("The period's invoices it works on."))
+    errors = models.JSONField(default=dict, help_text=_("Invoice id → why it was not finalized."))
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
+from django.utils.translation import gettext as _
 
 from entities.models import EU_VAT_AREA, Entity, vat_country
 from partners.models import Partner
@@ -157,8 +158,10 @@ def _ecb_rate_for_return(currency: str, quarter_end: date) -> Decimal:
     )
     if rate is None:
         raise ReturnError(
-            f"The ECB's {currency} rate of {quarter_end:%Y-%m-%d} or a later day is not stored "
-            "yet: the return converts to euro at it."
+            _(
+                "The ECB's {currency} rate of {quarter_end:%Y-%m-%d} or a later day is "
+                "not stored yet: the return converts to euro at it."
+            ).format(currency=currency, quarter_end=quarter_end)
         )
     return rate
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from entities.models import Entity
 from entities.numbers import amount as format_amount
@@ -20,9 +21,11 @@ from .models import Invoice, InvoiceEvent, InvoicingError, Payment
 def _lock_final(invoice: Invoice) -> Invoice:
     locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if locked.is_draft:
-        raise InvoicingError("A draft has no payments: finalize it first.")
+        raise InvoicingError(_("A draft has no payments: finalize it first."))
     if locked.is_void:
-        raise InvoicingError(f"{locked} is void: its credit note settles it.")
+        raise InvoicingError(
+            _("{locked} is void: its credit note settles it.").format(locked=locked)
+        )
     return locked
 
 
@@ -40,14 +43,16 @@ def record_payment(
     with transaction.atomic():
         locked = _lock_final(invoice)
         if amount <= 0:
-            raise InvoicingError("A payment is more than zero.")
+            raise InvoicingError(_("A payment is more than zero."))
         if amount > locked.open_balance:
             raise InvoicingError(
-                f"{format_amount(amount, locked.currency)} is more than the open balance of "
-                f"{format_amount(locked.open_balance, locked.currency)}."
+                _("{amount} is more than the open balance of {amount2}.").format(
+                    amount=format_amount(amount, locked.currency),
+                    amount2=format_amount(locked.open_balance, locked.currency),
+                )
             )
         if paid_on < locked.issue_date:
-            raise InvoicingError("The payment date cannot be before the invoice's issue date.")
+            raise InvoicingError(_("The payment date cannot be before the invoice's issue date."))
         payment = Payment.objects.create(
             invoice=locked,
             amount=amount,
@@ -77,7 +82,7 @@ def mark_paid(invoice: Invoice, paid_on: date, by=None) -> Payment:
     """Record the whole open balance as paid on `paid_on`."""
     invoice.refresh_from_db()
     if invoice.paid_at:
-        raise InvoicingError(f"{invoice} is already paid.")
+        raise InvoicingError(_("{invoice} is already paid.").format(invoice=invoice))
     return record_payment(invoice, invoice.open_balance, paid_on, by)
 
 
@@ -88,7 +93,7 @@ def mark_unpaid(invoice: Invoice, by=None) -> None:
     with transaction.atomic():
         locked = _lock_final(invoice)
         if not locked.amount_paid:
-            raise InvoicingError(f"{locked} has no payment to take back.")
+            raise InvoicingError(_("{locked} has no payment to take back.").format(locked=locked))
         removed = locked.amount_paid
         standing = list(standing_payments(locked))
         _reverse(locked, standing, by)
@@ -159,10 +164,12 @@ def set_off(credit_note: Invoice, invoice: Invoice, amount: Decimal, on: date, b
     no money moves, and each document records the amount, naming the other. Raises
     InvoicingError if the two do not fit or the amount is more than either has open."""
     if not credit_note.is_credit_note or invoice.is_credit_note:
-        raise InvoicingError("A credit note is set off against an invoice.")
+        raise InvoicingError(_("A credit note is set off against an invoice."))
     if not open_invoices_to_set_off(credit_note).filter(pk=invoice.pk).exists():
         raise InvoicingError(
-            f"{invoice} is not an open invoice of {credit_note.partner} in {credit_note.currency}."
+            _("{invoice} is not an open invoice of {partner} in {currency}.").format(
+                invoice=invoice, partner=credit_note.partner, currency=credit_note.currency
+            )
         )
     with transaction.atomic():
         # Both rows locked, in id order, like any two payments at once.
@@ -171,9 +178,11 @@ def set_off(credit_note: Invoice, invoice: Invoice, amount: Decimal, on: date, b
         credit_note.refresh_from_db()
         if amount > credit_note.open_balance:
             raise InvoicingError(
-                f"{format_amount(amount, credit_note.currency)} is more than the "
-                f"{format_amount(credit_note.open_balance, credit_note.currency)} open on "
-                f"{credit_note}."
+                _("{amount} is more than the {amount2} open on {credit_note}.").format(
+                    amount=format_amount(amount, credit_note.currency),
+                    amount2=format_amount(credit_note.open_balance, credit_note.currency),
+                    credit_note=credit_note,
+                )
             )
         on_note = record_payment(credit_note, amount, on, by, set_off=True, against=invoice)
         on_invoice = record_payment(invoice, amount, on, by, set_off=True, against=credit_note)
@@ -219,9 +228,17 @@ def credit_note_settlement(credit_note: Invoice) -> str:
     parts = []
     currency = credit_note.currency
     for number, amount in settled.items():
-        parts.append(f"{format_amount(amount, currency)} settled against {number}")
+        parts.append(
+            _("{amount} settled against {number}").format(
+                amount=format_amount(amount, currency), number=number
+            )
+        )
     if refunded:
-        parts.append(f"{format_amount(refunded, currency)} refunded")
+        parts.append(_("{amount} refunded").format(amount=format_amount(refunded, currency)))
     if credit_note.open_balance > 0:
-        parts.append(f"{format_amount(credit_note.open_balance, currency)} open to refund")
-    return "; ".join(parts) or "Nothing to refund"
+        parts.append(
+            _("{amount} open to refund").format(
+                amount=format_amount(credit_note.open_balance, currency)
+            )
+        )
+    return "; ".join(parts) or _("Nothing to refund")

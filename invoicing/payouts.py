@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
+from django.utils.translation import gettext as _
 
 from distribution.models import Lead
 from entities.models import Entity
@@ -29,11 +30,12 @@ from .billing import (
     refresh_totals,
     with_totals,
 )
+from .document_text import SUPPLIED_LEADS
 from .events import record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .taxes import decide_self_billing_treatment
 
-SUPPLIED_LINE = "Leads supplied"
+SUPPLIED_LINE = SUPPLIED_LEADS
 
 
 def unpaid_supplied_leads(entity: Entity, start: date, end: date):
@@ -89,7 +91,7 @@ def generate_payout_drafts(entity: Entity, start: date, end: date, by=None) -> P
     (a unique constraint), drafts locked before leads are stamped, only unstamped leads
     stamped."""
     if start > end:
-        raise InvoicingError("The billing period must start before it ends.")
+        raise InvoicingError(_("The billing period must start before it ends."))
     with transaction.atomic():
         groups = list(
             unpaid_supplied_leads(entity, start, end)
@@ -177,13 +179,15 @@ def add_payout_line(
     """Add a manual line to a draft payout, e.g. a bonus or leads bought outside the API."""
     description = description.strip()
     if not invoice.self_billed:
-        raise InvoicingError("Payout lines belong on self-billed invoices to suppliers.")
+        raise InvoicingError(_("Payout lines belong on self-billed invoices to suppliers."))
     if not description:
-        raise InvoicingError("Say what the payout line is for.")
+        raise InvoicingError(_("Say what the payout line is for."))
     if quantity < 1:
-        raise InvoicingError("The quantity is at least 1.")
+        raise InvoicingError(_("The quantity is at least 1."))
     if unit_price <= 0:
-        raise InvoicingError("The price must be more than zero; use a credit to reduce a payout.")
+        raise InvoicingError(
+            _("The price must be more than zero; use a credit to reduce a payout.")
+        )
     with transaction.atomic():
         draft = _lock_draft(invoice)
         line = InvoiceLine.objects.create(

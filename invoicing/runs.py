@@ -14,6 +14,7 @@ from datetime import date
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from entities.mail import MailNotConfigured
 from entities.models import Entity
@@ -155,7 +156,9 @@ def progress(run: BillingRun) -> dict:
     problems = len(run.errors)
     label = run.get_status_display()
     if run.status == BillingRun.DONE and problems:
-        label = f"Done with {problems} problem{'s' if problems > 1 else ''}"
+        label = ngettext(
+            "Done with {count} problem", "Done with {count} problems", problems
+        ).format(count=problems)
     return {
         "status": run.status,
         "status_label": label,

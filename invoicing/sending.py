@@ -104,7 +104,7 @@ def build_message(invoice: Invoice, to: str) -> EmailMessage:
     format asks for a separate XML file (XRechnung). Never without them: InvoicingError
     while they are missing."""
     if documents_pending(invoice):
-        raise InvoicingError("its documents are not rendered yet")
+        raise InvoicingError(_("its documents are not rendered yet"))
     entity = invoice.entity
     with translation.override(invoice.language):  # the partner's language
         context = email_context(invoice)
@@ -147,18 +147,22 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
     from .tasks import send_dispatch
 
     if not invoice.is_final or invoice.is_void:
-        raise InvoicingError("Only a finalized, valid invoice can be sent.")
+        raise InvoicingError(_("Only a finalized, valid invoice can be sent."))
     if documents_pending(invoice):
         raise InvoicingError(
-            f"{invoice} cannot be sent yet: its documents are still being rendered."
+            _("{invoice} cannot be sent yet: its documents are still being rendered.").format(
+                invoice=invoice
+            )
         )
     to = recipient(invoice)
     if not to:
-        raise InvoicingError(f"{invoice.partner} has no billing email.")
+        raise InvoicingError(_("{partner} has no billing email.").format(partner=invoice.partner))
     mail.smtp_of(invoice.entity.account)  # raises MailNotConfigured
     already_sent = invoice.dispatches.filter(status=EmailDispatch.SENT).exists()
     if already_sent and not again:
-        raise InvoicingError(f"{invoice} was already sent. Use “Send again” to resend it.")
+        raise InvoicingError(
+            _("{invoice} was already sent. Use “Send again” to resend it.").format(invoice=invoice)
+        )
     try:
         with transaction.atomic():
             dispatch = EmailDispatch.objects.create(
@@ -168,8 +172,10 @@ def queue_sending(invoice: Invoice, by=None, again: bool = False) -> EmailDispat
             )
     except IntegrityError:
         raise InvoicingError(
-            f"{invoice} is already being sent. If it stays so, it is marked failed within "
-            f"{settings.DISPATCH_STUCK_SECONDS // 60} minutes and can be sent again."
+            _(
+                "{invoice} is already being sent. If it stays so, it is marked failed "
+                "within {value} minutes and can be sent again."
+            ).format(invoice=invoice, value=settings.DISPATCH_STUCK_SECONDS // 60)
         ) from None
     transaction.on_commit(lambda: send_dispatch.delay(dispatch.pk))
     return dispatch

@@ -26,9 +26,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext
 
-from entities.languages import format_date
+from entities.languages import format_date, format_number
 from entities.models import Entity, vat_country
 from entities.vat import vat_id_problem
 from partners.models import Partner
@@ -88,12 +88,12 @@ class TaxTreatment:
     @property
     def label(self) -> str:
         if self.category == STANDARD:
-            return f"VAT {self.rate.normalize():f} %"
+            return _("VAT {rate} %").format(rate=format_number(self.rate, 0, 2))
         if self.category == REVERSE_CHARGE:
-            return "Reverse charge"
+            return pgettext("tax treatment", "Reverse charge")
         if self.category == EXEMPT:
-            return "VAT exempt"
-        return "No VAT"
+            return _("VAT exempt")
+        return _("No VAT")
 
 
 def domestic_rate(entity: Entity, supply_date: date) -> Decimal:

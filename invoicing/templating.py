@@ -27,15 +27,24 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils.translation import ngettext
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from liquid import DictLoader, StrictUndefined
 from liquid.exceptions import LiquidError, TemplateNotFoundError
 from weasyprint.urls import URLFetcher
 
 from entities.addresses import city_lines
-from entities.languages import currency_sign, format_date, format_number
+from entities.languages import (
+    DEFAULT_LANGUAGE,
+    country_name,
+    currency_sign,
+    format_date,
+    format_number,
+)
 from entities.models import Entity, vat_country
 from entities.number_patterns import format_document_number
+from entities.numbers import iban
 from partners.models import Partner
 
 from .amounts import invoice_totals, line_net_amount
@@ -45,6 +54,7 @@ from .document_text import (
     in_language,
     labels,
     legal_mentions,
+    line_description,
     national_invoice_mentions,
     payment_text,
     self_billing_statement,
@@ -64,7 +74,7 @@ from .taxes import (
     STANDARD,
     ZERO,
 )
-from .templatetags.money import iban, money, unit_price
+from .templatetags.money import money, unit_price
 from .vat_rates import standard_rate
 
 logger = logging.getLogger(__name__)
@@ -89,7 +99,7 @@ def template_version(entity: Entity) -> TemplateVersion:
     finalize records it on the invoice."""
     source = entity.invoice_template if entity.invoice_template.strip() else default_template()
     digest = hashlib.sha256(source.encode()).hexdigest()
-    version, _ = TemplateVersion.objects.get_or_create(
+    version, _created = TemplateVersion.objects.get_or_create(
         entity=entity, sha256=digest, defaults={"source": source}
     )
     return version
@@ -144,11 +154,18 @@ def render_checked(source: str, data: dict) -> str:
     """Render `source` with the invoice data and check its legal mentions in the text of
     the HTML (saving a template checks them on the rendered PDF: template_review)."""
     html = render(source, data)
+    check_mentions(html, data)
+    return html
+
+
+def check_mentions(html: str, data: dict) -> None:
+    """Raise TemplateProblem, in the active language, for what the HTML leaves out."""
     if missing := missing_mentions(html_text(html), data):
         raise TemplateProblem(
-            "The template leaves out what the invoice must say: " + "; ".join(missing) + "."
+            _("The template leaves out what the invoice must say: {missing}.").format(
+                missing="; ".join(missing)
+            )
         )
-    return html
 
 
 def describe_error(error: LiquidError) -> str:
@@ -165,70 +182,74 @@ def describe_error(error: LiquidError) -> str:
 
 def required_mentions(data: dict) -> list[tuple[str, str]]:
     """What the invoice must show (EU VAT Directive Art. 226, 226(10a), 226(11a)), as
-    (what it is, in words for the operator; the text that must appear)."""
+    (what it is, in words for the operator, in the active language; the text that must
+    appear, in the document's)."""
     invoice, seller, buyer = data["invoice"], data["seller"], data["buyer"]
+
+    def need(label: str, text, **values) -> tuple[str, str]:
+        return label.format(text=text, **values), text
+
     required = [
-        (f"the number {invoice['number']}", invoice["number"]),
-        (f"the issue date {invoice['issue_date']}", invoice["issue_date"]),
-        (f"the start of the service period {invoice['period_start']}", invoice["period_start"]),
-        (f"the end of the service period {invoice['period_end']}", invoice["period_end"]),
+        need(_("the number {text}"), invoice["number"]),
+        need(_("the issue date {text}"), invoice["issue_date"]),
+        need(_("the start of the service period {text}"), invoice["period_start"]),
+        need(_("the end of the service period {text}"), invoice["period_end"]),
     ]
-    for role, party in (("seller", seller), ("buyer", buyer)):
-        for field, label in (("name", "name"), ("street", "street"), ("postcode", "postcode"),
-                             ("city", "city")):  # fmt: skip
-            required.append((f"the {role}'s {label} {party[field]}", party[field]))
-        if party["region"]:
-            required.append((f"the {role}'s state {party['region']}", party["region"]))
+    for party, party_labels in (
+        (seller, (_("the seller's name {text}"), _("the seller's street {text}"),
+                  _("the seller's postcode {text}"), _("the seller's city {text}"),
+                  _("the seller's state {text}"))),
+        (buyer, (_("the buyer's name {text}"), _("the buyer's street {text}"),
+                 _("the buyer's postcode {text}"), _("the buyer's city {text}"),
+                 _("the buyer's state {text}"))),
+    ):  # fmt: skip
+        fields = ("name", "street", "postcode", "city", "region")
+        for field, label in zip(fields, party_labels, strict=True):
+            if field != "region" or party["region"]:
+                required.append(need(label, party[field]))
     if invoice["vat_invoice"]:
         if seller["vat_id"]:
-            required.append((f"the seller's VAT ID {seller['vat_id']}", seller["vat_id"]))
+            required.append(need(_("the seller's VAT ID {text}"), seller["vat_id"]))
         if buyer["vat_id"]:
-            required.append((f"the buyer's VAT ID {buyer['vat_id']}", buyer["vat_id"]))
+            required.append(need(_("the buyer's VAT ID {text}"), buyer["vat_id"]))
         required += [
-            (f"the taxable amount {invoice['subtotal']}", invoice["subtotal"]),
-            (f"the VAT rate {invoice['tax_rate']} %", invoice["tax_rate"]),
-            (f"the VAT amount {invoice['tax_amount']}", invoice["tax_amount"]),
+            need(_("the taxable amount {text}"), invoice["subtotal"]),
+            need(_("the VAT rate {text} %"), invoice["tax_rate"]),
+            need(_("the VAT amount {text}"), invoice["tax_amount"]),
         ]
-    required.append((f"the total {invoice['total']}", invoice["total"]))
+    required.append(need(_("the total {text}"), invoice["total"]))
     for line in data["lines"]:
         number = line["number"]
         required += [
-            (f"what line {number} is for, “{line['description']}”", line["description"]),
-            (f"the quantity of line {number}, {line['quantity']}", line["quantity"]),
-            (f"the unit price of line {number}, {line['unit_price']}", line["unit_price"]),
+            need(_("what line {number} is for, “{text}”"), line["description"], number=number),
+            need(_("the quantity of line {number}, {text}"), line["quantity"], number=number),
+            need(_("the unit price of line {number}, {text}"), line["unit_price"], number=number),
         ]
     if invoice["allowance"]:
         required += [
-            (f"the allowance {invoice['allowance']}", invoice["allowance"]),
-            (
-                f"the allowance's reason “{invoice['allowance_reason']}”",
-                invoice["allowance_reason"],
-            ),
+            need(_("the allowance {text}"), invoice["allowance"]),
+            need(_("the allowance's reason “{text}”"), invoice["allowance_reason"]),
         ]
     if invoice["tax_currency"]:
         required += [
-            (
-                f"the VAT in {invoice['tax_currency']}, {invoice['tax_amount_in_tax_currency']}",
+            need(
+                _("the VAT in {currency}, {text}"),
                 invoice["tax_amount_in_tax_currency"],
+                currency=invoice["tax_currency"],
             ),
-            (f"the exchange rate {invoice['exchange_rate']}", invoice["exchange_rate"]),
-            (
-                f"the rate's source and date, “{invoice['exchange_rate_source']}”",
-                invoice["exchange_rate_source"],
-            ),
+            need(_("the exchange rate {text}"), invoice["exchange_rate"]),
+            need(_("the rate's source and date, “{text}”"), invoice["exchange_rate_source"]),
         ]
     for mention in data["seller"]["legal_mentions"] + data["buyer"]["legal_mentions"]:
-        required.append((f"the issuer's legal mention “{mention}”", mention))
+        required.append(need(_("the issuer's legal mention “{text}”"), mention))
     for mention in invoice["mentions"]:
-        required.append((f"the mention “{mention}”", mention))
+        required.append(need(_("the mention “{text}”"), mention))
     if invoice["reverse_charge"]:
-        words = data["label"]["reverse_charge"]
-        required.append((f"the words “{words}”", words))
+        required.append(need(_("the words “{text}”"), data["label"]["reverse_charge"]))
     if invoice["self_billed"]:
-        words = data["label"]["self_billing"]
-        required.append((f"the word “{words}”", words))
+        required.append(need(_("the word “{text}”"), data["label"]["self_billing"]))
     if invoice["tax_note"]:
-        required.append((f"the tax note “{invoice['tax_note']}”", invoice["tax_note"]))
+        required.append(need(_("the tax note “{text}”"), invoice["tax_note"]))
     return [(label, text) for label, text in required if str(text).strip()]
 
 
@@ -353,7 +374,7 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
         "lines": [
             {
                 "number": number,
-                "description": _get(line, "description"),
+                "description": line_description(_get(line, "description")),
                 "kind": _get(line, "kind"),
                 "is_credit": _get(line, "kind") == InvoiceLine.CREDIT,
                 "quantity": format_number(_get(line, "quantity")),
@@ -379,6 +400,9 @@ def _party(details: dict, issues: bool) -> dict:
     party = {key: str(details.get(key) or "") for key in PARTY_KEYS}
     party["legal_mentions"] = legal_mentions(details) if issues else []
     party["iban"] = iban(party["iban"])
+    if party["country"]:
+        # The name in the document's language: Deutschland, Allemagne.
+        party["country_name"] = country_name(party["country"])
     # The lines after the street in the country's order ("Chicago, IL 60606"), as a list
     # for an address block and as one line for a sender line.
     party["city_lines"] = city_lines(
@@ -428,20 +452,29 @@ def _annex(billed_leads, time_zone: str, currency: str) -> list[dict]:
 
 
 SAMPLE_CASES = [
-    ("invoice", "Invoice with VAT"),
-    ("reverse_charge", "Invoice with reverse charge"),
-    ("outside_eu", "Invoice outside EU VAT"),
-    ("credit_note", "Credit note"),
-    ("self_billed_a", "Self-billed invoice, type A (no VAT)"),
-    ("self_billed_b", "Self-billed invoice, type B (reverse charge)"),
-    ("self_billed_c", "Self-billed invoice, type C (VAT)"),
-    ("self_billed_small_business", "Self-billed invoice, small business (no VAT)"),
+    ("invoice", gettext_lazy("Invoice with VAT")),
+    ("reverse_charge", gettext_lazy("Invoice with reverse charge")),
+    ("outside_eu", gettext_lazy("Invoice outside EU VAT")),
+    ("credit_note", gettext_lazy("Credit note")),
+    ("self_billed_a", gettext_lazy("Self-billed invoice, type A (no VAT)")),
+    ("self_billed_b", gettext_lazy("Self-billed invoice, type B (reverse charge)")),
+    ("self_billed_c", gettext_lazy("Self-billed invoice, type C (VAT)")),
+    ("self_billed_small_business", gettext_lazy("Self-billed invoice, small business (no VAT)")),
 ]
 
 
-def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine]]:
-    """An unsaved invoice of the Entity, as finalize would have made it, for one of the
-    SAMPLE_CASES. Nothing is written to the database."""
+def sample_invoice(
+    entity: Entity, case: str, language: str = DEFAULT_LANGUAGE
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """An unsaved invoice of the Entity in `language`, as finalize would have made it, for
+    one of the SAMPLE_CASES. Nothing is written to the database."""
+    with translation.override(language):
+        invoice, lines = _sample_invoice(entity, case)
+    invoice.language = language
+    return invoice, lines
+
+
+def _sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine]]:
     from .billing import entity_as_buyer, seller_details
 
     today = date.today()
@@ -471,17 +504,17 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
     if case in ("reverse_charge", "self_billed_b"):
         partner.update(country="AT", country_name="Austria", vat_id="ATU13585627")
         category, tax_rate = REVERSE_CHARGE, ZERO
-        note = SELF_BILLING_REVERSE_CHARGE_NOTE if self_billed else REVERSE_CHARGE_NOTE
+        note = _(SELF_BILLING_REVERSE_CHARGE_NOTE if self_billed else REVERSE_CHARGE_NOTE)
     elif case == "outside_eu":
         partner.update(
             street="233 S Wacker Dr", postcode="60606", city="Chicago", region="IL",
             country="US", country_name="United States", vat_id="",
         )  # fmt: skip
-        category, tax_rate, note = NOT_SUBJECT, ZERO, OUTSIDE_EU_NOTE
+        category, tax_rate, note = NOT_SUBJECT, ZERO, _(OUTSIDE_EU_NOTE)
     elif case == "self_billed_a":
         partner.update(kind="individual", name="Alex Sample", vat_id="", tax_number="")
         category, tax_rate = NOT_SUBJECT, ZERO
-        note = PRIVATE_SUPPLIER_NOTE.format(date=f"{period_start:%Y-%m-%d}")
+        note = _(PRIVATE_SUPPLIER_NOTE).format(date=format_date(period_start))
     elif case == "self_billed_small_business":
         partner.update(name="Sample Webdesign", vat_id="", tax_number="06/123/45678")
         category, tax_rate = EXEMPT, ZERO
@@ -513,12 +546,12 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
         invoice.buyer = partner
     if kind == Invoice.KIND_CREDIT_NOTE:
         invoice.corrects = Invoice(number="RE-SAMPLE-41", issue_date=period_end)
-        invoice.notes = "Credits 2 cancelled leads."
+        invoice.notes = _("Credits 2 cancelled leads.")
     description = "Leads supplied" if self_billed else "Leads · Solar DE · Premium"
     lines = [
         InvoiceLine(kind=InvoiceLine.SUPPLIED if self_billed else InvoiceLine.DELIVERIES,
                     description=description, quantity=120, unit_price=Decimal("12.50")),
-        InvoiceLine(kind=InvoiceLine.CREDIT, description="Credit: disputed lead",
+        InvoiceLine(kind=InvoiceLine.CREDIT, description=_("Credit: disputed lead"),
                     quantity=-2, unit_price=Decimal("12.50")),
     ]  # fmt: skip
     for line in lines:
@@ -532,7 +565,11 @@ def sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLine
     return invoice, lines
 
 
-def render_sample(source: str, entity: Entity, case: str) -> str:
-    """The template's HTML for a sample invoice; raises TemplateProblem."""
-    invoice, lines = sample_invoice(entity, case)
-    return render_checked(source, invoice_data(invoice, lines))
+def render_sample(source: str, entity: Entity, case: str, language: str) -> str:
+    """The template's HTML for a sample invoice in `language`; raises TemplateProblem."""
+    invoice, lines = sample_invoice(entity, case, language)
+    with in_language(invoice):
+        data = invoice_data(invoice, lines)
+        html = render(source, data)
+    check_mentions(html, data)  # in the operator's words
+    return html

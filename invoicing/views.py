@@ -1,6 +1,7 @@
 import logging
 from html import escape
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from distribution.models import DistributionTransaction, Lead
@@ -16,10 +19,10 @@ from distribution.services import DeliveryError
 from entities import csv_export
 from entities.confirm import confirmation
 from entities.decorators import entity_required, role_required
+from entities.languages import format_date, format_number
 from entities.mail import MailNotConfigured
 from entities.models import Membership
 from entities.numbers import amount as format_amount
-from entities.numbers import counted
 from partners.models import Partner
 
 from . import (
@@ -137,7 +140,7 @@ def _partner_options(filters: InvoiceFilterForm) -> str:
         "".join(
             f'<option value="{value}"{" selected" if value == selected else ""}>'
             f"{escape(str(name))}</option>"
-            for value, name in [("", "All partners"), *filters.partners]
+            for value, name in [("", _("All partners")), *filters.partners]
         )
     )
 
@@ -145,7 +148,7 @@ def _partner_options(filters: InvoiceFilterForm) -> str:
 @entity_required
 def export_csv(request):
     """The filtered invoices as CSV, for the accountant."""
-    _, invoices = _filtered_invoices(request)
+    _query, invoices = _filtered_invoices(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="invoices.csv"'
     writer = csv_export.writer(response)
@@ -211,7 +214,7 @@ def preview(request):
 def generate(request):
     form = PeriodForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("invoicing:preview")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     result = billing.generate_drafts(request.entity, start, end, by=request.user)
@@ -219,18 +222,36 @@ def generate(request):
     if result.transactions_billed == 0 and paid.leads_paid == 0:
         messages.info(
             request,
-            "Nothing new in this period: every delivery is on an invoice and every supplied "
-            "lead on a payout.",
+            _(
+                "Nothing new in this period: every delivery is on an invoice and every supplied "
+                "lead on a payout."
+            ),
         )
     else:
         created = result.drafts_created + paid.drafts_created
         updated = result.drafts_updated + paid.drafts_updated
         messages.success(
             request,
-            f"{counted(created, 'draft')} created, {updated:,} updated: "
-            f"{counted(result.transactions_billed, 'delivery', 'deliveries')} billed, "
-            f"{counted(paid.leads_paid, 'supplied lead')} on payouts. Review each "
-            "draft, then finalize.",
+            " ".join(
+                [
+                    ngettext(
+                        "{count} draft created, {updated} updated:",
+                        "{count} drafts created, {updated} updated:",
+                        created,
+                    ).format(count=format_number(created), updated=format_number(updated)),
+                    ngettext(
+                        "{count} delivery billed,",
+                        "{count} deliveries billed,",
+                        result.transactions_billed,
+                    ).format(count=format_number(result.transactions_billed)),
+                    ngettext(
+                        "{count} supplied lead on payouts.",
+                        "{count} supplied leads on payouts.",
+                        paid.leads_paid,
+                    ).format(count=format_number(paid.leads_paid)),
+                    _("Review each draft, then finalize."),
+                ]
+            ),
         )
     return redirect(reverse("invoicing:index") + "?status=draft")
 
@@ -329,7 +350,7 @@ def add_credit(request, pk):
         billing.add_credit(invoice, **form.cleaned_data, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Credit added.")
+    messages.success(request, _("Credit added."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -344,7 +365,7 @@ def add_payout(request, pk):
         add_payout_line(invoice, **form.cleaned_data, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Payout line added.")
+    messages.success(request, _("Payout line added."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -357,7 +378,7 @@ def remove_credit(request, pk, line_pk):
         billing.remove_credit(line, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Line removed.")
+    messages.success(request, _("Line removed."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -372,7 +393,7 @@ def update_notes(request, pk):
         billing.update_notes(invoice, form.cleaned_data["notes"], by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Notes saved.")
+    messages.success(request, _("Notes saved."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -391,7 +412,7 @@ def allowance(request, pk):
     except InvoicingError as error:
         return _fail(request, invoice, error)
     removed = data["amount"] is None and data["percent"] is None
-    messages.success(request, "Allowance removed." if removed else "Allowance saved.")
+    messages.success(request, _("Allowance removed.") if removed else _("Allowance saved."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -407,7 +428,9 @@ def exchange_rate(request, pk):
         billing.enter_exchange_rate(invoice, rate, day, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Exchange rate saved." if rate else "The rule of Settings applies.")
+    messages.success(
+        request, _("Exchange rate saved.") if rate else _("The rule of Settings applies.")
+    )
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -418,9 +441,9 @@ def delete_draft(request, pk):
     if request.method == "GET":
         return confirmation(
             request,
-            title=f"Delete {invoice}?",
-            message="The draft and its lines are deleted; its deliveries can be billed again.",
-            button="Delete the draft",
+            title=_("Delete {invoice}?").format(invoice=invoice),
+            message=_("The draft and its lines are deleted; its deliveries can be billed again."),
+            button=_("Delete the draft"),
             back=reverse("invoicing:detail", args=[invoice.pk]),
         )
     try:
@@ -429,7 +452,11 @@ def delete_draft(request, pk):
         return _fail(request, invoice, error)
     messages.success(
         request,
-        f"Draft deleted; {counted(released, 'delivery', 'deliveries')} can be billed again.",
+        ngettext(
+            "Draft deleted; {count} delivery can be billed again.",
+            "Draft deleted; {count} deliveries can be billed again.",
+            released,
+        ).format(count=format_number(released)),
     )
     return redirect("invoicing:index")
 
@@ -445,11 +472,19 @@ def finalize(request, pk):
     if documents_pending(invoice):
         messages.warning(
             request,
-            f"{invoice.title} {invoice.number} is finalized, but rendering its PDF failed. "
+            _("{title} {number} is finalized, but rendering its PDF failed.").format(
+                title=invoice.title, number=invoice.number
+            )
+            + " "
             + DOCUMENTS_PENDING,
         )
     else:
-        messages.success(request, f"{invoice.title} {invoice.number} finalized. Its PDF is locked.")
+        messages.success(
+            request,
+            _("{title} {number} finalized. Its PDF is locked.").format(
+                title=invoice.title, number=invoice.number
+            ),
+        )
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -463,14 +498,16 @@ def void(request, pk):
     if request.method == "GET":
         return confirmation(
             request,
-            title=f"Void invoice {invoice.number}?",
-            message="This cannot be undone.",
+            title=_("Void invoice {number}?").format(number=invoice.number),
+            message=_("This cannot be undone."),
             consequences=[
-                "A credit note for all of it not yet credited is issued and numbered.",
-                "The invoice is marked Void; its deliveries can be billed again.",
-                f"Reason printed on the credit note: {form.cleaned_data['reason']}",
+                _("A credit note for all of it not yet credited is issued and numbered."),
+                _("The invoice is marked Void; its deliveries can be billed again."),
+                _("Reason printed on the credit note: {reason}").format(
+                    reason=form.cleaned_data["reason"]
+                ),
             ],
-            button="Void and issue the credit note",
+            button=_("Void and issue the credit note"),
             back=reverse("invoicing:detail", args=[invoice.pk]),
             fields={"reason": form.cleaned_data["reason"]},
         )
@@ -480,8 +517,10 @@ def void(request, pk):
         return _fail(request, invoice, error)
     messages.success(
         request,
-        f"Invoice {invoice.number} is void; credit note {credit_note.number} issued. "
-        "Its deliveries can be billed again.",
+        _(
+            "Invoice {number} is void; credit note {credit_note} issued. "
+            "Its deliveries can be billed again."
+        ).format(number=invoice.number, credit_note=credit_note.number),
     )
     return redirect("invoicing:detail", credit_note.pk)
 
@@ -498,20 +537,22 @@ def reduce_price(request, pk):
         return _render_detail(request, invoice, status=400, reduction_form=form)
     data = form.cleaned_data
     by = (
-        format_amount(data["amount"], invoice.currency) + " (net)"
+        _("{amount} (net)").format(amount=format_amount(data["amount"], invoice.currency))
         if data["amount"] is not None
-        else f"{data['percent'].normalize():f} % of what is not credited yet"
+        else _("{percent} of what is not credited yet").format(
+            percent=f"{format_number(data['percent'], 0, 2)} %"
+        )
     )
     if request.method == "GET":
         return confirmation(
             request,
-            title=f"Reduce the price of {invoice.number} by {by}?",
-            message="This cannot be undone.",
+            title=_("Reduce the price of {number} by {by}?").format(number=invoice.number, by=by),
+            message=_("This cannot be undone."),
             consequences=[
-                "A credit note is issued and numbered, with the invoice's tax treatment.",
-                f"Reason printed on it: {data['reason']}",
+                _("A credit note is issued and numbered, with the invoice's tax treatment."),
+                _("Reason printed on it: {reason}").format(reason=data["reason"]),
             ],
-            button="Issue the credit note",
+            button=_("Issue the credit note"),
             back=reverse("invoicing:detail", args=[invoice.pk]),
             fields={k: "" if v is None else str(v) for k, v in data.items()},
         )
@@ -519,7 +560,12 @@ def reduce_price(request, pk):
         credit_note = corrections.reduce_price(invoice, **data, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"Credit note {credit_note.number} issued for {invoice.number}.")
+    messages.success(
+        request,
+        _("Credit note {credit_note} issued for {number}.").format(
+            credit_note=credit_note.number, number=invoice.number
+        ),
+    )
     return redirect("invoicing:detail", credit_note.pk)
 
 
@@ -532,7 +578,7 @@ def download_pdf(request, pk):
 def download_xml(request, pk):
     invoice = get_invoice_for_user(request, pk)
     if invoice.is_final and not has_xml(invoice):
-        raise Http404("This invoice's format is PDF only.")
+        raise Http404(_("This invoice's format is PDF only."))
     return _download(request, invoice, InvoiceDocument.XML)
 
 
@@ -554,7 +600,7 @@ def draft_pdf(request, pk):
 def _download(request, invoice, kind):
     """A locked document, never one made up now: without it, the page says why."""
     if not invoice.is_final:
-        messages.error(request, "A draft has no documents yet: finalize it first.")
+        messages.error(request, _("A draft has no documents yet: finalize it first."))
         return redirect("invoicing:detail", invoice.pk)
     document = stored_document(invoice, kind)
     if document is None:
@@ -563,7 +609,7 @@ def _download(request, invoice, kind):
     return document_response(document, request.user)
 
 
-DOCUMENTS_PENDING = (
+DOCUMENTS_PENDING = gettext_lazy(
     "Its documents are not rendered yet, so it cannot be downloaded or sent. They are "
     "rendered again within minutes; or use “Render documents now”."
 )
@@ -575,18 +621,20 @@ def render_documents(request, pk):
     """Render the missing documents of a finalized invoice now (with its own template)."""
     invoice = get_invoice_for_user(request, pk)
     if not invoice.is_final:
-        raise Http404("A draft has no documents.")
+        raise Http404(_("A draft has no documents."))
     try:
         store_documents(invoice)
     except Exception:
         logger.exception("Invoice %s: rendering its documents failed", invoice.pk)
         messages.error(
             request,
-            "Rendering its documents failed again; the error is logged. They are retried "
-            "every few minutes; if it keeps failing, contact support.",
+            _(
+                "Rendering its documents failed again; the error is logged. They are retried "
+                "every few minutes; if it keeps failing, contact support."
+            ),
         )
     else:
-        messages.success(request, "Its documents are rendered and locked.")
+        messages.success(request, _("Its documents are rendered and locked."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -631,7 +679,7 @@ def lead_list(request, pk):
     """The invoice's listed leads as CSV, the one attached to its e-invoice."""
     invoice = get_invoice_for_user(request, pk)
     if not invoice.billed_leads.exists():
-        raise Http404("This invoice lists no leads one by one.")
+        raise Http404(_("This invoice lists no leads one by one."))
     response = HttpResponse(lead_list_csv(invoice), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{lead_list_filename(invoice)}"'
     return response
@@ -656,7 +704,7 @@ def record_payment(request, pk):
         payments.record_payment(invoice, **form.cleaned_data, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, "Payment recorded.")
+    messages.success(request, _("Payment recorded."))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -676,7 +724,12 @@ def set_off(request, pk):
     except InvoicingError as error:
         return _fail(request, credit_note, error)
     amount = format_amount(data["amount"], credit_note.currency)
-    messages.success(request, f"{amount} of {credit_note} set off against {data['invoice']}.")
+    messages.success(
+        request,
+        _("{amount} of {credit_note} set off against {invoice}.").format(
+            amount=amount, credit_note=credit_note, invoice=data["invoice"]
+        ),
+    )
     return redirect("invoicing:detail", credit_note.pk)
 
 
@@ -691,7 +744,7 @@ def mark_paid(request, pk):
         payments.mark_paid(invoice, form.cleaned_data["paid_on"], by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"{invoice} marked paid.")
+    messages.success(request, _("{invoice} marked paid.").format(invoice=invoice))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -703,7 +756,7 @@ def mark_unpaid(request, pk):
         payments.mark_unpaid(invoice, by=request.user)
     except InvoicingError as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"{invoice} marked unpaid.")
+    messages.success(request, _("{invoice} marked unpaid.").format(invoice=invoice))
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -720,29 +773,35 @@ def cancel_delivery(request, pk):
         reason = dict(DistributionTransaction.CANCEL_REASON_CHOICES)[form.cleaned_data["reason"]]
         return confirmation(
             request,
-            title=f"Cancel the delivery of lead {txn.lead.external_id}?",
-            message=f"Reason: {reason}. A cancellation cannot be taken back.",
+            title=_("Cancel the delivery of lead {lead}?").format(lead=txn.lead.external_id),
+            message=_("Reason: {reason}. A cancellation cannot be taken back.").format(
+                reason=reason
+            ),
             consequences=[
-                "Not yet invoiced: it is not billed.",
-                "On a draft: it leaves the draft, which is recomputed.",
-                "On a finalized invoice: it goes onto a credit note draft for that invoice.",
+                _("Not yet invoiced: it is not billed."),
+                _("On a draft: it leaves the draft, which is recomputed."),
+                _("On a finalized invoice: it goes onto a credit note draft for that invoice."),
             ],
-            button="Cancel the delivery",
+            button=_("Cancel the delivery"),
             back=back,
             fields={"reason": form.cleaned_data["reason"], "next": back},
         )
     if not form.is_valid():
-        messages.error(request, "Choose a reason for the cancellation.")
+        messages.error(request, _("Choose a reason for the cancellation."))
     else:
         try:
             changed = corrections.cancel_delivery(txn, form.cleaned_data["reason"], by=request.user)
         except (InvoicingError, DeliveryError) as error:
             messages.error(request, str(error))
         else:
-            done = f"Delivery of lead {txn.lead.external_id} cancelled"
             if changed is not None and changed.is_credit_note:
-                done += f"; it is on credit note draft #{changed.pk} for {changed.corrects}"
-            messages.success(request, done + ".")
+                done = _(
+                    "Delivery of lead {lead} cancelled; it is on credit note draft #{pk} for "
+                    "{invoice}."
+                ).format(lead=txn.lead.external_id, pk=changed.pk, invoice=changed.corrects)
+            else:
+                done = _("Delivery of lead {lead} cancelled.").format(lead=txn.lead.external_id)
+            messages.success(request, done)
     return redirect(back)
 
 
@@ -760,11 +819,14 @@ def send(request, pk):
             return _fail(request, invoice, error)
         return confirmation(
             request,
-            title=f"Send {invoice} {'again ' if again else ''}to {to or 'the partner'}?",
-            message="This email goes out; its text is the one in Settings for this kind of "
-            "document.",
+            title=(
+                _("Send {invoice} again to {to}?") if again else _("Send {invoice} to {to}?")
+            ).format(invoice=invoice, to=to or _("the partner")),
+            message=_(
+                "This email goes out; its text is the one in Settings for this kind of document."
+            ),
             email=email,
-            button="Send it again" if again else "Send it",
+            button=_("Send it again") if again else _("Send it"),
             back=reverse("invoicing:detail", args=[invoice.pk]),
             fields={"again": "1"} if again else {},
         )
@@ -772,7 +834,9 @@ def send(request, pk):
         dispatch = sending.queue_sending(invoice, request.user, again="again" in request.POST)
     except (InvoicingError, MailNotConfigured) as error:
         return _fail(request, invoice, error)
-    messages.success(request, f"{invoice} is being sent to {dispatch.to}.")
+    messages.success(
+        request, _("{invoice} is being sent to {to}.").format(invoice=invoice, to=dispatch.to)
+    )
     return redirect("invoicing:detail", invoice.pk)
 
 
@@ -782,7 +846,7 @@ def selected(request):
     """Finalize or email the invoices ticked in the list, after a confirmation."""
     form = SelectionForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("invoicing:index")
     action, invoices = form.cleaned_data["action"], form.cleaned_data["invoices"]
     ids = [str(invoice.pk) for invoice in invoices]
@@ -791,48 +855,95 @@ def selected(request):
         if request.method == "GET":
             return confirmation(
                 request,
-                title=f"Finalize {counted(drafts.count(), 'draft')}?",
-                message="Each gets the next number, is frozen and its PDF locked. This cannot "
-                "be undone; a draft that cannot be finalized yet stays a draft, with the reason.",
+                title=_counted(
+                    ngettext("Finalize {count} draft?", "Finalize {count} drafts?", drafts.count()),
+                    drafts.count(),
+                ),
+                message=_(
+                    "Each gets the next number, is frozen and its PDF locked. This cannot be "
+                    "undone; a draft that cannot be finalized yet stays a draft, with the reason."
+                ),
                 consequences=[f"{d} · {d.partner.name}" for d in drafts.select_related("partner")]
-                + _left_out(invoices.count() - drafts.count(), "document", "already finalized"),
-                button=f"Finalize {counted(drafts.count(), 'draft')}",
+                + _left_out(
+                    ngettext(
+                        "Left out: {count} document, already finalized.",
+                        "Left out: {count} documents, already finalized.",
+                        invoices.count() - drafts.count(),
+                    ),
+                    invoices.count() - drafts.count(),
+                ),
+                button=_counted(
+                    ngettext("Finalize {count} draft", "Finalize {count} drafts", drafts.count()),
+                    drafts.count(),
+                ),
                 back=reverse("invoicing:index"),
                 fields={"action": action, "invoices": ids},
             )
         finalized, problems = billing.finalize_drafts(drafts, request.user)
         done = len(finalized)
         if done:
-            messages.success(request, f"{counted(done, 'invoice')} finalized.")
+            messages.success(
+                request,
+                _counted(
+                    ngettext("{count} invoice finalized.", "{count} invoices finalized.", done),
+                    done,
+                ),
+            )
     else:
         finals = invoices.filter(status=Invoice.FINAL)
         if request.method == "GET":
             return confirmation(
                 request,
-                title=f"Email {counted(finals.count(), 'invoice')}?",
-                message="Each goes to its partner's billing email (and copies) with its PDF and "
-                "the text in Settings for its kind. One already sent is left out.",
+                title=_counted(
+                    ngettext("Email {count} invoice?", "Email {count} invoices?", finals.count()),
+                    finals.count(),
+                ),
+                message=_(
+                    "Each goes to its partner's billing email (and copies) with its PDF and the "
+                    "text in Settings for its kind. One already sent is left out."
+                ),
                 consequences=[
-                    f"{invoice} → {sending.recipient(invoice) or 'no billing email'}"
+                    f"{invoice} → {sending.recipient(invoice) or _('no billing email')}"
                     for invoice in finals.select_related("partner")
                 ]
-                + _left_out(invoices.count() - finals.count(), "draft", "finalize before sending"),
-                button=f"Send {counted(finals.count(), 'email')}",
+                + _left_out(
+                    ngettext(
+                        "Left out: {count} draft, finalize before sending.",
+                        "Left out: {count} drafts, finalize before sending.",
+                        invoices.count() - finals.count(),
+                    ),
+                    invoices.count() - finals.count(),
+                ),
+                button=_counted(
+                    ngettext("Send {count} email", "Send {count} emails", finals.count()),
+                    finals.count(),
+                ),
                 back=reverse("invoicing:index"),
                 fields={"action": action, "invoices": ids},
             )
         done, problems = sending.queue_invoices(finals, request.user)
         if done:
-            messages.success(request, f"{counted(done, 'invoice')} being sent.")
+            messages.success(
+                request,
+                _counted(
+                    ngettext("{count} invoice being sent.", "{count} invoices being sent.", done),
+                    done,
+                ),
+            )
     for problem in problems[:10]:
         messages.warning(request, problem)
     if not (done or problems):
-        messages.info(request, "Nothing to do for the invoices ticked.")
+        messages.info(request, _("Nothing to do for the invoices ticked."))
     return redirect("invoicing:index")
 
 
-def _left_out(count: int, word: str, why: str) -> list[str]:
-    return [f"Left out: {counted(count, word)}, {why}."] if count else []
+def _counted(text: str, count: int) -> str:
+    """`text`, from ngettext, with the count written in the active language."""
+    return text.format(count=format_number(count))
+
+
+def _left_out(text: str, count: int) -> list[str]:
+    return [_counted(text, count)] if count else []
 
 
 @require_http_methods(["GET", "POST"])
@@ -841,28 +952,38 @@ def send_period(request):
     """Email every finalized, unsent invoice of a billing period."""
     form = PeriodForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
-        messages.error(request, "Pick the period whose invoices to send.")
+        messages.error(request, _("Pick the period whose invoices to send."))
         return redirect("invoicing:index")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.method == "GET":
         count = sending.unsent_invoices(request.entity, start, end).count()
-        period = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+        period = f"{format_date(start)} – {format_date(end)}"
         return confirmation(
             request,
-            title=f"Email {count} invoice{'s' if count != 1 else ''} of {period}?",
-            message="Every finalized invoice of the period that was not sent yet goes to its "
-            "partner's billing address.",
-            button=f"Send {count} email{'s' if count != 1 else ''}",
+            title=ngettext(
+                "Email {count} invoice of {period}?", "Email {count} invoices of {period}?", count
+            ).format(count=format_number(count), period=period),
+            message=_(
+                "Every finalized invoice of the period that was not sent yet goes to its "
+                "partner's billing address."
+            ),
+            button=_counted(ngettext("Send {count} email", "Send {count} emails", count), count),
             back=reverse("invoicing:index"),
             fields={"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"},
         )
     queued, skipped = sending.queue_period(request.entity, start, end, request.user)
     if queued:
-        messages.success(request, f"{counted(queued, 'invoice')} being sent.")
+        messages.success(
+            request,
+            _counted(
+                ngettext("{count} invoice being sent.", "{count} invoices being sent.", queued),
+                queued,
+            ),
+        )
     else:
-        messages.info(request, "No finalized, unsent invoice in this period.")
+        messages.info(request, _("No finalized, unsent invoice in this period."))
     for reason in skipped[:10]:
-        messages.warning(request, f"Not sent: {reason}")
+        messages.warning(request, _("Not sent: {reason}").format(reason=reason))
     return redirect("invoicing:index")
 
 
@@ -872,17 +993,17 @@ def start_run(request):
     """Bill a period in the background; the invoices page shows its progress."""
     form = RunForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("invoicing:index")
     data = form.cleaned_data
     run, queued = runs.start_run(
         request.entity, data["start"], data["end"], data["mode"], by=request.user
     )
     if queued:
-        period = f"{data['start']:%Y-%m-%d} – {data['end']:%Y-%m-%d}"
-        messages.success(request, f"Billing {period} started.")
+        period = f"{format_date(data['start'])} – {format_date(data['end'])}"
+        messages.success(request, _("Billing {period} started.").format(period=period))
     else:
-        messages.info(request, "This period is being billed already; its progress is below.")
+        messages.info(request, _("This period is being billed already; its progress is below."))
     return redirect("invoicing:index")
 
 
@@ -904,11 +1025,11 @@ def invoice_template(request):
     problems = []
     if request.method == "POST":
         if request.membership.role != Membership.OWNER:
-            raise PermissionDenied("Only an owner of this account can change the template.")
+            raise PermissionDenied(_("Only an owner of this account can change the template."))
         if "reset" in request.POST:
             entity.invoice_template = ""
             entity.save(update_fields=["invoice_template"])
-            messages.success(request, "The default template is used again for new invoices.")
+            messages.success(request, _("The default template is used again for new invoices."))
             return redirect("invoicing:template")
         source = request.POST.get("template", "")
         problems = template_review.template_problems(source, entity)
@@ -917,7 +1038,8 @@ def invoice_template(request):
             entity.invoice_template = "" if default else source
             entity.save(update_fields=["invoice_template"])
             messages.success(
-                request, "Template saved. Invoices finalized from now on use it; issued PDFs stay."
+                request,
+                _("Template saved. Invoices finalized from now on use it; issued PDFs stay."),
             )
             return redirect("invoicing:template")
     return render(
@@ -927,6 +1049,7 @@ def invoice_template(request):
             "source": source,
             "problems": problems,
             "cases": templating.SAMPLE_CASES,
+            "languages": settings.LANGUAGES,
             "is_default": not entity.invoice_template,
         },
         status=400 if problems else 200,
@@ -941,9 +1064,14 @@ def invoice_template_preview(request):
     case = request.POST.get("case", "invoice")
     if case not in dict(templating.SAMPLE_CASES):
         case = "invoice"
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
     as_pdf = request.POST.get("format") == "pdf"
     try:
-        html = templating.render_sample(request.POST.get("template", ""), request.entity, case)
+        html = templating.render_sample(
+            request.POST.get("template", ""), request.entity, case, language
+        )
     except templating.TemplateProblem as problem:
         if as_pdf:
             return HttpResponse(str(problem), status=400, content_type="text/plain")

@@ -1,6 +1,6 @@
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope
 
 from entities.services import CURRENT_ENTITY_SESSION_KEY, resolve_current_entity
@@ -28,3 +28,21 @@ class CurrentEntityMiddleware:
                 with scope(entity=entity), timezone.override(ZoneInfo(entity.time_zone)):
                     return self.get_response(request)
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """The language an operator picked (User.language) over the browser's, which
+    LocaleMiddleware has activated."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = request.user.is_authenticated and request.user.language
+        if not language:
+            return self.get_response(request)
+        request.LANGUAGE_CODE = language
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

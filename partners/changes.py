@@ -3,6 +3,7 @@ wait for an operator's approval (models.ChangeRequest)."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .checks import refresh_invoicing_problems
 from .models import ChangeRequest, Partner
@@ -71,7 +72,7 @@ def reject_changes(change: ChangeRequest, by: str, note: str = "") -> None:
 def _lock_pending(change: ChangeRequest) -> ChangeRequest:
     locked = ChangeRequest.objects.select_for_update().get(pk=change.pk)
     if locked.status != ChangeRequest.PENDING:
-        raise ChangeError("This change was decided already, or replaced by a later one.")
+        raise ChangeError(_("This change was decided already, or replaced by a later one."))
     return locked
 
 

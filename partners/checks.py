@@ -1,6 +1,9 @@
 """Is a partner's billing data complete enough to put on an invoice?"""
 
+from django.conf import settings
 from django.dispatch import receiver
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from entities.addresses import region_problem
@@ -21,33 +24,44 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
     `self_billing` False leaves out what only self-billing needs (for an invoice to a
     partner that is also a supplier); None checks it for every supplier."""
     problems = []
-    name_label = "the full name" if partner.kind == Partner.INDIVIDUAL else "the legal name"
-    for label, value in [
-        (name_label, partner.legal_name),
-        ("the street", partner.street),
-        ("the city", partner.city),
-        ("the country", partner.country),
+    for problem, value in [
+        (
+            _("Fill in the full name.")
+            if partner.kind == Partner.INDIVIDUAL
+            else _("Fill in the legal name."),
+            partner.legal_name,
+        ),
+        (_("Fill in the street."), partner.street),
+        (_("Fill in the city."), partner.city),
+        (_("Fill in the country."), partner.country),
     ]:
         if not (value or "").strip():
-            problems.append(f"Fill in {label}.")
+            problems.append(problem)
     if needs_postcode(partner.country) and not (partner.postcode or "").strip():
-        problems.append("Fill in the postcode.")
+        problems.append(_("Fill in the postcode."))
     if problem := region_problem(partner.region, partner.country):
         problems.append(problem)
     if partner.vat_id:
         if partner.kind == Partner.INDIVIDUAL:
             problems.append(
-                "A VAT ID belongs to a business: make the partner a company, or remove the VAT ID."
+                _(
+                    "A VAT ID belongs to a business: make the partner a company, "
+                    "or remove the VAT ID."
+                )
             )
         elif problem := vat_id_problem(partner.vat_id, partner.country):
-            problems.append(f"The VAT ID {partner.vat_id}: {problem}")
+            problems.append(
+                _("The VAT ID {vat_id}: {problem}").format(vat_id=partner.vat_id, problem=problem)
+            )
     if self_billing is None:
         self_billing = partner.is_supplier
     # A buyer's VAT ID that VIES rejects holds nothing: its invoice charges VAT (taxes.py).
     # A supplier's is the seller's VAT ID on its self-billed invoices: it has to be right.
     if self_billing and partner.vat_id and partner.vies_status == Partner.VIES_INVALID:
         problems.append(
-            f"VIES reports the VAT ID {partner.vat_id} as not valid: correct it or remove it."
+            _("VIES reports the VAT ID {vat_id} as not valid: correct it or remove it.").format(
+                vat_id=partner.vat_id
+            )
         )
     if (
         partner.is_buyer
@@ -57,7 +71,7 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
         and not partner.registration_number
     ):
         # Art. 242 nonies A annexe II CGI, as the 2026 reform has it (national_mentions).
-        problems.append("Fill in its SIREN: French invoices between businesses name it.")
+        problems.append(_("Fill in its SIREN: French invoices between businesses name it."))
     if self_billing:
         problems += vat_status_problems(partner)
     if self_billing and (problem := agreement_problem(partner)):
@@ -73,19 +87,25 @@ def vat_status_problems(partner: Partner) -> list[str]:
         problems = []
         if partner.vat_id:
             problems.append(
-                "A private individual has no VAT ID: remove it, or record the supplier as a "
-                "business."
+                _(
+                    "A private individual has no VAT ID: remove it, or record the supplier as a "
+                    "business."
+                )
             )
         if not partner.not_a_business_declared_on:
             problems.append(
-                "Record the date of the supplier's declaration that it does not supply leads "
-                "as a business: a private individual's invoices rely on it."
+                _(
+                    "Record the date of the supplier's declaration that it does not supply leads "
+                    "as a business: a private individual's invoices rely on it."
+                )
             )
         return problems
     if not (partner.vat_id or partner.tax_number):
         return [
-            "Fill in the supplier's VAT ID or tax number: a business's self-billed invoice "
-            "names one (for a business outside the EU, its home tax number)."
+            _(
+                "Fill in the supplier's VAT ID or tax number: a business's self-billed invoice "
+                "names one (for a business outside the EU, its home tax number)."
+            )
         ]
     return []
 
@@ -114,7 +134,7 @@ def agreement_problem(partner: Partner) -> str:
     """Why no self-billed invoice may be issued for the supplier yet, or ''."""
     agreement = partner.current_agreement()
     if agreement is None:
-        return (
+        return _(
             "No self-billing agreement is recorded: the supplier has to accept that invoices "
             "are issued on its behalf."
         )
@@ -128,8 +148,10 @@ def agreement_problem(partner: Partner) -> str:
 
 
 def refresh_invoicing_problems(partner: Partner) -> list[str]:
-    """Check the partner's details again and store what is wrong (for lists and counts)."""
-    partner.invoicing_problems = invoicing_details_problems(partner)
+    """Check the partner's details again and store what is wrong (for lists and counts), in
+    the site's language whoever made the change: pages show the problems they compute."""
+    with translation.override(settings.LANGUAGE_CODE):
+        partner.invoicing_problems = invoicing_details_problems(partner)
     Partner.objects.filter(pk=partner.pk).update(invoicing_problems=partner.invoicing_problems)
     return partner.invoicing_problems
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from entities.forms import (
     PrintableTextMixin,
@@ -38,10 +39,12 @@ class VatIdMixin:
         if vat_id and entity.vat_id and vat_id == entity.vat_id:
             self.add_error(
                 "vat_id",
-                f"{vat_id} is your own VAT ID ({entity.legal_name}): give the partner's.",
+                _("{vat_id} is your own VAT ID ({name}): give the partner's.").format(
+                    vat_id=vat_id, name=entity.legal_name
+                ),
             )
         if "postcode" in self.fields and needs_postcode(country) and not data.get("postcode"):
-            self.add_error("postcode", "Addresses in this country have a postcode: fill it in.")
+            self.add_error("postcode", _("Addresses in this country have a postcode: fill it in."))
         check_region(self, data)
 
     def save(self, commit=True):
@@ -60,12 +63,12 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
     """A partner's billing details. Payment terms are Net 7/14/30 or a custom number of days."""
 
     terms = forms.ChoiceField(
-        label="Payment terms",
+        label=_("Payment terms"),
         choices=[(str(days), label) for days, label in PAYMENT_TERMS_CHOICES]
-        + [(CUSTOM_TERMS, "Custom")],
+        + [(CUSTOM_TERMS, _("Custom"))],
     )
     custom_days = forms.IntegerField(
-        label="Custom terms (days)", min_value=0, max_value=365, required=False
+        label=_("Custom terms (days)"), min_value=0, max_value=365, required=False
     )
 
     class Meta:
@@ -99,8 +102,8 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         ]
         widgets = {"not_a_business_declared_on": forms.DateInput(attrs={"type": "date"})}
         help_texts = {
-            "vat_id": "Required for reverse charge within the EU. Greece starts with EL.",
-            "legal_name": "As printed on invoices; for an individual, the full name.",
+            "vat_id": _("Required for reverse charge within the EU. Greece starts with EL."),
+            "legal_name": _("As printed on invoices; for an individual, the full name."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -122,7 +125,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         data = super().clean()
         if data.get("terms") == CUSTOM_TERMS:
             if data.get("custom_days") is None:
-                self.add_error("custom_days", "Enter the number of days for custom terms.")
+                self.add_error("custom_days", _("Enter the number of days for custom terms."))
             else:
                 self.instance.payment_terms_days = data["custom_days"]
         elif data.get("terms"):
@@ -136,7 +139,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             except forms.ValidationError as error:
                 self.add_error("registration_number", error)
         if not (data.get("is_buyer") or data.get("is_supplier")):
-            self.add_error("is_buyer", "A partner buys leads, supplies them, or both.")
+            self.add_error("is_buyer", _("A partner buys leads, supplies them, or both."))
         if not data.get("vat_status"):
             data["vat_status"] = Partner.VAT_REGISTERED
         if data.get("is_supplier"):
@@ -145,9 +148,9 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
             # address (PEPPOL-EN16931-R010) and its postcode.
             for field, message in [
-                ("buyer_reference", "XRechnung needs a buyer reference (the Leitweg-ID)."),
-                ("email", "XRechnung needs the partner's email as its electronic address."),
-                ("postcode", "XRechnung needs the partner's postcode."),
+                ("buyer_reference", _("XRechnung needs a buyer reference (the Leitweg-ID).")),
+                ("email", _("XRechnung needs the partner's email as its electronic address.")),
+                ("postcode", _("XRechnung needs the partner's postcode.")),
             ]:
                 if not data.get(field):
                     self.add_error(field, message)
@@ -159,18 +162,25 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         if data.get("vat_status") == Partner.PRIVATE_PERSON:
             if data.get("vat_id"):
                 self.add_error(
-                    "vat_id", "A private individual has no VAT ID: remove it, or choose a business."
+                    "vat_id",
+                    _("A private individual has no VAT ID: remove it, or choose a business."),
                 )
             if not declared:
                 self.add_error(
                     "not_a_business_declared_on",
-                    "Enter the date the supplier declared that it does not supply leads as a "
-                    "business.",
+                    _(
+                        "Enter the date the supplier declared that it does not supply leads as a "
+                        "business."
+                    ),
                 )
         elif not (data.get("vat_id") or data.get("tax_number")):
-            self.add_error("tax_number", "A business supplier needs its VAT ID or its tax number.")
+            self.add_error(
+                "tax_number", _("A business supplier needs its VAT ID or its tax number.")
+            )
         if declared and declared > timezone.localdate():
-            self.add_error("not_a_business_declared_on", "The declaration cannot be in the future.")
+            self.add_error(
+                "not_a_business_declared_on", _("The declaration cannot be in the future.")
+            )
 
     def clean_cc_emails(self):
         return clean_email_list(self.cleaned_data["cc_emails"])
@@ -194,31 +204,33 @@ class AgreementForm(forms.ModelForm):
     def clean_accepted_at(self):
         accepted_at = self.cleaned_data["accepted_at"]
         if accepted_at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("An acceptance cannot lie in the future.")
+            raise forms.ValidationError(_("An acceptance cannot lie in the future."))
         return accepted_at
 
 
 class PartnerSearchForm(forms.Form):
-    q = forms.CharField(required=False, label="Search")
-    country = forms.ChoiceField(required=False, label="Country")
+    q = forms.CharField(required=False, label=_("Search"))
+    country = forms.ChoiceField(required=False, label=_("Country"))
     status = forms.ChoiceField(
+        label=_("Status"),
         required=False,
-        choices=[("", "All"), ("active", "Active"), ("inactive", "Inactive")],
+        choices=[("", _("All")), ("active", _("Active")), ("inactive", _("Inactive"))],
     )
     role = forms.ChoiceField(
+        label=_("Role"),
         required=False,
-        choices=[("", "All"), ("buyer", "Buyers"), ("supplier", "Suppliers")],
+        choices=[("", _("All")), ("buyer", _("Buyers")), ("supplier", _("Suppliers"))],
     )
     details = forms.ChoiceField(
         required=False,
-        label="Invoicing details",
-        choices=[("", "All"), ("incomplete", "Incomplete")],
+        label=_("Invoicing details"),
+        choices=[("", _("All")), ("incomplete", _("Incomplete"))],
     )
 
     def __init__(self, *args, countries=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "All"), *countries]
+        self.fields["country"].choices = [("", _("All")), *countries]
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Invite to the portal")
+    email = forms.EmailField(label=_("Invite to the portal"))

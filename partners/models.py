@@ -2,6 +2,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from entities.languages import LANGUAGE_CHOICES, default_language
@@ -14,35 +16,39 @@ class Partner(models.Model):
 
     COMPANY = "company"
     INDIVIDUAL = "individual"
-    KIND_CHOICES = [(COMPANY, "Company"), (INDIVIDUAL, "Individual")]
+    KIND_CHOICES = [(COMPANY, _("Company")), (INDIVIDUAL, _("Individual"))]
 
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="partners")
-    name = models.CharField("display name", max_length=200)
-    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=COMPANY)
-    legal_name = models.CharField(max_length=200)
-    street = models.CharField(max_length=200)
-    postcode = models.CharField(max_length=20, blank=True)
-    city = models.CharField(max_length=100)
+    name = models.CharField(_("display name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=KIND_CHOICES, default=COMPANY)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    street = models.CharField(_("street"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100)
     region = models.CharField(
-        "state or province",
+        _("state or province"),
         max_length=100,
         blank=True,
-        help_text="Required in the United States and Canada: the two-letter code (IL, ON).",
+        help_text=_("Required in the United States and Canada: the two-letter code (IL, ON)."),
     )
-    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
-    vat_id = models.CharField("VAT ID", max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=COUNTRY_CHOICES)
+    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
     tax_number = models.CharField(
+        _("tax number"),
         max_length=40,
         blank=True,
-        help_text="A supplier's own tax number, printed on self-billed invoices when it has no "
-        "VAT ID.",
+        help_text=_(
+            "A supplier's own tax number, printed on self-billed invoices when it has no VAT ID."
+        ),
     )
     registration_number = models.CharField(
-        "company registration number",
+        _("company registration number"),
         max_length=40,
         blank=True,
-        help_text="In France its SIREN (9 digits), which French invoices name since the 2026 "
-        "reform; in Belgium its enterprise number; in the Netherlands its KvK number.",
+        help_text=_(
+            "In France its SIREN (9 digits), which French invoices name since the 2026 "
+            "reform; in Belgium its enterprise number; in the Netherlands its KvK number."
+        ),
     )
     # A supplier's VAT status decides the tax on its self-billed invoices (taxes.py), not
     # whether a VAT ID was typed: a German GmbH with only a Steuernummer is registered.
@@ -50,61 +56,70 @@ class Partner(models.Model):
     SMALL_BUSINESS = "small_business"
     PRIVATE_PERSON = "private"
     VAT_STATUS_CHOICES = [
-        (VAT_REGISTERED, "VAT-registered business"),
-        (SMALL_BUSINESS, "Small business, exempt from VAT (e.g. § 19 UStG, art. 293 B CGI)"),
-        (PRIVATE_PERSON, "Private individual, not acting as a business"),
+        (VAT_REGISTERED, _("VAT-registered business")),
+        (SMALL_BUSINESS, _("Small business, exempt from VAT (e.g. § 19 UStG, art. 293 B CGI)")),
+        (PRIVATE_PERSON, _("Private individual, not acting as a business")),
     ]
     vat_status = models.CharField(
-        "VAT status as a supplier",
+        _("VAT status as a supplier"),
         max_length=20,
         choices=VAT_STATUS_CHOICES,
         default=VAT_REGISTERED,
-        help_text="Decides the VAT on its self-billed invoices. A business with only a "
-        "national tax number is VAT-registered.",
+        help_text=_(
+            "Decides the VAT on its self-billed invoices. A business with only a "
+            "national tax number is VAT-registered."
+        ),
     )
     not_a_business_declared_on = models.DateField(
-        "declared not acting as a business on",
+        _("declared not acting as a business on"),
         null=True,
         blank=True,
-        help_text="For a private individual: the date of its declaration that it does not "
-        "supply leads as a business. Its self-billed invoices need it on record.",
+        help_text=_(
+            "For a private individual: the date of its declaration that it does not "
+            "supply leads as a business. Its self-billed invoices need it on record."
+        ),
     )
     language = models.CharField(
+        _("language"),
         max_length=5,
         choices=LANGUAGE_CHOICES,
         blank=True,
-        help_text="Of its invoices, emails and portal. Leave empty for its country's language.",
+        help_text=_("Of its invoices, emails and portal. Leave empty for its country's language."),
     )
-    email = models.EmailField("billing email", blank=True)
+    email = models.EmailField(_("billing email"), blank=True)
     cc_emails = models.CharField(
-        "copies to",
+        _("copies to"),
         max_length=500,
         blank=True,
-        help_text="Further addresses that get a copy of every invoice email, separated by commas.",
+        help_text=_(
+            "Further addresses that get a copy of every invoice email, separated by commas."
+        ),
     )
     is_buyer = models.BooleanField(
-        "buys leads", default=True, help_text="You invoice this partner for leads delivered."
+        _("buys leads"), default=True, help_text=_("You invoice this partner for leads delivered.")
     )
     is_supplier = models.BooleanField(
-        "supplies leads",
+        _("supplies leads"),
         default=False,
-        help_text="An affiliate or lead supplier you pay: you issue self-billed invoices "
-        "on its behalf.",
+        help_text=_(
+            "An affiliate or lead supplier you pay: you issue self-billed invoices on its behalf."
+        ),
     )
     iban = models.CharField(
-        "IBAN", max_length=34, blank=True, help_text="Where you pay a supplier's payouts."
+        _("IBAN"), max_length=34, blank=True, help_text=_("Where you pay a supplier's payouts.")
     )
-    bic = models.CharField("BIC", max_length=11, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(
-        "payment terms (days)",
+        _("payment terms (days)"),
         default=14,
         validators=[MinValueValidator(0), MaxValueValidator(365)],
     )
     currency = models.CharField(
+        _("currency"),
         max_length=3,
         choices=CURRENCY_CHOICES,
         blank=True,
-        help_text="Leave empty to use the Entity's default currency.",
+        help_text=_("Leave empty to use the Entity's default currency."),
     )
     # The last VIES answer for the VAT ID. Only an explicit "invalid" makes an ID invalid; an
     # outage leaves the status as it was.
@@ -112,19 +127,22 @@ class Partner(models.Model):
     VIES_VALID = "valid"
     VIES_INVALID = "invalid"
     VIES_STATUS_CHOICES = [
-        (VIES_UNCHECKED, "Not checked yet"),
-        (VIES_VALID, "Valid"),
-        (VIES_INVALID, "Invalid"),
+        (VIES_UNCHECKED, _("Not checked yet")),
+        (VIES_VALID, _("Valid")),
+        (VIES_INVALID, _("Invalid")),
     ]
     vies_status = models.CharField(
-        "VIES status", max_length=10, choices=VIES_STATUS_CHOICES, default=VIES_UNCHECKED
+        _("VIES status"), max_length=10, choices=VIES_STATUS_CHOICES, default=VIES_UNCHECKED
     )
-    vies_checked_at = models.DateTimeField("VIES checked at", null=True, blank=True)
+    vies_checked_at = models.DateTimeField(_("VIES checked at"), null=True, blank=True)
     vies_request_identifier = models.CharField(
-        "VIES consultation number", max_length=40, blank=True
+        _("VIES consultation number"), max_length=40, blank=True
     )
     vies_last_error = models.CharField(
-        "last VIES problem", max_length=200, blank=True, help_text="Cleared by the next answer."
+        _("last VIES problem"),
+        max_length=200,
+        blank=True,
+        help_text=_("Cleared by the next answer."),
     )
 
     EINVOICE_PDF = "pdf"
@@ -132,36 +150,38 @@ class Partner(models.Model):
     EINVOICE_XRECHNUNG_CII = "xrechnung_cii"
     EINVOICE_XRECHNUNG_UBL = "xrechnung_ubl"
     EINVOICE_FORMAT_CHOICES = [
-        (EINVOICE_PDF, "PDF only"),
-        (EINVOICE_FACTURX, "ZUGFeRD / Factur-X (PDF with embedded XML)"),
-        (EINVOICE_XRECHNUNG_CII, "XRechnung (CII XML) with a visual PDF"),
-        (EINVOICE_XRECHNUNG_UBL, "XRechnung (UBL XML) with a visual PDF"),
+        (EINVOICE_PDF, _("PDF only")),
+        (EINVOICE_FACTURX, _("ZUGFeRD / Factur-X (PDF with embedded XML)")),
+        (EINVOICE_XRECHNUNG_CII, _("XRechnung (CII XML) with a visual PDF")),
+        (EINVOICE_XRECHNUNG_UBL, _("XRechnung (UBL XML) with a visual PDF")),
     ]
     einvoice_format = models.CharField(
-        "e-invoice format",
+        _("e-invoice format"),
         max_length=20,
         choices=EINVOICE_FORMAT_CHOICES,
         blank=True,
-        help_text="Leave empty for the default: ZUGFeRD / Factur-X in the EU, PDF elsewhere.",
+        help_text=_("Leave empty for the default: ZUGFeRD / Factur-X in the EU, PDF elsewhere."),
     )
     buyer_reference = models.CharField(
-        "buyer reference / Leitweg-ID",
+        _("buyer reference / Leitweg-ID"),
         max_length=100,
         blank=True,
-        help_text="Printed as the buyer reference (BT-10). Public buyers in Germany require "
-        "their Leitweg-ID here for XRechnung.",
+        help_text=_(
+            "Printed as the buyer reference (BT-10). Public buyers in Germany require "
+            "their Leitweg-ID here for XRechnung."
+        ),
     )
     PER_ASSIGNMENT = "assignment"
     PER_LEAD = "lead"
     LINE_ITEM_CHOICES = [
-        (PER_ASSIGNMENT, "One line per assignment and price"),
+        (PER_ASSIGNMENT, _("One line per assignment and price")),
         # The amounts stay those of the lines per assignment and price (invoicing.BilledLead).
-        (PER_LEAD, "One line per assignment and price, and every lead listed (annex and CSV)"),
+        (PER_LEAD, _("One line per assignment and price, and every lead listed (annex and CSV)")),
     ]
     line_items = models.CharField(
-        "invoice lines", max_length=10, choices=LINE_ITEM_CHOICES, default=PER_ASSIGNMENT
+        _("invoice lines"), max_length=10, choices=LINE_ITEM_CHOICES, default=PER_ASSIGNMENT
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     # What is missing or wrong for invoicing, checked on every change of the partner and
     # every VIES answer (partners.checks.refresh_invoicing_problems), for lists and counts.
     invoicing_problems = models.JSONField(default=list, blank=True, editable=False)
@@ -210,16 +230,15 @@ class Partner(models.Model):
 
     @property
     def payment_terms_label(self) -> str:
-        return f"Net {self.payment_terms_days}"
+        return gettext("Net {days}").format(days=self.payment_terms_days)
 
     @property
     def roles_label(self) -> str:
-        roles = [
-            label
-            for flag, label in ((self.is_buyer, "buyer"), (self.is_supplier, "supplier"))
-            if flag
-        ]
-        return " and ".join(roles) or "no role"
+        if self.is_buyer and self.is_supplier:
+            return gettext("buyer and supplier")
+        if self.is_buyer or self.is_supplier:
+            return gettext("buyer") if self.is_buyer else gettext("supplier")
+        return gettext("no role")
 
     @property
     def cc_list(self) -> list[str]:
@@ -234,14 +253,20 @@ class SelfBillingAgreement(models.Model):
     Directive): which version of the terms, when, and by whom. Kept for audits; a later
     acceptance adds a record, none is ever changed."""
 
-    partner = models.ForeignKey(Partner, models.PROTECT, related_name="self_billing_agreements")
-    terms_version = models.CharField("version of the terms", max_length=50)
-    accepted_at = models.DateTimeField("accepted on")
+    partner = models.ForeignKey(
+        Partner, models.PROTECT, related_name="self_billing_agreements", verbose_name=_("partner")
+    )
+    terms_version = models.CharField(_("version of the terms"), max_length=50)
+    accepted_at = models.DateTimeField(_("accepted on"))
     accepted_by = models.CharField(
-        max_length=200, help_text="The supplier's person who accepted, with name or email."
+        _("accepted by"),
+        max_length=200,
+        help_text=_("The supplier's person who accepted, with name or email."),
     )
     recorded_by = models.CharField(
-        max_length=200, help_text="Who recorded it: an operator's email or the partner portal."
+        _("recorded by"),
+        max_length=200,
+        help_text=_("Who recorded it: an operator's email or the partner portal."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -269,21 +294,21 @@ class ChangeRequest(models.Model):
     REJECTED = "rejected"
     REPLACED = "replaced"
     STATUS_CHOICES = [
-        (PENDING, "Pending review"),
-        (APPROVED, "Approved"),
-        (REJECTED, "Rejected"),
-        (REPLACED, "Replaced by a later request"),
+        (PENDING, _("Pending review")),
+        (APPROVED, _("Approved")),
+        (REJECTED, _("Rejected")),
+        (REPLACED, _("Replaced by a later request")),
     ]
 
     partner = models.ForeignKey(Partner, models.CASCADE, related_name="change_requests")
-    changes = models.JSONField(help_text="Field → the value asked for.")
-    previous = models.JSONField(help_text="Field → the value when it was asked for.")
+    changes = models.JSONField(help_text=_("Field → the value asked for."))
+    previous = models.JSONField(help_text=_("Field → the value when it was asked for."))
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
     requested_by = models.CharField(max_length=200)
     requested_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.CharField(max_length=200, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    note = models.CharField(max_length=500, blank=True, help_text="Why, when rejected.")
+    note = models.CharField(max_length=500, blank=True, help_text=_("Why, when rejected."))
 
     objects = ScopedManager(entity="partner__entity")
 

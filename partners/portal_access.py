@@ -11,9 +11,10 @@ from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from entities import mail
 from entities.site import site_url
@@ -52,24 +53,33 @@ def invite(partner: Partner, email: str) -> PartnerUser:
                 email=email, defaults={"partner": partner}
             )
     except IntegrityError:
-        raise PortalAccessError("This address already has a portal login.") from None
+        raise PortalAccessError(_("This address already has a portal login.")) from None
     if user.partner_id != partner.pk:
-        raise PortalAccessError("This address already has a portal login for another partner.")
+        raise PortalAccessError(_("This address already has a portal login for another partner."))
     if user.has_password:
-        raise PortalAccessError("This login is already active; the partner can reset its password.")
+        raise PortalAccessError(
+            _("This login is already active; the partner can reset its password.")
+        )
     user.is_active = True
     user.invited_at = timezone.now()
     user.save(update_fields=["is_active", "invited_at"])
     seller = partner.entity.legal_name
-    _send(
-        partner,
-        user,
-        f"Your access to the {seller} partner portal",
-        f"Hello,\n\n{seller} invites you to its partner portal, where you find your leads and "
-        f"invoices.\n\nSet your password here (the link works once and expires in "
-        f"{settings.PASSWORD_RESET_TIMEOUT // 86400} days):\n{set_password_url(user)}\n\n"
-        f"Your login is {user.email}.\n",
-    )
+    with translation.override(partner.document_language):
+        _send(
+            partner,
+            user,
+            _("Your access to the {seller} partner portal").format(seller=seller),
+            _(
+                "Hello,\n\n{seller} invites you to its partner portal, where you find your "
+                "leads and invoices.\n\nSet your password here (the link works once and expires "
+                "in {days} days):\n{url}\n\nYour login is {email}.\n"
+            ).format(
+                seller=seller,
+                days=settings.PASSWORD_RESET_TIMEOUT // 86400,
+                url=set_password_url(user),
+                email=user.email,
+            ),
+        )
     return user
 
 
@@ -85,16 +95,21 @@ def send_password_reset(email: str) -> None:
     if user is None:
         return
     # The partner sees the same answer if mail fails; the operator's server needs attention.
-    with contextlib.suppress(
-        mail.MailNotConfigured, mail.TemporaryMailError, mail.PermanentMailError
+    with (
+        contextlib.suppress(
+            mail.MailNotConfigured, mail.TemporaryMailError, mail.PermanentMailError
+        ),
+        translation.override(user.partner.document_language),
     ):
         _send(
             user.partner,
             user,
-            "Reset your partner portal password",
-            "Hello,\n\nsomeone asked to reset the password of your partner portal login "
-            f"{user.email}. Set a new one here (the link works once):\n{set_password_url(user)}"
-            "\n\nIf it was not you, ignore this email.\n",
+            _("Reset your partner portal password"),
+            _(
+                "Hello,\n\nsomeone asked to reset the password of your partner portal login "
+                "{email}. Set a new one here (the link works once):\n{url}\n\nIf it was not "
+                "you, ignore this email.\n"
+            ).format(email=user.email, url=set_password_url(user)),
         )
 
 

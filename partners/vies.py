@@ -20,6 +20,7 @@ import zeep
 import zeep.exceptions
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from zeep.transports import Transport
 
 from .checks import refresh_invoicing_problems
@@ -84,7 +85,7 @@ def check_vat_id(vat_id: str, requester_vat_id: str = "") -> ViesAnswer:
         code = (fault.message or "").strip()
         if code in TEMPORARY_FAULTS:
             raise ViesUnavailable(code) from fault
-        raise ViesRefused(code or "VIES refused the request.") from fault
+        raise ViesRefused(code or _("VIES refused the request.")) from fault
     except (requests.RequestException, zeep.exceptions.TransportError, OSError) as error:
         logger.info("VIES could not be reached: %r", error)
         raise ViesUnavailable("VIES, the EU's VAT ID service, could not be reached") from error

@@ -2,6 +2,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from entities.decorators import entity_required, role_required
@@ -86,7 +88,7 @@ def approve_change(request, pk):
     except ChangeError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Change approved: invoices finalized from now on use it.")
+        messages.success(request, _("Change approved: invoices finalized from now on use it."))
     return redirect("partners:detail", change.partner_id)
 
 
@@ -99,7 +101,7 @@ def reject_change(request, pk):
     except ChangeError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, "Change rejected; the partner sees your note in the portal.")
+        messages.success(request, _("Change rejected; the partner sees your note in the portal."))
     return redirect("partners:detail", change.partner_id)
 
 
@@ -110,13 +112,16 @@ def record_agreement(request, pk):
     partner = get_object_or_404(Partner, pk=pk)
     form = AgreementForm(request.POST, instance=SelfBillingAgreement(partner=partner))
     if not partner.is_supplier:
-        form.add_error(None, "Only a lead supplier has a self-billing agreement.")
+        form.add_error(None, _("Only a lead supplier has a self-billing agreement."))
     if not form.is_valid():
         return partner_detail(request, pk, agreement_form=form)
     form.instance.recorded_by = request.user.email
     form.save()
     refresh_invoicing_problems(partner)
-    messages.success(request, f"Self-billing agreement {form.instance.terms_version} recorded.")
+    messages.success(
+        request,
+        _("Self-billing agreement {version} recorded.").format(version=form.instance.terms_version),
+    )
     return redirect("partners:detail", partner.pk)
 
 
@@ -126,7 +131,7 @@ def partner_create(request):
     if request.method == "POST" and form.is_valid():
         partner = form.save()
         queue_vies_check(partner)
-        messages.success(request, f"Partner {partner.name} added.")
+        messages.success(request, _("Partner {name} added.").format(name=partner.name))
         _warn_if_shared_vat_id(request, partner)
         return redirect("partners:detail", partner.pk)
     return render(request, "partners/form.html", {"form": form}, status=400 if form.errors else 200)
@@ -140,7 +145,7 @@ def partner_edit(request, pk):
         form.save()
         if "vat_id" in form.changed_data:
             queue_vies_check(partner)
-        messages.success(request, "Partner saved. Finalized invoices keep the details they had.")
+        messages.success(request, _("Partner saved. Finalized invoices keep the details they had."))
         _warn_if_shared_vat_id(request, partner)
         return redirect("partners:detail", partner.pk)
     return render(
@@ -156,8 +161,11 @@ def _warn_if_shared_vat_id(request, partner: Partner) -> None:
         names = ", ".join(other.name for other in others)
         messages.warning(
             request,
-            f"{names} {'has' if len(others) == 1 else 'have'} the same VAT ID "
-            f"{partner.vat_id}: is this partner entered twice?",
+            ngettext(
+                "{names} has the same VAT ID {vat_id}: is this partner entered twice?",
+                "{names} have the same VAT ID {vat_id}: is this partner entered twice?",
+                len(others),
+            ).format(names=names, vat_id=partner.vat_id),
         )
 
 
@@ -166,10 +174,13 @@ def _warn_if_shared_vat_id(request, partner: Partner) -> None:
 def check_vat_id_now(request, pk):
     partner = get_object_or_404(Partner, pk=pk)
     if not (partner.vat_id and can_check(partner.vat_id)):
-        messages.error(request, "VIES checks EU VAT IDs only; this partner has none.")
+        messages.error(request, _("VIES checks EU VAT IDs only; this partner has none."))
     else:
         queue_vies_check(partner)
-        messages.info(request, f"VAT ID {partner.vat_id} sent to VIES; the answer shows here.")
+        messages.info(
+            request,
+            _("VAT ID {vat_id} sent to VIES; the answer shows here.").format(vat_id=partner.vat_id),
+        )
     return redirect("partners:detail", partner.pk)
 
 
@@ -179,14 +190,14 @@ def invite_portal_user(request, pk):
     partner = get_object_or_404(Partner, pk=pk)
     form = InviteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the email address to invite.")
+        messages.error(request, _("Enter the email address to invite."))
         return redirect("partners:detail", partner.pk)
     try:
         user = invite(partner, form.cleaned_data["email"])
     except (PortalAccessError, MailNotConfigured, TemporaryMailError, PermanentMailError) as e:
-        messages.error(request, f"No invitation sent: {e}")
+        messages.error(request, _("No invitation sent: {error}").format(error=e))
     else:
-        messages.success(request, f"Invitation sent to {user.email}.")
+        messages.success(request, _("Invitation sent to {email}.").format(email=user.email))
     return redirect("partners:detail", partner.pk)
 
 
@@ -196,6 +207,11 @@ def toggle_portal_user(request, pk):
     user = get_object_or_404(PartnerUser, pk=pk)
     user.is_active = not user.is_active
     user.save(update_fields=["is_active"])
-    state = "enabled" if user.is_active else "disabled; its sessions end now"
-    messages.success(request, f"Portal login {user.email} {state}.")
+    if user.is_active:
+        messages.success(request, _("Portal login {email} enabled.").format(email=user.email))
+    else:
+        messages.success(
+            request,
+            _("Portal login {email} disabled; its sessions end now.").format(email=user.email),
+        )
     return redirect("partners:detail", user.partner_id)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django_scopes import scope, scopes_disabled
 
@@ -62,7 +62,9 @@ def portal_login_required(view):
         if user is None:
             return redirect(f"{reverse('portal:login')}?next={request.path}")
         request.portal_user, request.partner = user, user.partner
-        with scope(entity=user.partner.entity):
+        # The portal speaks the partner's language, as its invoices do.
+        request.LANGUAGE_CODE = user.partner.document_language
+        with scope(entity=user.partner.entity), translation.override(request.LANGUAGE_CODE):
             return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
 
 from entities.dates import DateField
 from entities.forms import PrintableTextMixin, clean_bic_value, clean_email_list, clean_iban_value
@@ -8,25 +9,29 @@ from partners.models import Partner
 
 
 class LoginForm(forms.Form):
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput)
+    email = forms.EmailField(
+        label=_("Email"),
+    )
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
 
 
 class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(label="New password", widget=forms.PasswordInput)
-    password2 = forms.CharField(label="New password again", widget=forms.PasswordInput)
+    password1 = forms.CharField(label=_("New password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("New password again"), widget=forms.PasswordInput)
 
     def clean(self):
         data = super().clean()
         if data.get("password1") and data.get("password1") != data.get("password2"):
-            raise forms.ValidationError("The two passwords differ.")
+            raise forms.ValidationError(_("The two passwords differ."))
         if data.get("password1"):
             validate_password(data["password1"])
         return data
 
 
 class ResetRequestForm(forms.Form):
-    email = forms.EmailField()
+    email = forms.EmailField(
+        label=_("Email"),
+    )
 
 
 class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
@@ -49,7 +54,7 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "bic",
         ]
         labels = {"email": "Billing email"}
-        help_texts = {"vat_id": "With its country prefix; Greece uses EL."}
+        help_texts = {"vat_id": _("With its country prefix; Greece uses EL.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,6 +78,6 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
 
 
 class LeadFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Lead id")
-    start = DateField(required=False, label="From")
-    end = DateField(required=False, label="To")
+    q = forms.CharField(required=False, label=_("Lead id"))
+    start = DateField(required=False, label=_("From"))
+    end = DateField(required=False, label=_("To"))

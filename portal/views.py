@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction
@@ -45,7 +46,12 @@ def login(request):
         email, ip = form.cleaned_data["email"].lower(), client_ip(request)
         if auth.is_locked_out(email, ip):
             minutes = settings.PORTAL_LOCKOUT_SECONDS // 60
-            form.add_error(None, f"Too many failed attempts. Wait {minutes} minutes, then retry.")
+            form.add_error(
+                None,
+                _("Too many failed attempts. Wait {minutes} minutes, then retry.").format(
+                    minutes=minutes
+                ),
+            )
         else:
             user = (
                 PartnerUser.objects.with_scopes_disabled()
@@ -60,7 +66,7 @@ def login(request):
                     target = ""
                 return redirect(target or "portal:dashboard")
             auth.note_failure(email, ip)
-            form.add_error(None, "This email and password do not match a portal login.")
+            form.add_error(None, _("This email and password do not match a portal login."))
     return render(request, "portal/login.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -95,7 +101,7 @@ def set_password(request, uidb64, token):
         user.set_password(form.cleaned_data["password1"])
         user.save(update_fields=["password"])
         auth.login(request, user)
-        messages.success(request, "Your password is set. Welcome to the partner portal.")
+        messages.success(request, _("Your password is set. Welcome to the partner portal."))
         return redirect("portal:dashboard")
     return render(request, "portal/set_password.html", {"form": form, "portal_login": user})
 
@@ -145,10 +151,10 @@ def _terms_to_accept(partner) -> bool:
 def accept_terms(request):
     partner = request.partner
     if not _terms_to_accept(partner):
-        messages.info(request, "There are no self-billing terms waiting for your acceptance.")
+        messages.info(request, _("There are no self-billing terms waiting for your acceptance."))
         return redirect("portal:dashboard")
     if request.POST.get("accept") != "yes":
-        messages.error(request, "Tick the box to accept the self-billing terms.")
+        messages.error(request, _("Tick the box to accept the self-billing terms."))
         return redirect("portal:dashboard")
     SelfBillingAgreement.objects.create(
         partner=partner,
@@ -158,7 +164,7 @@ def accept_terms(request):
         recorded_by="partner portal",
     )
     refresh_invoicing_problems(partner)
-    messages.success(request, "Thank you: the self-billing terms are accepted.")
+    messages.success(request, _("Thank you: the self-billing terms are accepted."))
     return redirect("portal:dashboard")
 
 
@@ -209,7 +215,7 @@ class _Echo:
 
 @auth.portal_login_required
 def leads_csv(request):
-    _, rows = _filtered_leads(request)
+    _query, rows = _filtered_leads(request)
     tz = ZoneInfo(request.partner.entity.time_zone)
     writer = csv_export.writer(_Echo())
 
@@ -242,7 +248,7 @@ def invoice_document(request, pk, kind):
     invoice = get_object_or_404(_invoices(request), pk=pk)
     document = stored_document(invoice, kind)
     if document is None:
-        raise Http404("This invoice has no such document.")
+        raise Http404(_("This invoice has no such document."))
     record_event(invoice, InvoiceEvent.DOWNLOADED, f"partner portal: {request.portal_user}",
                  document.filename)  # fmt: skip
     response = HttpResponse(bytes(document.content), content_type=document.mimetype)
@@ -270,12 +276,14 @@ def profile(request):
         if change:
             messages.success(
                 request,
-                "Your details are saved. The changes to your legal name, country, VAT ID or "
-                "tax number wait for our review; your invoices use the current ones until then.",
+                _(
+                    "Your details are saved. The changes to your legal name, country, VAT ID or "
+                    "tax number wait for our review; your invoices use the current ones until then."
+                ),
             )
         else:
             messages.success(
-                request, "Your details are saved. Invoices already issued keep theirs."
+                request, _("Your details are saved. Invoices already issued keep theirs.")
             )
         return redirect("portal:profile")
     return render(

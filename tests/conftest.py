@@ -21,6 +21,17 @@ def _no_scope():
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in English: a request's LocaleMiddleware leaves its language active
+    in the thread, as Django does, until the next request."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Throttling counters live in the cache: each test starts with none."""
     from django.core.cache import cache

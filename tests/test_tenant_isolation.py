@@ -140,8 +140,8 @@ OTHER_WRITES = {
     "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
 }
 
-# Pages without an object id that only read (or, like switching Entity, change only the
-# user's own session), and URLs outside the operator UI.
+# Pages without an object id that only read (or, like switching Entity or language, change
+# only the user's own session or login), and URLs outside the operator UI.
 READS = {
     "home",
     "login",
@@ -151,6 +151,7 @@ READS = {
     "password_reset_complete",
     "password_reset_confirm",  # a signed token for one login, no tenant's object
     "entities:switch_entity",
+    "entities:set_language",
     "invoicing:index",
     "invoicing:preview",
     "invoicing:export",

@@ -19,6 +19,7 @@ from ..document_text import (
     SELF_BILLING,
     in_language,
     legal_mentions,
+    line_description,
     national_invoice_mentions,
     payment_terms,
 )
@@ -206,7 +207,7 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
     lines = [
         Line(
             id=str(number),
-            name=line.description,
+            name=line_description(line.description),
             quantity=Decimal(line.quantity),
             net_price=line.unit_price,
             net_amount=line.net_amount,

@@ -1,9 +1,12 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
-from entities.languages import format_number
+from entities.languages import format_date, format_number
 from entities.models import minor_units
+from entities.numbers import iban
+from invoicing.document_text import line_description
 
 register = template.Library()
 
@@ -26,25 +29,45 @@ def unit_price(value) -> str:
 
 
 @register.filter
+def short_date(value) -> str:
+    """A date as the active language writes it (2026-12-01, 01.12.2026): a plain string
+    format, fast over long lists."""
+    return format_date(value) if value else ""
+
+
+@register.filter
 def percent(value) -> str:
     """19.00 → '19', 25.50 → '25.5'."""
     value = Decimal(value).normalize()
     return f"{value:f}"
 
 
-@register.filter
-def iban(value: str) -> str:
-    """Print an IBAN in groups of four, as banks do: 'DE89 3704 0044 0532 0130 00'."""
-    compact = "".join(value.split()).upper()
-    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+register.filter("iban", iban)
+
+
+STATES = {
+    "draft": pgettext_lazy("invoice state", "Draft"),
+    "void": pgettext_lazy("invoice state", "Void"),
+    "paid": pgettext_lazy("invoice state", "Paid"),
+    "overdue": pgettext_lazy("invoice state", "Overdue"),
+    "partially paid": pgettext_lazy("invoice state", "Partially paid"),
+    "open": pgettext_lazy("invoice state", "Open"),
+}
+CREDIT_NOTE_STATES = {
+    "paid": pgettext_lazy("credit note state", "Settled"),
+    "open": pgettext_lazy("credit note state", "To refund"),
+    "partially paid": pgettext_lazy("credit note state", "Partly settled"),
+}
 
 
 @register.simple_tag
 def payment_state(invoice, state: str) -> str:
     """The payment state in the document's own words: a credit note is settled, or open
     to refund, never paid or due."""
-    if invoice.is_credit_note:
-        return {"paid": "Settled", "open": "To refund", "partially paid": "Partly settled"}.get(
-            state, state.capitalize()
-        )
-    return state.capitalize()
+    if invoice.is_credit_note and state in CREDIT_NOTE_STATES:
+        return CREDIT_NOTE_STATES[state]
+    return STATES.get(state, state)
+
+
+# Our own line words in the reader's language: "Leads supplied", "Gelieferte Leads".
+register.filter("line_description", line_description)

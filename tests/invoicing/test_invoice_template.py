@@ -16,7 +16,7 @@ from ..factories import make_final
 
 MINIMAL = """<html><body>
 <h1>{{ invoice.title }} {{ invoice.number }}</h1>
-{% if invoice.self_billed %}<p>Self-billing</p>{% endif %}
+{% if invoice.self_billed %}<p>{{ label.self_billing }}</p>{% endif %}
 <p>Issued {{ invoice.issue_date }}, for {{ invoice.period_start }} to {{ invoice.period_end }}</p>
 <p>{{ seller.name }}, {{ seller.street }}, {{ seller.city_line }}
 {% if invoice.vat_invoice %}{{ seller.vat_id }}{% endif %}</p>
@@ -26,7 +26,7 @@ MINIMAL = """<html><body>
 = {{ line.amount }}</p>{% endfor %}
 {% if invoice.vat_invoice %}<p>Net {{ invoice.subtotal }}, VAT {{ invoice.tax_rate }} %
 {{ invoice.tax_amount }}</p>{% endif %}
-{% if invoice.reverse_charge %}<p>Reverse charge</p>{% endif %}
+{% if invoice.reverse_charge %}<p>{{ label.reverse_charge }}</p>{% endif %}
 <p>{{ invoice.tax_note }}</p>
 <p>{{ seller.legal_mentions | join: " · " }} {{ buyer.legal_mentions | join: " · " }}</p>
 <p>Total {{ invoice.total }} {{ invoice.currency }}</p>
@@ -78,18 +78,28 @@ def test_a_finalized_invoice_uses_the_entitys_template(entity):
 
 
 def test_a_template_that_drops_the_reverse_charge_mention_is_refused(entity):
-    source = MINIMAL.replace("<p>Reverse charge</p>", "").replace("{{ invoice.tax_note }}", "")
+    source = MINIMAL.replace("<p>{{ label.reverse_charge }}</p>", "")
+    source = source.replace("{{ invoice.tax_note }}", "")
     problems = template_problems(source, entity)
     assert any("the words “Reverse charge”" in p for p in problems)
 
 
 def test_a_template_that_drops_self_billing_is_refused(entity):
-    problems = template_problems(MINIMAL.replace("<p>Self-billing</p>", ""), entity)
+    problems = template_problems(MINIMAL.replace("<p>{{ label.self_billing }}</p>", ""), entity)
     assert any("Self-billing" in p for p in problems)
 
 
+def test_a_template_that_writes_a_mention_in_english_only_is_refused(entity):
+    source = MINIMAL.replace("{{ invoice.title }}", "Invoice")
+    problems = template_problems(source.replace("{{ label.self_billing }}", "Self-billing"), entity)
+    # German self-billed invoices say "Gutschrift" in their notes too; French ones do not
+    # say "Autofacturation" but in the title and the mention this template drops.
+    assert [p for p in problems if "(English)" in p] == []
+    assert any("(Français)" in p and "“Autofacturation”" in p for p in problems)
+
+
 def test_a_mention_hidden_in_a_comment_does_not_count(entity):
-    source = MINIMAL.replace("<p>Reverse charge</p>", "<!-- Reverse charge -->")
+    source = MINIMAL.replace("<p>{{ label.reverse_charge }}</p>", "<!-- Reverse charge -->")
     source = source.replace("{{ invoice.tax_note }}", "")
     assert any("the words “Reverse charge”" in p for p in template_problems(source, entity))
 
@@ -98,7 +108,7 @@ def test_a_mention_hidden_in_a_comment_does_not_count(entity):
 def test_a_mention_the_reader_cannot_see_is_refused(entity, trick):
     problems = template_problems(MINIMAL.replace(TOTAL, HIDING[trick]), entity)
     # Where VAT is charged, the total is the only place its amount stands.
-    assert problems[0].startswith("Invoice with VAT:")
+    assert problems[0].startswith("Invoice with VAT (English):")
     assert "the total 1,755.25" in problems[0]
 
 
@@ -116,7 +126,7 @@ def test_each_article_226_mention_is_checked(entity):
 
 def test_a_syntax_error_names_its_line(entity):
     problems = template_problems("<html>\n<body>\n{% if %}\n</body></html>", entity)
-    assert problems[0].startswith("Invoice with VAT: Line 3:")
+    assert problems[0].startswith("Invoice with VAT (English): Line 3:")
 
 
 def test_a_template_cannot_read_the_settings(entity):
@@ -216,6 +226,15 @@ def test_the_preview_renders_a_sample_invoice(owner_client, entity):
     )
     html = response.json()["html"]
     assert "Self-billing" in html and "Reverse charge" in html
+
+
+def test_the_preview_shows_the_sample_in_the_language_asked(owner_client, entity):
+    response = owner_client.post(
+        reverse("invoicing:template_preview"),
+        {"template": MINIMAL, "case": "self_billed_b", "language": "de"},
+    )
+    html = response.json()["html"]
+    assert "Gutschrift" in html and "Steuerschuldnerschaft des Leistungsempfängers" in html
 
 
 def test_the_preview_reports_errors_with_their_line(owner_client, entity):

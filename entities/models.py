@@ -15,6 +15,7 @@ from django_scopes import ScopedManager
 from .languages import country_name
 from .national_mentions import clean_register_number, clean_siret
 from .number_patterns import can_collide, validate_number_pattern
+from .peppol_ids import SCHEME_CHOICES, clean_peppol_id, suggested_peppol_id
 
 # Country names follow the reader's language (CLDR, through Babel).
 _country = lazy(country_name, str)
@@ -276,7 +277,51 @@ def fill_email_template(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
 
 
-class Entity(models.Model):
+class PeppolParticipant(models.Model):
+    """A business reachable on the Peppol network: its participant identifier
+    (entities.peppol_ids), the endpoint ID of its e-invoices (BT-34, BT-49)."""
+
+    peppol_scheme = models.CharField(
+        _("Peppol ID scheme"), max_length=4, choices=SCHEME_CHOICES, blank=True
+    )
+    peppol_id = models.CharField(
+        _("Peppol ID"),
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "As the Peppol directory lists it, e.g. 0208 and the Belgian enterprise number "
+            "0403019261. Empty: the one its VAT ID suggests, when an e-invoice needs it."
+        ),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def peppol_participant(self) -> tuple[str, str] | None:
+        """(scheme, value): the one entered, or the one the VAT ID suggests."""
+        if self.peppol_id:
+            return self.peppol_scheme, self.peppol_id
+        return suggested_peppol_id(self.country, self.vat_id)
+
+    def clean(self):
+        if errors := self.peppol_errors():
+            raise ValidationError(errors)
+
+    def peppol_errors(self) -> dict:
+        """Check and normalise the Peppol ID; the errors by field."""
+        if not self.peppol_id:
+            return {}
+        if not self.peppol_scheme:
+            return {"peppol_scheme": [gettext("Choose the scheme of the Peppol ID.")]}
+        try:
+            self.peppol_id = clean_peppol_id(self.peppol_scheme, self.peppol_id)
+        except ValidationError as error:
+            return {"peppol_id": error.messages}
+        return {}
+
+
+class Entity(PeppolParticipant):
     """A legal seller of an Account: the party that issues invoices."""
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="entities")
@@ -609,7 +654,7 @@ class Entity(models.Model):
         )
 
     def clean(self):
-        errors = {}
+        errors = self.peppol_errors()
         try:
             self.register_number = clean_register_number(self.country, self.register_number)
         except ValidationError as error:

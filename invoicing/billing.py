@@ -569,8 +569,9 @@ def einvoice_format_for(draft: Invoice) -> str:
     (BR-DE-17), so a self-billed invoice is Factur-X unless the supplier wants PDF only."""
     partner = draft.partner
     if draft.self_billed:
-        wants_pdf = partner.einvoice_format == Partner.EINVOICE_PDF
-        return Partner.EINVOICE_PDF if wants_pdf else Partner.EINVOICE_FACTURX
+        if partner.einvoice_format in (Partner.EINVOICE_PDF, Partner.EINVOICE_PEPPOL):
+            return partner.einvoice_format  # Peppol has a Self-Billing BIS
+        return Partner.EINVOICE_FACTURX
     return partner.effective_einvoice_format
 
 
@@ -757,7 +758,15 @@ def seller_details(entity: Entity) -> dict:
         "iban": entity.iban,
         "bic": entity.bic,
         **legal_details(entity),
+        **peppol_details(entity),
     }
+
+
+def peppol_details(party) -> dict:
+    """Its Peppol participant ID (entered, or the one its VAT ID suggests), the endpoint ID
+    of a Peppol e-invoice."""
+    scheme, value = party.peppol_participant or ("", "")
+    return {"peppol_scheme": scheme, "peppol_id": value}
 
 
 def legal_details(entity: Entity) -> dict:
@@ -795,6 +804,7 @@ def buyer_details(partner: Partner) -> dict:
         "vies_status": partner.vies_status,
         "vies_checked_at": partner.vies_checked_at.isoformat() if partner.vies_checked_at else "",
         "vies_request_identifier": partner.vies_request_identifier,
+        **peppol_details(partner),
     }
 
 
@@ -836,7 +846,18 @@ def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
         "phone": entity.phone,
         "payment_terms_days": partner.payment_terms_days,
         **legal_details(entity),
+        **peppol_details(entity),
     }
+
+
+def _peppol_problems(entity: Entity, partner: Partner) -> list[str]:
+    """A Peppol e-invoice names both participants (BT-34, BT-49: PEPPOL-EN16931-R010, R020)."""
+    problems = []
+    if entity.peppol_participant is None:
+        problems.append(_("Peppol needs your own Peppol ID (Settings → Peppol)."))
+    if partner.peppol_participant is None:
+        problems.append(_("Peppol needs the partner's Peppol ID."))
+    return problems
 
 
 def missing_invoicing_details(invoice: Invoice) -> list[str]:
@@ -847,9 +868,11 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
         left = uncredited_totals([invoice.corrects])[invoice.corrects_id]
         if invoice.total > left.total:
             return [
-                f"It credits {format_amount(invoice.total, invoice.currency)}, more than the "
-                f"{format_amount(left.total, invoice.currency)} of {invoice.corrects.number} "
-                "not credited yet."
+                _("It credits {amount}, more than the {left} of {number} not credited yet.").format(
+                    amount=format_amount(invoice.total, invoice.currency),
+                    left=format_amount(left.total, invoice.currency),
+                    number=invoice.corrects.number,
+                )
             ]
         return []
     problems = []
@@ -864,6 +887,8 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     if problem := region_problem(entity.region, entity.country):
         problems.append(_("Your address (Settings): {problem}").format(problem=problem))
     problems += national_mentions.missing_mentions(seller_details(entity))
+    if einvoice_format_for(invoice) == Partner.EINVOICE_PEPPOL:
+        problems += _peppol_problems(entity, partner)
     if invoice.self_billed:
         return problems + _self_billing_problems(invoice) + _conversion_problems(invoice)
     problems += [

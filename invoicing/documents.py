@@ -183,6 +183,8 @@ def render_xml(invoice: Invoice) -> bytes | None:
         return cii.serialize(build_document(invoice, xrechnung=True))
     if fmt == Partner.EINVOICE_XRECHNUNG_UBL:
         return ubl.serialize(build_document(invoice, xrechnung=True))
+    if fmt == Partner.EINVOICE_PEPPOL:
+        return ubl.serialize(build_document(invoice, peppol=True))
     return None
 
 

@@ -96,6 +96,8 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "bic",
             "currency",
             "einvoice_format",
+            "peppol_scheme",
+            "peppol_id",
             "buyer_reference",
             "line_items",
             "is_active",

@@ -7,10 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from entities.languages import LANGUAGE_CHOICES, default_language
-from entities.models import COUNTRY_CHOICES, CURRENCY_CHOICES, EU_COUNTRIES, Entity, vat_country
+from entities.models import (
+    COUNTRY_CHOICES,
+    CURRENCY_CHOICES,
+    EU_COUNTRIES,
+    Entity,
+    PeppolParticipant,
+    vat_country,
+)
 
 
-class Partner(models.Model):
+class Partner(PeppolParticipant):
     """A business partner of an Entity: a buyer of leads (the Entity invoices it), a supplier
     of leads (the Entity pays it and issues self-billed invoices on its behalf), or both."""
 
@@ -149,18 +156,23 @@ class Partner(models.Model):
     EINVOICE_FACTURX = "facturx"
     EINVOICE_XRECHNUNG_CII = "xrechnung_cii"
     EINVOICE_XRECHNUNG_UBL = "xrechnung_ubl"
+    EINVOICE_PEPPOL = "peppol"
     EINVOICE_FORMAT_CHOICES = [
         (EINVOICE_PDF, _("PDF only")),
         (EINVOICE_FACTURX, _("ZUGFeRD / Factur-X (PDF with embedded XML)")),
         (EINVOICE_XRECHNUNG_CII, _("XRechnung (CII XML) with a visual PDF")),
         (EINVOICE_XRECHNUNG_UBL, _("XRechnung (UBL XML) with a visual PDF")),
+        (EINVOICE_PEPPOL, _("Peppol BIS Billing 3.0 (UBL XML) with a visual PDF")),
     ]
     einvoice_format = models.CharField(
         _("e-invoice format"),
         max_length=20,
         choices=EINVOICE_FORMAT_CHOICES,
         blank=True,
-        help_text=_("Leave empty for the default: ZUGFeRD / Factur-X in the EU, PDF elsewhere."),
+        help_text=_(
+            "Leave empty for the default: Peppol between Belgian businesses, ZUGFeRD / "
+            "Factur-X elsewhere in the EU, PDF outside it."
+        ),
     )
     buyer_reference = models.CharField(
         _("buyer reference / Leitweg-ID"),
@@ -210,8 +222,13 @@ class Partner(models.Model):
 
     @property
     def effective_einvoice_format(self) -> str:
+        """The format chosen, else: Peppol between Belgian businesses (structured B2B
+        invoices over Peppol are required in Belgium since 2026-01-01, loi du 6 février
+        2024), Factur-X elsewhere in the EU, PDF outside it."""
         if self.einvoice_format:
             return self.einvoice_format
+        if self.country == "BE" and self.kind == self.COMPANY and self.entity.country == "BE":
+            return self.EINVOICE_PEPPOL
         return self.EINVOICE_FACTURX if self.is_in_eu else self.EINVOICE_PDF
 
     def get_effective_einvoice_format_display(self) -> str:

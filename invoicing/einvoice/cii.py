@@ -209,7 +209,7 @@ def _party(parent, tag: str, party: Party, is_seller: bool) -> None:
             _el(element, "ram:URIUniversalCommunication"),
             "ram:URIID",
             party.electronic_address,
-            schemeID="EM",
+            schemeID=party.electronic_address_scheme,
         )
     if party.vat_id:
         _el(_el(element, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")

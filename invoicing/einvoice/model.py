@@ -37,7 +37,13 @@ CREDIT_NOTE_TYPES = {CREDIT_NOTE, SELF_BILLED_CREDIT_NOTE}
 # Specification identifiers (BT-24) and the business process (BT-23).
 EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+PEPPOL_BIS_BILLING = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PEPPOL_BIS_SELF_BILLING = (
+    "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:selfbilling:3.0"
+)
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+PEPPOL_SELF_BILLING = "urn:fdc:peppol.eu:2017:poacc:selfbilling:01:1.0"
+EMAIL_SCHEME = "EM"  # an email address as the electronic address (not a Peppol scheme)
 
 # UNCL 4461 payment means (BT-81): SEPA credit transfer, or any other credit transfer.
 SEPA_CREDIT_TRANSFER = "58"
@@ -67,7 +73,8 @@ class Party:
     legal_id: str = ""  # BT-30 / BT-47, the legal registration identifier
     legal_id_scheme: str = ""  # its ISO 6523 scheme (0002 SIREN, 0208, 0106), if any
     legal_info: str = ""  # BT-33 (seller only): register, legal form, capital
-    electronic_address: str = ""  # BT-34 / BT-49, an email address (scheme EM)
+    electronic_address: str = ""  # BT-34 / BT-49: an email address, or a Peppol ID
+    electronic_address_scheme: str = EMAIL_SCHEME  # its scheme: EM, or a Peppol EAS code
     contact_name: str = ""  # BT-41
     contact_phone: str = ""  # BT-42
     contact_email: str = ""  # BT-43
@@ -161,6 +168,10 @@ class Document:
     def is_xrechnung(self) -> bool:
         return self.specification == XRECHNUNG
 
+    @property
+    def is_peppol(self) -> bool:
+        return self.specification in (PEPPOL_BIS_BILLING, PEPPOL_BIS_SELF_BILLING)
+
 
 def type_code(invoice: Invoice) -> str:
     if invoice.self_billed:
@@ -168,16 +179,35 @@ def type_code(invoice: Invoice) -> str:
     return CREDIT_NOTE if invoice.is_credit_note else INVOICE
 
 
-def build_document(invoice: Invoice, xrechnung: bool = False) -> Document:
-    """The EN 16931 model of a finalized invoice, as a Factur-X (EN 16931 profile) or an
-    XRechnung 3.0 document."""
+def build_document(invoice: Invoice, xrechnung: bool = False, peppol: bool = False) -> Document:
+    """The EN 16931 model of a finalized invoice, as a Factur-X (EN 16931 profile), an
+    XRechnung 3.0 or a Peppol BIS Billing 3.0 (Self-Billing 3.0) document."""
     if not invoice.is_final:
         raise ValueError("Only a finalized invoice is an e-invoice.")
     with in_language(invoice):  # its notes and payment terms
-        return _build_document(invoice, xrechnung)
+        return _build_document(invoice, xrechnung, peppol)
 
 
-def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
+def _specification(invoice: Invoice, xrechnung: bool, peppol: bool) -> tuple[str, str]:
+    """BT-24 and BT-23."""
+    if peppol:
+        if invoice.self_billed:
+            return PEPPOL_BIS_SELF_BILLING, PEPPOL_SELF_BILLING
+        return PEPPOL_BIS_BILLING, PEPPOL_BILLING
+    return (XRECHNUNG, PEPPOL_BILLING) if xrechnung else (EN16931, "")
+
+
+def _endpoint(details: dict, peppol: bool) -> dict:
+    """BT-34 / BT-49: on Peppol the participant ID, elsewhere the email address."""
+    if peppol:
+        return {
+            "electronic_address": details.get("peppol_id", ""),
+            "electronic_address_scheme": details.get("peppol_scheme", ""),
+        }
+    return {"electronic_address": details.get("email", "")}
+
+
+def _build_document(invoice: Invoice, xrechnung: bool, peppol: bool) -> Document:
     seller, buyer = invoice.seller, invoice.buyer
     category = invoice.tax_category
     rate = None if category == NOT_SUBJECT else invoice.tax_rate
@@ -192,7 +222,7 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
         **_seller_identifier(seller, vat_ids_allowed),
         **_legal_id(seller),
         legal_info="" if invoice.self_billed else " · ".join(legal_mentions(seller)),
-        electronic_address=seller.get("email", ""),
+        **_endpoint(seller, peppol),
         contact_name=seller.get("contact_name", ""),
         contact_phone=seller.get("phone", ""),
         contact_email=seller.get("email", ""),
@@ -201,7 +231,7 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
         name=buyer["name"],
         address=_address(buyer),
         vat_id=buyer["vat_id"] if vat_ids_allowed else "",
-        electronic_address=buyer.get("email", ""),
+        **_endpoint(buyer, peppol),
         **_legal_id(buyer),
     )
     lines = [
@@ -236,6 +266,9 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
     if invoice.self_billed:
         notes.insert(0, _(SELF_BILLING))
     notes += national_invoice_mentions(invoice)
+    if peppol and len(notes) > 1:
+        # PEPPOL-EN16931-R002: one note at the most (but between two German businesses).
+        notes = ["\n".join(notes)]
     payment = None
     if seller.get("iban"):
         payment = Payment(
@@ -244,9 +277,13 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
             account_name=seller["name"],
             bic=seller.get("bic", ""),
         )
+    specification, business_process = _specification(invoice, xrechnung, peppol)
+    # PEPPOL-EN16931-R003 wants a buyer reference (or an order reference, which we have
+    # not): without the partner's own, the invoice number stands for it.
+    buyer_reference = buyer.get("buyer_reference", "") or (invoice.number if peppol else "")
     return Document(
-        specification=XRECHNUNG if xrechnung else EN16931,
-        business_process=PEPPOL_BILLING if xrechnung else "",
+        specification=specification,
+        business_process=business_process,
         type_code=type_code(invoice),
         number=invoice.number,
         issue_date=invoice.issue_date,
@@ -254,7 +291,7 @@ def _build_document(invoice: Invoice, xrechnung: bool) -> Document:
         currency=invoice.currency,
         period_start=invoice.period_start,
         period_end=invoice.period_end,
-        buyer_reference=buyer.get("buyer_reference", ""),
+        buyer_reference=buyer_reference,
         seller=seller_party,
         buyer=buyer_party,
         lines=lines,

@@ -120,7 +120,12 @@ def serialize(doc: Document) -> bytes:
 def _party(parent, party: Party, is_seller: bool) -> None:
     element = _el(parent, "cac:Party")
     if party.electronic_address:
-        _el(element, "cbc:EndpointID", party.electronic_address, schemeID="EM")
+        _el(
+            element,
+            "cbc:EndpointID",
+            party.electronic_address,
+            schemeID=party.electronic_address_scheme,
+        )
     if party.identifier:
         scheme = {"schemeID": party.identifier_scheme} if party.identifier_scheme else {}
         _el(_el(element, "cac:PartyIdentification"), "cbc:ID", party.identifier, **scheme)

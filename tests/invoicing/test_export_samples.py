@@ -25,5 +25,11 @@ def test_the_samples_are_written_and_nothing_stays_in_the_database(db, tmp_path)
         for case in ("foreign-eu-supplier", "non-eu-supplier", "small-business-de", "individual")
     } <= names
     assert {f"void-after-partial-{n}.xml" for n in ("invoice", "credit-1", "credit-2")} <= names
+    assert {
+        f"peppol-{case}.xml"
+        for case in ("be-invoice", "be-credit-note", "self-billed-invoice",
+                     "self-billed-credit-note", "de-xrechnung-buyer")
+    } <= names  # fmt: skip
+    assert "peppol-be-invoice-visual.pdf" in names
     assert not Account.objects.exists()
     assert not Invoice.objects.exists()

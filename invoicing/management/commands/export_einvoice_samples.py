@@ -105,14 +105,43 @@ FRENCH_SELLER = {
     "register_number": "303 265 045",
     "managing_directors": "",
     "share_capital": Decimal("10000"),
-    "siret": "303 265 045 00016",
+    "siret": "303 265 045 00011",
     "late_payment_penalty": "taux directeur de la BCE majoré de 10 points",
 }
+BELGIAN_SELLER = {
+    **GERMAN_SELLER,
+    "legal_name": "Leadflip Voorbeeld BV",
+    "street": "Wetstraat 16",
+    "postcode": "1000",
+    "city": "Brussel",
+    "country": "BE",
+    "vat_id": "BE0403019261",
+    "tax_number": "",
+    "tax_office": "",
+    "iban": "BE68539007547034",
+    "bic": "GEBABEBB",
+    "bank_name": "BNP Paribas Fortis",
+    "time_zone": "Europe/Brussels",
+    "legal_form": "BV",
+    "register_court": "Brussel",
+    "register_number": "0403.019.261",
+    "managing_directors": "",
+}
 VIES_VALID = {"vies_status": Partner.VIES_VALID, "vies_request_identifier": "WAPIAAAAX1S2ABC3"}
+# Peppol: each participant's ID comes from its VAT ID (entities.peppol_ids) unless given.
+PEPPOL = {"einvoice_format": Partner.EINVOICE_PEPPOL}
 LEITWEG_ID = "991-01234-56"
 
 # case -> (seller, buyer, options)
 CASES = {
+    "peppol-be-invoice": (BELGIAN_SELLER, buyer("Gentse Leads NV", "BE", "Gent", "9000",
+                                                "Korenmarkt 1", "BE0202239951", **PEPPOL), {}),
+    # A German public buyer reached over Peppol by its Leitweg-ID (scheme 0204).
+    "peppol-de-xrechnung-buyer": (GERMAN_SELLER, buyer("Stadt Peppolheim", "DE", "Peppolheim",
+                                                       "12345", "Rathausplatz 3",
+                                                       buyer_reference=LEITWEG_ID,
+                                                       peppol_scheme="0204",
+                                                       peppol_id=LEITWEG_ID, **PEPPOL), {}),
     "domestic-de": (GERMAN_SELLER, buyer("Solar Leads München GmbH", "DE", "München", "80331",
                                          "Hauptstraße 1", "DE129273398"), {}),
     "domestic-de-reduced-rate": (
@@ -249,8 +278,8 @@ class Command(BaseCommand):
     def write(self, out_dir: Path, case: str, invoice: Invoice) -> list[Path]:
         documents = InvoiceDocument.objects.filter(invoice=invoice)
         has_xml = any(d.kind == InvoiceDocument.XML for d in documents)
-        # Beside an XRechnung XML the PDF is only a visual copy.
-        visual = has_xml and invoice.einvoice_format.startswith("xrechnung")
+        # Beside an XRechnung or Peppol XML the PDF is only a visual copy.
+        visual = has_xml and invoice.einvoice_format != Partner.EINVOICE_FACTURX
         written = []
         for document in documents:
             suffix = "-visual" if visual and document.kind == "pdf" else ""
@@ -286,6 +315,8 @@ CREDIT_NOTE_CASES = {
     "credit-note-void-multi-line": ("multi-line-with-credit", void),
     "credit-note-xrechnung-cii": ("xrechnung-cii", credit_one_lead),
     "credit-note-xrechnung-ubl": ("xrechnung-ubl", void),
+    "peppol-be-credit-note": ("peppol-be-invoice", credit_one_lead),
+    "peppol-self-billed-credit-note": ("peppol-self-billed-invoice", void),
     "credit-note-self-billed-b-at": ("self-billed-b-at", void),
     "credit-note-partial-amount": ("domestic-de", reduce_by_ten_percent),
     # The two add up exactly to the invoice: net, VAT and total.
@@ -324,6 +355,9 @@ SELF_BILLED_CASES = {
                                             tax_number="98-7654321"),
     "self-billed-c-de": supplier("Dresdner Affiliates GmbH", "DE", "Dresden", "01067",
                                  "Prager Straße 2", "DE129273398", **VIES_VALID),
+    "peppol-self-billed-invoice": supplier("Kölner Affiliates GmbH", "DE", "Köln", "50667",
+                                           "Hohe Straße 1", "DE129273398", **VIES_VALID,
+                                           **PEPPOL),
     "self-billed-de-german": supplier("Hamburger Affiliates GmbH", "DE", "Hamburg", "20095",
                                       "Jungfernstieg 1", "DE129273398", language="de",
                                       **VIES_VALID),

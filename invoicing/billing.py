@@ -850,16 +850,6 @@ def entity_as_buyer(entity: Entity, partner: Partner) -> dict:
     }
 
 
-def _peppol_problems(entity: Entity, partner: Partner) -> list[str]:
-    """A Peppol e-invoice names both participants (BT-34, BT-49: PEPPOL-EN16931-R010, R020)."""
-    problems = []
-    if entity.peppol_participant is None:
-        problems.append(_("Peppol needs your own Peppol ID (Settings → Peppol)."))
-    if partner.peppol_participant is None:
-        problems.append(_("Peppol needs the partner's Peppol ID."))
-    return problems
-
-
 def missing_invoicing_details(invoice: Invoice) -> list[str]:
     """What stops this invoice from being finalized, in words for the operator."""
     if invoice.is_credit_note:  # it copies the finalized invoice's details
@@ -887,8 +877,10 @@ def missing_invoicing_details(invoice: Invoice) -> list[str]:
     if problem := region_problem(entity.region, entity.country):
         problems.append(_("Your address (Settings): {problem}").format(problem=problem))
     problems += national_mentions.missing_mentions(seller_details(entity))
-    if einvoice_format_for(invoice) == Partner.EINVOICE_PEPPOL:
-        problems += _peppol_problems(entity, partner)
+    if einvoice_format_for(invoice) == Partner.EINVOICE_PEPPOL and not entity.peppol_participant:
+        # A Peppol e-invoice names both participants (BT-34, BT-49); the partner's ID is
+        # among its invoicing details (partners.checks).
+        problems.append(_("Peppol needs your own Peppol ID (Settings → Peppol)."))
     if invoice.self_billed:
         return problems + _self_billing_problems(invoice) + _conversion_problems(invoice)
     problems += [

@@ -53,6 +53,11 @@ def invoicing_details_problems(partner: Partner, self_billing: bool | None = Non
             problems.append(
                 _("The VAT ID {vat_id}: {problem}").format(vat_id=partner.vat_id, problem=problem)
             )
+    if partner.effective_einvoice_format == Partner.EINVOICE_PEPPOL and not (
+        partner.peppol_participant
+    ):
+        # PEPPOL-EN16931-R010 (R020 for the seller of a self-billed invoice).
+        problems.append(_("Fill in its Peppol ID: its e-invoices go over Peppol."))
     if self_billing is None:
         self_billing = partner.is_supplier
     # A buyer's VAT ID that VIES rejects holds nothing: its invoice charges VAT (taxes.py).

@@ -52,8 +52,10 @@ class ProfileForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "cc_emails",
             "iban",
             "bic",
+            "peppol_scheme",
+            "peppol_id",
         ]
-        labels = {"email": "Billing email"}
+        labels = {"email": _("Billing email")}
         help_texts = {"vat_id": _("With its country prefix; Greece uses EL.")}
 
     def __init__(self, *args, **kwargs):

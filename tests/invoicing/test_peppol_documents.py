@@ -14,6 +14,7 @@ from invoicing.corrections import void_invoice
 from invoicing.documents import store_xml
 from invoicing.einvoice.model import PEPPOL_BIS_BILLING, PEPPOL_BIS_SELF_BILLING
 from invoicing.payouts import generate_payout_drafts
+from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
 from ..factories import OCTOBER, make_draft, make_entity, make_partner, make_supplier, supply
@@ -120,8 +121,17 @@ def test_a_self_billed_peppol_invoice_follows_the_self_billing_bis(entity):
 
 def test_a_partner_without_a_peppol_id_holds_its_peppol_invoice(entity):
     partner = make_partner(entity, country="US", vat_id="", region="NY", **PEPPOL)
-    with pytest.raises(Exception, match="partner's Peppol ID"):
+    with pytest.raises(Exception, match="Fill in its Peppol ID"):
         finalize_invoice(make_draft(entity, partner))
+
+
+def test_a_missing_peppol_id_is_among_the_partners_details_to_fix(entity):
+    partner = make_partner(entity, country="US", vat_id="", region="NY", **PEPPOL)
+    assert "Fill in its Peppol ID: its e-invoices go over Peppol." in (
+        invoicing_details_problems(partner)
+    )
+    partner.peppol_scheme, partner.peppol_id = "0088", "4000001123452"
+    assert invoicing_details_problems(partner) == []
 
 
 def test_the_partner_form_checks_the_peppol_id(finance_client, entity):

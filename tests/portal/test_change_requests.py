@@ -44,6 +44,15 @@ def test_other_details_are_saved_at_once(entity, partner):
     assert not ChangeRequest.objects.exists()
 
 
+def test_a_partner_gives_its_peppol_id_in_the_portal(entity, partner):
+    client = portal_client(make_portal_user(partner))
+    data = {**PROFILE, "peppol_scheme": "0088", "peppol_id": "4000001123452"}
+    client.post(reverse("portal:profile"), data)
+    partner.refresh_from_db()
+    assert partner.peppol_participant == ("0088", "4000001123452")
+    assert not ChangeRequest.objects.exists()
+
+
 def test_the_operator_approves_the_change(entity, partner, finance_client):
     client = portal_client(make_portal_user(partner))
     client.post(reverse("portal:profile"), {**PROFILE, **ABROAD})

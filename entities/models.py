@@ -310,14 +310,10 @@ class PeppolParticipant(models.Model):
 
     def peppol_errors(self) -> dict:
         """Check and normalise the Peppol ID; the errors by field."""
-        if not self.peppol_id:
-            return {}
-        if not self.peppol_scheme:
-            return {"peppol_scheme": [gettext("Choose the scheme of the Peppol ID.")]}
         try:
             self.peppol_id = clean_peppol_id(self.peppol_scheme, self.peppol_id)
         except ValidationError as error:
-            return {"peppol_id": error.messages}
+            return {"peppol_id" if self.peppol_scheme else "peppol_scheme": error.messages}
         return {}
 
 

@@ -118,7 +118,7 @@ def suggested_peppol_id(country: str, vat_id: str) -> tuple[str, str] | None:
     if not scheme or not vat_id:
         return None
     try:
-        value = clean_peppol_id(scheme, vat_id[2:] if scheme == "0208" else vat_id)
+        value = clean_peppol_id(scheme, vat_id)  # 0208: stdnum drops the BE of the VAT ID
     except ValidationError:
         return None
     return scheme, value

@@ -490,7 +490,6 @@ def _sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLin
         "postcode": "10115",
         "city": "Berlin",
         "country": "DE",
-        "country_name": "Germany",
         "vat_id": "DE123456789",
         "tax_number": "",
         "email": "billing@sample-leads.example",
@@ -502,13 +501,13 @@ def _sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLin
     rate = standard_rate(vat_country(entity.country), period_end) if entity.is_in_eu else ZERO
     category, tax_rate, note, code = STANDARD, rate, "", ""
     if case in ("reverse_charge", "self_billed_b"):
-        partner.update(country="AT", country_name="Austria", vat_id="ATU13585627")
+        partner.update(country="AT", vat_id="ATU13585627")
         category, tax_rate = REVERSE_CHARGE, ZERO
         note = _(SELF_BILLING_REVERSE_CHARGE_NOTE if self_billed else REVERSE_CHARGE_NOTE)
     elif case == "outside_eu":
         partner.update(
             street="233 S Wacker Dr", postcode="60606", city="Chicago", region="IL",
-            country="US", country_name="United States", vat_id="",
+            country="US", vat_id="",
         )  # fmt: skip
         category, tax_rate, note = NOT_SUBJECT, ZERO, _(OUTSIDE_EU_NOTE)
     elif case == "self_billed_a":

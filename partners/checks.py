@@ -165,5 +165,7 @@ def refresh_invoicing_problems(partner: Partner) -> list[str]:
 def refresh_suppliers(sender, entity, **kwargs) -> None:
     """Check the Entity's suppliers again: their agreements may name an older version now."""
     with scope(entity=entity):
-        for partner in Partner.objects.filter(entity=entity, is_supplier=True):
+        for partner in Partner.objects.filter(entity=entity, is_supplier=True).select_related(
+            "entity"
+        ):
             refresh_invoicing_problems(partner)

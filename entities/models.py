@@ -742,6 +742,59 @@ class SmtpSettings(models.Model):
         return formataddr((self.from_name, self.from_email)) if self.from_name else self.from_email
 
 
+def new_webhook_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class AccessPointSettings(models.Model):
+    """The Peppol access point an Account sends its e-invoices through: which provider, its
+    API address and key, and the secret its webhooks are signed with. The key and the secret
+    are stored encrypted (entities.crypto)."""
+
+    E_INVOICE_BE = "e_invoice_be"
+    PROVIDER_CHOICES = [(E_INVOICE_BE, "e-invoice.be")]
+
+    account = models.OneToOneField(Account, models.CASCADE, related_name="access_point")
+    provider = models.CharField(
+        _("provider"), max_length=20, choices=PROVIDER_CHOICES, default=E_INVOICE_BE
+    )
+    base_url = models.URLField(_("API address"), default="https://api.e-invoice.be")
+    api_key_encrypted = models.TextField(blank=True, editable=False)
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    # The last part of the webhook address the access point calls: which Account it is for.
+    webhook_token = models.CharField(
+        max_length=40, unique=True, default=new_webhook_token, editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.get_provider_display()} ({self.base_url})"
+
+    @property
+    def api_key(self) -> str:
+        from .crypto import decrypt
+
+        return decrypt(self.api_key_encrypted)
+
+    @api_key.setter
+    def api_key(self, value: str) -> None:
+        from .crypto import encrypt
+
+        self.api_key_encrypted = encrypt(value)
+
+    @property
+    def webhook_secret(self) -> str:
+        from .crypto import decrypt
+
+        return decrypt(self.webhook_secret_encrypted)
+
+    @webhook_secret.setter
+    def webhook_secret(self, value: str) -> None:
+        from .crypto import encrypt
+
+        self.webhook_secret_encrypted = encrypt(value)
+
+
 class Membership(models.Model):
     OWNER = "owner"
     FINANCE = "finance"

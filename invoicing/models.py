@@ -418,6 +418,8 @@ class InvoiceEvent(models.Model):
     FINALIZED = "finalized"
     DOWNLOADED = "downloaded"
     EMAILED = "emailed"
+    PEPPOL = "peppol"
+    PORTAL = "portal"
     PAYMENT_RECORDED = "payment_recorded"
     MARKED_PAID = "marked_paid"
     MARKED_UNPAID = "marked_unpaid"
@@ -436,6 +438,8 @@ class InvoiceEvent(models.Model):
         (FINALIZED, _("Finalized")),
         (DOWNLOADED, _("Downloaded")),
         (EMAILED, _("Emailed")),
+        (PEPPOL, _("Peppol")),
+        (PORTAL, _("Published in the portal")),
         (PAYMENT_RECORDED, _("Payment recorded")),
         (MARKED_PAID, _("Marked paid")),
         (MARKED_UNPAID, _("Marked unpaid")),
@@ -572,29 +576,47 @@ class InvoiceDocument(models.Model):
         return self.filename
 
 
-class EmailDispatch(models.Model):
-    """One sending of an invoice by email, with what the mail server answered.
+class Dispatch(models.Model):
+    """One sending of a finalized invoice to its partner through one channel (email, the
+    partner portal, Peppol), with what the other side answered.
 
     At most one dispatch per invoice is queued or sending at a time (a database constraint),
-    and a sent invoice is only sent again when someone asks for it explicitly.
+    and a sent invoice is only sent again when someone asks for it explicitly. Peppol goes
+    on after "sent" (handed to the access point): delivered to the partner's access point,
+    or rejected with its reason.
     """
+
+    EMAIL = "email"
+    PORTAL = "portal"
+    PEPPOL = "peppol"
+    CHANNEL_CHOICES = [(EMAIL, _("Email")), (PORTAL, _("Partner portal")), (PEPPOL, _("Peppol"))]
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"
     FAILED = "failed"
     STATUS_CHOICES = [
         (QUEUED, _("Queued")),
         (SENDING, _("Sending")),
         (SENT, _("Sent")),
+        (DELIVERED, _("Delivered")),
+        (REJECTED, _("Rejected")),
         (FAILED, _("Failed")),
     ]
+    GONE_OUT = (SENT, DELIVERED)  # the partner has it, or its access point is passing it on
 
     invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="dispatches")
-    to = models.EmailField()
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNEL_CHOICES, default=EMAIL)
+    # An email address, or a Peppol participant ID ("0208:0123456789").
+    to = models.CharField(_("recipient"), max_length=254)
     # The idempotency key: the Message-ID of every attempt of this dispatch, so that the
     # mail servers and the partner can tell a repeated attempt from a second invoice.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The access point's id of the document: once it is set, a retry sends that document
+    # instead of handing over a second one.
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -604,6 +626,7 @@ class EmailDispatch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(entity="invoice__entity")
 
@@ -618,7 +641,7 @@ class EmailDispatch(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.invoice} to {self.to}: {self.status}"
+        return f"{self.invoice} to {self.to} by {self.channel}: {self.status}"
 
 
 class BillingRun(models.Model):

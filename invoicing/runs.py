@@ -20,11 +20,11 @@ from entities.mail import MailNotConfigured
 from entities.models import Entity
 
 from .billing import finalize_invoice, generate_drafts, local_today
+from .channels import queue_sending
 from .documents import store_documents
 from .forms import previous_month
-from .models import BillingRun, EmailDispatch, Invoice, InvoiceDocument, InvoicingError
+from .models import BillingRun, Dispatch, Invoice, InvoiceDocument, InvoicingError
 from .payouts import generate_payout_drafts
-from .sending import queue_sending
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def finalize_one(run_id: int, invoice_id: int) -> None:
             record_error(run, invoice_id, str(error))
     elif invoice.is_final:
         store_documents(invoice)  # the worker may have died between commit and rendering
-    unsent = not invoice.dispatches.exclude(status=EmailDispatch.FAILED).exists()
+    unsent = not invoice.dispatches.exclude(status=Dispatch.FAILED).exists()
     if run.mode == Entity.BILL_SEND and invoice.status == Invoice.FINAL and unsent:
         try:
             queue_sending(invoice, by)

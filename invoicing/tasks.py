@@ -3,11 +3,11 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django_scopes import scopes_disabled
 
-from entities import mail
 from entities.models import Entity
 
-from . import exchange_rates, runs, sending
+from . import channels, exchange_rates, runs
 from .documents import render_missing_documents
+from .models import Dispatch
 from .payments import mark_overdue_invoices
 
 
@@ -40,7 +40,7 @@ def render_missing_documents_task() -> int:
 def sweep_stuck_dispatches_task() -> tuple[int, int]:
     """Every few minutes: fail dispatches a dead worker left sending, queue lost ones."""
     with scopes_disabled():
-        return sending.sweep_stuck_dispatches()
+        return channels.sweep_stuck_dispatches()
 
 
 SEND_RETRIES = 5
@@ -48,22 +48,40 @@ SEND_RETRIES = 5
 
 @shared_task(bind=True, max_retries=SEND_RETRIES, acks_late=True)
 def send_dispatch(self, dispatch_id: int) -> str:
-    """Send one invoice email; temporary SMTP trouble is retried with exponential backoff
-    (SEND_RETRY_SECONDS × 1, 2, 4, 8, 16), then recorded as a failure with the server's
-    last answer."""
+    """Send one invoice through its channel; temporary trouble (an SMTP server or access
+    point that is busy or does not answer) is retried with exponential backoff
+    (SEND_RETRY_SECONDS × 1, 2, 4, 8, 16), then recorded as a failure with the last answer."""
     with scopes_disabled():
         try:
-            return sending.deliver(dispatch_id).status
-        except mail.TemporaryMailError as error:
+            return channels.deliver(dispatch_id).status
+        except channels.TemporaryError as error:
             attempts = self.request.retries + 1
             if self.request.is_eager:  # in-process, no worker to try again later
-                sending.fail(dispatch_id, f"not sent (no background worker to retry): {error}")
+                channels.fail(dispatch_id, f"not sent (no background worker to retry): {error}")
                 return "failed"
             if self.request.retries >= self.max_retries:
-                sending.fail(dispatch_id, f"gave up after {attempts} attempts: {error}")
+                channels.fail(dispatch_id, f"gave up after {attempts} attempts: {error}")
                 return "failed"
             countdown = settings.SEND_RETRY_SECONDS * 2**self.request.retries
             raise self.retry(exc=error, countdown=countdown) from error
+
+
+@shared_task(autoretry_for=(channels.TemporaryError,), retry_backoff=60, max_retries=5)
+def follow_dispatch(dispatch_id: int) -> str:
+    """After a webhook: ask the access point what became of the dispatch's document."""
+    with scopes_disabled():
+        dispatch = Dispatch.objects.select_related("invoice__entity__account").get(pk=dispatch_id)
+        channels.channel_of(dispatch).follow(dispatch)
+        dispatch.refresh_from_db()
+        return dispatch.status
+
+
+@shared_task
+def follow_peppol_dispatches() -> int:
+    """Every few minutes: ask the access point about Peppol dispatches still on their way,
+    for a webhook that never came."""
+    with scopes_disabled():
+        return channels.follow_sent_dispatches()
 
 
 @shared_task(

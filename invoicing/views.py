@@ -5,13 +5,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from distribution.models import DistributionTransaction, Lead
@@ -27,15 +28,17 @@ from partners.models import Partner
 
 from . import (
     billing,
+    channels,
     corrections,
     deadlines,
     oss,
     payments,
     runs,
-    sending,
     template_review,
     templating,
 )
+from .channels import email as email_channel
+from .channels import peppol
 from .documents import (
     documents_pending,
     has_xml,
@@ -66,8 +69,17 @@ from .forms import (
     previous_month,
 )
 from .lead_list import lead_list_csv, lead_list_filename
-from .models import BillingRun, Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine, InvoicingError
+from .models import (
+    BillingRun,
+    Dispatch,
+    Invoice,
+    InvoiceDocument,
+    InvoiceEvent,
+    InvoiceLine,
+    InvoicingError,
+)
 from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
+from .tasks import follow_dispatch
 from .taxes import TaxTreatment
 from .totals import list_totals
 
@@ -808,36 +820,76 @@ def cancel_delivery(request, pk):
 @require_http_methods(["GET", "POST"])
 @role_required("finance")
 def send(request, pk):
-    """Email the invoice to the partner's billing address (again, if asked explicitly)."""
+    """Send the invoice to the partner the way its delivery setting says: by email (with a
+    preview of the email), over Peppol, or in the portal (again, if asked explicitly)."""
     invoice = get_invoice_for_user(request, pk)
     if request.method == "GET":
         again = "again" in request.GET
-        to = sending.recipient(invoice)
+        channel = channels.channel_for(invoice)
+        to = channel.recipient(invoice)
+        email = None
         try:
-            email = sending.preview_message(invoice)
-        except InvoicingError as error:
+            if channel.code == Dispatch.EMAIL:
+                email = email_channel.preview_message(invoice)
+            else:
+                channel.check(invoice)
+        except (InvoicingError, MailNotConfigured) as error:
             return _fail(request, invoice, error)
-        return confirmation(
-            request,
-            title=(
+        title = {
+            Dispatch.EMAIL: (
                 _("Send {invoice} again to {to}?") if again else _("Send {invoice} to {to}?")
-            ).format(invoice=invoice, to=to or _("the partner")),
-            message=_(
+            ),
+            Dispatch.PEPPOL: (
+                _("Send {invoice} again over Peppol to {to}?")
+                if again
+                else _("Send {invoice} over Peppol to {to}?")
+            ),
+            Dispatch.PORTAL: _("Publish {invoice} in the partner portal?"),
+        }[channel.code]
+        message = {
+            Dispatch.EMAIL: _(
                 "This email goes out; its text is the one in Settings for this kind of document."
             ),
+            Dispatch.PEPPOL: _(
+                "Its Peppol BIS e-invoice goes to your access point, which checks it and sends "
+                "it to the partner's. If the partner turns out not to be on Peppol and its "
+                "delivery is automatic, it is emailed instead."
+            ),
+            Dispatch.PORTAL: _("The partner's users see it in the portal; no email goes out."),
+        }[channel.code]
+        return confirmation(
+            request,
+            title=title.format(invoice=invoice, to=to or _("the partner")),
+            message=message,
             email=email,
             button=_("Send it again") if again else _("Send it"),
             back=reverse("invoicing:detail", args=[invoice.pk]),
             fields={"again": "1"} if again else {},
         )
     try:
-        dispatch = sending.queue_sending(invoice, request.user, again="again" in request.POST)
+        dispatch = channels.queue_sending(invoice, request.user, again="again" in request.POST)
     except (InvoicingError, MailNotConfigured) as error:
         return _fail(request, invoice, error)
     messages.success(
         request, _("{invoice} is being sent to {to}.").format(invoice=invoice, to=dispatch.to)
     )
     return redirect("invoicing:detail", invoice.pk)
+
+
+@csrf_exempt
+@require_POST
+def peppol_webhook(request, token):
+    """The access point's news of a document (delivered, failed), signed with the webhook's
+    secret. Only the document id is read from it: the state is asked from the access point."""
+    try:
+        dispatch = peppol.dispatch_of_webhook(
+            token, request.body, request.headers.get("X-Signature", "")
+        )
+    except (peppol.WebhookRefused, ValueError):
+        return HttpResponseForbidden("bad signature")
+    if dispatch is not None:
+        follow_dispatch.delay(dispatch.pk)
+    return HttpResponse("ok")
 
 
 @require_http_methods(["GET", "POST"])
@@ -903,7 +955,7 @@ def selected(request):
                     "text in Settings for its kind. One already sent is left out."
                 ),
                 consequences=[
-                    f"{invoice} → {sending.recipient(invoice) or _('no billing email')}"
+                    f"{invoice} → {channels.recipient(invoice) or _('no billing email')}"
                     for invoice in finals.select_related("partner")
                 ]
                 + _left_out(
@@ -921,7 +973,7 @@ def selected(request):
                 back=reverse("invoicing:index"),
                 fields={"action": action, "invoices": ids},
             )
-        done, problems = sending.queue_invoices(finals, request.user)
+        done, problems = channels.queue_invoices(finals, request.user)
         if done:
             messages.success(
                 request,
@@ -956,7 +1008,7 @@ def send_period(request):
         return redirect("invoicing:index")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.method == "GET":
-        count = sending.unsent_invoices(request.entity, start, end).count()
+        count = channels.unsent_invoices(request.entity, start, end).count()
         period = f"{format_date(start)} – {format_date(end)}"
         return confirmation(
             request,
@@ -971,7 +1023,7 @@ def send_period(request):
             back=reverse("invoicing:index"),
             fields={"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"},
         )
-    queued, skipped = sending.queue_period(request.entity, start, end, request.user)
+    queued, skipped = channels.queue_period(request.entity, start, end, request.user)
     if queued:
         messages.success(
             request,

@@ -288,6 +288,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.sweep_stuck_dispatches_task",
         "schedule": crontab(minute="*/5"),
     },
+    "follow-peppol-dispatches": {
+        "task": "invoicing.tasks.follow_peppol_dispatches",
+        "schedule": crontab(minute="*/10"),  # the webhook's fallback: ask the access point
+    },
     "render-missing-documents": {
         "task": "invoicing.tasks.render_missing_documents_task",
         "schedule": crontab(minute="*/2"),
@@ -313,6 +317,8 @@ VIES_URL = (
     envstr("VIES_URL") or "https://ec.europa.eu/taxation_customs/vies/services/checkVatService"
 )
 VIES_TIMEOUT = envint("VIES_TIMEOUT", 15)
+# Seconds to wait for a Peppol access point's answer; a slower one is retried later.
+PEPPOL_TIMEOUT = envint("PEPPOL_TIMEOUT", 20)
 
 LOGGING = {
     "version": 1,

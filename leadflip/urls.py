@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from entities import views as entity_views
+from invoicing import views as invoicing_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="invoicing:index"), name="home"),
@@ -31,5 +32,6 @@ urlpatterns = [
     path("settings/", include("entities.urls")),
     path("api/v1/", include("leadflip.api_urls", namespace="api")),
     path("partner/", include("portal.urls")),
+    path("peppol/webhook/<str:token>/", invoicing_views.peppol_webhook, name="peppol_webhook"),
     path("admin/", admin.site.urls),
 ]

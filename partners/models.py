@@ -174,6 +174,26 @@ class Partner(PeppolParticipant):
             "Factur-X elsewhere in the EU, PDF outside it."
         ),
     )
+    DELIVERY_AUTOMATIC = "automatic"
+    DELIVERY_PEPPOL = "peppol"
+    DELIVERY_EMAIL = "email"
+    DELIVERY_PORTAL = "portal"
+    DELIVERY_CHOICES = [
+        (
+            DELIVERY_AUTOMATIC,
+            _("Automatic: Peppol when the partner is reachable there, else email"),
+        ),
+        (DELIVERY_PEPPOL, _("Peppol")),
+        (DELIVERY_EMAIL, _("Email")),
+        (DELIVERY_PORTAL, _("Partner portal only")),
+    ]
+    delivery = models.CharField(
+        _("delivery"),
+        max_length=10,
+        choices=DELIVERY_CHOICES,
+        default=DELIVERY_AUTOMATIC,
+        help_text=_("How its finalized invoices reach it."),
+    )
     buyer_reference = models.CharField(
         _("buyer reference / Leitweg-ID"),
         max_length=100,
@@ -224,9 +244,12 @@ class Partner(PeppolParticipant):
     def effective_einvoice_format(self) -> str:
         """The format chosen, else: Peppol between Belgian businesses (structured B2B
         invoices over Peppol are required in Belgium since 2026-01-01, loi du 6 février
-        2024), Factur-X elsewhere in the EU, PDF outside it."""
+        2024) and for a partner who receives over Peppol, Factur-X elsewhere in the EU, PDF
+        outside it."""
         if self.einvoice_format:
             return self.einvoice_format
+        if self.delivery == self.DELIVERY_PEPPOL:
+            return self.EINVOICE_PEPPOL
         if self.country == "BE" and self.kind == self.COMPANY and self.entity.country == "BE":
             return self.EINVOICE_PEPPOL
         return self.EINVOICE_FACTURX if self.is_in_eu else self.EINVOICE_PDF

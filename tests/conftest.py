@@ -4,6 +4,7 @@ from django_scopes import scopes_disabled
 
 from entities.models import Membership, SmtpSettings
 
+from .access_point_stub import AccessPointStub
 from .celery_worker import REDIS_URL as CELERY_TEST_REDIS
 from .celery_worker import Worker
 from .ecb_stub import EcbStub
@@ -65,6 +66,21 @@ def vies(settings):
     """A local VIES speaking the real WSDL; set `vies.answers[vat_id]`."""
     stub = ViesStub()
     settings.VIES_URL = stub.url
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def access_point(account, settings):
+    """A local Peppol access point speaking e-invoice.be's API, set up as the Account's."""
+    from entities.models import AccessPointSettings
+
+    stub = AccessPointStub()
+    settings.PEPPOL_TIMEOUT = 2
+    configured = AccessPointSettings(account=account, base_url=stub.url)
+    configured.api_key, configured.webhook_secret = stub.api_key, stub.webhook_secret
+    configured.save()
+    stub.settings = configured
     yield stub
     stub.stop()
 
@@ -163,7 +179,13 @@ def celery_worker(transactional_db, tmp_path, settings):
     in-process."""
     from leadflip.celery import app
 
-    worker = Worker(tmp_path / "worker.log", SEND_RETRY_SECONDS=0, VIES_URL=settings.VIES_URL)
+    worker = Worker(
+        tmp_path / "worker.log",
+        SEND_RETRY_SECONDS=0,
+        VIES_URL=settings.VIES_URL,
+        PEPPOL_TIMEOUT=1,
+        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY,
+    )
     previous = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager, app.conf.broker_url = False, CELERY_TEST_REDIS
     _reset_connections(app)
@@ -185,7 +207,7 @@ def _reset_connections(app):
 @pytest.fixture
 def send(django_capture_on_commit_callbacks):
     """Queue an invoice for sending and run the Celery task, as after the commit."""
-    from invoicing.sending import queue_sending
+    from invoicing.channels import queue_sending
 
     def run(invoice, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):

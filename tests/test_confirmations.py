@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from distribution.models import DistributionTransaction
-from invoicing.models import EmailDispatch, Invoice
+from invoicing.models import Dispatch, Invoice
 
 from .factories import deliver, make_assignment, make_draft, make_final, make_profile
 
@@ -49,7 +49,7 @@ def test_sending_asks_first(smtp, finance_client, entity, partner):
     invoice = make_final(entity, partner)
     page = finance_client.get(reverse("invoicing:send", args=[invoice.pk])).content.decode()
     assert f"to {partner.email}?" in page
-    assert not EmailDispatch.objects.exists()
+    assert not Dispatch.objects.exists()
 
 
 def test_sending_a_period_says_how_many_and_asks_first(smtp, finance_client, entity):
@@ -57,7 +57,7 @@ def test_sending_a_period_says_how_many_and_asks_first(smtp, finance_client, ent
     period = {"start": invoice.period_start, "end": invoice.period_end}
     page = finance_client.get(reverse("invoicing:send_period"), period).content.decode()
     assert "Email 1 invoice of" in page
-    assert not EmailDispatch.objects.exists()
+    assert not Dispatch.objects.exists()
 
 
 @pytest.mark.parametrize("name", ["invoicing:void", "invoicing:delete", "invoicing:send"])

@@ -16,7 +16,7 @@ from entities.models import ApiKey, Entity, SmtpSettings
 from invoicing.billing import add_credit
 from invoicing.models import (
     BillingRun,
-    EmailDispatch,
+    Dispatch,
     Invoice,
     InvoiceDocument,
     InvoiceEvent,
@@ -161,7 +161,8 @@ READS = {
     "distribution:profiles",
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
 }
-NOT_OPERATOR_UI = ("admin:", "api:", "portal:")
+# The access point's webhook is signed per Account, not a page (test_peppol_sending.py).
+NOT_OPERATOR_UI = ("admin:", "api:", "portal:", "peppol_webhook")
 
 
 def operator_url_names(resolver=None, prefix="") -> dict[str, str]:
@@ -239,7 +240,7 @@ def snapshot() -> dict:
         ApiKey,
         Payment,
         InvoiceEvent,
-        EmailDispatch,
+        Dispatch,
         PartnerUser,
         SmtpSettings,
         BillingRun,

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from entities.models import ApiKey, Entity
 from invoicing.billing import _finalize, finalize_invoice
+from invoicing.channels import queue_sending
 from invoicing.documents import documents_pending, render_missing_documents
 from invoicing.models import InvoiceDocument, InvoicingError
-from invoicing.sending import queue_sending
 
 from ..factories import make_draft
 from ..portal.test_portal import make_portal_user, portal_client

@@ -3,7 +3,7 @@ together, each after a confirmation; one that cannot be is named, and the rest g
 
 from django.urls import reverse
 
-from invoicing.models import EmailDispatch, Invoice
+from invoicing.models import Dispatch, Invoice
 
 from ..factories import make_account, make_draft, make_entity, make_final, make_partner
 
@@ -59,7 +59,7 @@ def test_the_ticked_invoices_are_sent(
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(SELECTED, {"action": "send", "invoices": [i.pk for i in invoices]})
     assert len(smtp.inbox.messages) == 2
-    assert EmailDispatch.objects.filter(status=EmailDispatch.SENT).count() == 2
+    assert Dispatch.objects.filter(status=Dispatch.SENT).count() == 2
 
 
 def test_sending_the_ticked_lists_each_recipient_first(owner_client, entity, partner):

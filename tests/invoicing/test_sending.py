@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from entities.models import Entity, SmtpSettings
-from invoicing.models import EmailDispatch, Invoice, InvoicingError
-from invoicing.sending import queue_period, queue_sending
+from invoicing.channels import queue_period, queue_sending
+from invoicing.models import Dispatch, Invoice, InvoicingError
 from partners.models import Partner
 
 from ..celery_worker import wait_until
@@ -84,7 +84,7 @@ def test_an_email_that_cannot_be_built_is_a_failure_to_send_again(smtp, entity, 
 def finished(dispatch):
     def check():
         dispatch.refresh_from_db()
-        return dispatch.status in (EmailDispatch.SENT, EmailDispatch.FAILED)
+        return dispatch.status in (Dispatch.SENT, Dispatch.FAILED)
 
     wait_until(check)
     return dispatch
@@ -160,7 +160,7 @@ def test_an_invoice_in_flight_is_not_queued_twice(smtp, entity, partner):
 
 
 def test_a_dispatch_already_sent_is_never_delivered_again(smtp, entity, partner, send):
-    from invoicing.sending import deliver
+    from invoicing.channels import deliver
 
     dispatch = send(make_final(entity, partner))
     deliver(dispatch.pk)
@@ -195,7 +195,7 @@ def test_the_operator_sends_from_the_invoice_page(
         owner_client.post(reverse("invoicing:send", args=[invoice.pk]))
     page = owner_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
     assert "queued as TEST1" in page
-    assert EmailDispatch.objects.get().requested_by.email == "owner@acme.test"
+    assert Dispatch.objects.get().requested_by.email == "owner@acme.test"
 
 
 def test_the_settings_test_email_shows_the_servers_answer(smtp, owner_client, owner):
@@ -239,40 +239,40 @@ def test_each_attempt_of_a_dispatch_carries_its_key_as_message_id(smtp, entity, 
 def test_a_dispatch_a_dead_worker_left_sending_is_failed_not_sent_again(smtp, entity, partner):
     from django.utils import timezone
 
-    from invoicing.sending import sweep_stuck_dispatches
+    from invoicing.channels import sweep_stuck_dispatches
 
-    dispatch = EmailDispatch.objects.create(
-        invoice=make_final(entity, partner), to=partner.email, status=EmailDispatch.SENDING,
+    dispatch = Dispatch.objects.create(
+        invoice=make_final(entity, partner), to=partner.email, status=Dispatch.SENDING,
         attempts=1, last_attempt_at=timezone.now() - timedelta(hours=1),
     )  # fmt: skip
     assert sweep_stuck_dispatches() == (1, 0)
     dispatch.refresh_from_db()
-    assert dispatch.status == EmailDispatch.FAILED and "interrupted" in dispatch.answer
+    assert dispatch.status == Dispatch.FAILED and "interrupted" in dispatch.answer
     assert smtp.inbox.messages == []
 
 
 def test_a_redelivered_task_never_sends_an_interrupted_dispatch(smtp, entity, partner):
-    from invoicing.sending import deliver
+    from invoicing.channels import deliver
 
-    dispatch = EmailDispatch.objects.create(
-        invoice=make_final(entity, partner), to=partner.email, status=EmailDispatch.SENDING
+    dispatch = Dispatch.objects.create(
+        invoice=make_final(entity, partner), to=partner.email, status=Dispatch.SENDING
     )
-    assert deliver(dispatch.pk).status == EmailDispatch.FAILED
+    assert deliver(dispatch.pk).status == Dispatch.FAILED
     assert smtp.inbox.messages == []
 
 
 def test_a_queued_dispatch_whose_task_was_lost_is_sent(
     smtp, entity, partner, django_capture_on_commit_callbacks
 ):
-    from invoicing.sending import sweep_stuck_dispatches
+    from invoicing.channels import sweep_stuck_dispatches
 
-    dispatch = EmailDispatch.objects.create(invoice=make_final(entity, partner), to=partner.email)
-    EmailDispatch.objects.filter(pk=dispatch.pk).update(
+    dispatch = Dispatch.objects.create(invoice=make_final(entity, partner), to=partner.email)
+    Dispatch.objects.filter(pk=dispatch.pk).update(
         created_at=dispatch.created_at - timedelta(hours=1)
     )
     assert sweep_stuck_dispatches() == (0, 1)
     dispatch.refresh_from_db()
-    assert dispatch.status == EmailDispatch.SENT
+    assert dispatch.status == Dispatch.SENT
 
 
 def test_the_invoice_page_shows_a_failure_and_sends_again(
@@ -284,7 +284,7 @@ def test_the_invoice_page_shows_a_failure_and_sends_again(
     page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
     assert f"Sending to {partner.email} failed" in page and "Send again" in page
     smtp.inbox.refuse = False
-    assert send(invoice).status == EmailDispatch.SENT
+    assert send(invoice).status == Dispatch.SENT
 
 
 # The text of each kind of document

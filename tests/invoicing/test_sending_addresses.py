@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from entities.models import SmtpSettings
-from invoicing.models import EmailDispatch
-from invoicing.sending import queue_sending
+from invoicing.channels import queue_sending
+from invoicing.models import Dispatch
 
 from ..factories import make_final, make_partner
 from ..smtp_server import SmtpServer
@@ -39,14 +39,14 @@ def smtputf8(account):
 def test_a_domain_beyond_ascii_goes_out_in_idna(smtp, entity, send):
     partner = make_partner(entity, email="buchhaltung@versicherungsbüro.de")
     dispatch = send(make_final(entity, partner))
-    assert dispatch.status == EmailDispatch.SENT
+    assert dispatch.status == Dispatch.SENT
     assert smtp.inbox.envelopes[0].rcpt_tos == ["buchhaltung@xn--versicherungsbro-wzb.de"]
 
 
 def test_a_local_part_beyond_ascii_needs_a_server_with_smtputf8(smtp, entity, send):
     partner = make_partner(entity, email="müller@versicherungsbüro.de")
     dispatch = send(make_final(entity, partner))
-    assert dispatch.status == EmailDispatch.FAILED
+    assert dispatch.status == Dispatch.FAILED
     assert "does not offer SMTPUTF8" in dispatch.answer
     assert smtp.inbox.messages == []
 
@@ -54,7 +54,7 @@ def test_a_local_part_beyond_ascii_needs_a_server_with_smtputf8(smtp, entity, se
 def test_a_server_with_smtputf8_takes_it(smtputf8, entity, send):
     partner = make_partner(entity, email="müller@versicherungsbüro.de")
     dispatch = send(make_final(entity, partner))
-    assert dispatch.status == EmailDispatch.SENT
+    assert dispatch.status == Dispatch.SENT
     assert smtputf8.inbox.envelopes[0].rcpt_tos == ["müller@xn--versicherungsbro-wzb.de"]
 
 
@@ -70,6 +70,6 @@ def test_email_all_goes_on_past_an_address_the_server_cannot_take(
             follow=True,
         )
     assert response.status_code == 200
-    statuses = {d.invoice_id: d.status for d in EmailDispatch.objects.all()}
+    statuses = {d.invoice_id: d.status for d in Dispatch.objects.all()}
     assert statuses == {bad.pk: "failed", good.pk: "sent"}
     assert len(smtp.inbox.messages) == 1

@@ -1,6 +1,6 @@
-"""Secrets stored in the database (SMTP passwords) are encrypted with a key derived from
-`FIELD_ENCRYPTION_KEY`, or from SECRET_KEY when that is not set. Changing the key makes
-stored secrets unreadable: they must then be entered again."""
+"""Secrets stored in the database (SMTP passwords, access point keys) are encrypted with a
+key derived from `FIELD_ENCRYPTION_KEY`, or from SECRET_KEY when that is not set. Changing
+the key makes stored secrets unreadable: they must then be entered again."""
 
 import base64
 import hashlib
@@ -26,3 +26,20 @@ def decrypt(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         return ""
+
+
+class EncryptedText:
+    """A model attribute that reads and writes a secret through an encrypted text field:
+    `password = EncryptedText("password_encrypted")` stores what is assigned encrypted and
+    gives it back decrypted."""
+
+    def __init__(self, field_name: str):
+        self.field_name = field_name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return decrypt(getattr(instance, self.field_name))
+
+    def __set__(self, instance, value: str) -> None:
+        setattr(instance, self.field_name, encrypt(value))

@@ -9,7 +9,7 @@ from stdnum import iban as stdnum_iban
 
 from .addresses import normalize_region, region_problem
 from .mail import host_problem
-from .models import Entity, SmtpSettings
+from .models import AccessPointSettings, Entity, SmtpSettings
 from .vat import normalize_vat_id, vat_id_problem
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
@@ -232,6 +232,61 @@ class SmtpForm(forms.ModelForm):
     def save(self, commit=True):
         if self.cleaned_data["password"]:
             self.instance.password = self.cleaned_data["password"]
+        return super().save(commit)
+
+
+class HttpsURLField(forms.URLField):
+    """An address typed without its scheme is https://."""
+
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", **kwargs)
+
+
+class AccessPointForm(forms.ModelForm):
+    """The Account's Peppol access point. The API key and the webhook secret are write-only:
+    empty keeps the stored one."""
+
+    api_key = forms.CharField(
+        label=_("API key"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=_(
+            "From your access point's dashboard. Stored encrypted. Leave empty to keep "
+            "the current key."
+        ),
+    )
+    webhook_secret = forms.CharField(
+        label=_("Webhook secret"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=_(
+            "The secret the access point signs its status messages with. Leave empty "
+            "to keep the current one."
+        ),
+    )
+
+    class Meta:
+        model = AccessPointSettings
+        fields = ["provider", "base_url", "api_key", "webhook_secret"]
+        field_classes = {"base_url": HttpsURLField}
+        help_texts = {
+            "base_url": _("The access point's API, e.g. its test system while you try it out.")
+        }
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("api_key") or self.instance.api_key):
+            self.add_error("api_key", _("Give the API key of your access point account."))
+        if data.get("base_url"):
+            self.instance.base_url = data["base_url"]
+            if problem := self.instance.address_problem():
+                self.add_error("base_url", problem)
+        return data
+
+    def save(self, commit=True):
+        for secret in ("api_key", "webhook_secret"):
+            if self.cleaned_data[secret]:
+                setattr(self.instance, secret, self.cleaned_data[secret])
         return super().save(commit)
 
 

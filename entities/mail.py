@@ -1,6 +1,5 @@
 """Sending mail through an Account's own SMTP server, with the server's answer."""
 
-import ipaddress
 import logging
 import smtplib
 import socket
@@ -12,6 +11,7 @@ from django.core.mail import EmailMessage
 from django.utils.translation import gettext as _
 
 from .models import Account, SmtpSettings
+from .network import non_public_address
 
 logger = logging.getLogger(__name__)
 
@@ -41,26 +41,21 @@ def smtp_of(account: Account) -> SmtpSettings:
 
 
 def host_problem(host: str) -> str:
-    """Why the product may not connect to this mail server, or "": it is, or resolves to,
-    an address that is not on the public internet (loopback, a private network, link-local
-    such as a cloud's metadata service). Operators type the host, so without this check
-    the test email scanned the product's own network. ALLOW_PRIVATE_SMTP_HOSTS lifts it
-    for self-hosted installations whose mail server is on their own network."""
+    """Why the product may not connect to this mail server, or "". Operators type the host,
+    so without this check the test email scanned the product's own network.
+    ALLOW_PRIVATE_SMTP_HOSTS lifts it for self-hosted installations whose mail server is on
+    their own network."""
     if settings.ALLOW_PRIVATE_SMTP_HOSTS:
         return ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
-    except (socket.gaierror, UnicodeError):
+        address = non_public_address(host)
+    except LookupError:
         return f"The mail server {host} cannot be found: check its name."
-    for text in sorted(addresses):
-        address = ipaddress.ip_address(text.split("%")[0])
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped
-        if not address.is_global:
-            return (
-                f"The mail server {host} is on a private network ({address}); only mail "
-                "servers on the internet can be used."
-            )
+    if address:
+        return (
+            f"The mail server {host} is on a private network ({address}); only mail "
+            "servers on the internet can be used."
+        )
     return ""
 
 

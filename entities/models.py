@@ -1,6 +1,7 @@
 import hashlib
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -12,8 +13,10 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from .crypto import EncryptedText
 from .languages import country_name
 from .national_mentions import clean_register_number, clean_siret
+from .network import non_public_address
 from .number_patterns import can_collide, validate_number_pattern
 from .peppol_ids import SCHEME_CHOICES, clean_peppol_id, suggested_peppol_id
 
@@ -712,6 +715,7 @@ class SmtpSettings(models.Model):
     )
     username = models.CharField(_("user name"), max_length=200, blank=True)
     password_encrypted = models.TextField(blank=True, editable=False)
+    password = EncryptedText("password_encrypted")
     from_email = models.EmailField(_("sender address"))
     from_name = models.CharField(_("sender name"), max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -722,18 +726,6 @@ class SmtpSettings(models.Model):
 
     def __str__(self):
         return f"{self.host}:{self.port}"
-
-    @property
-    def password(self) -> str:
-        from .crypto import decrypt
-
-        return decrypt(self.password_encrypted)
-
-    @password.setter
-    def password(self, value: str) -> None:
-        from .crypto import encrypt
-
-        self.password_encrypted = encrypt(value)
 
     @property
     def sender(self) -> str:
@@ -761,6 +753,8 @@ class AccessPointSettings(models.Model):
     base_url = models.URLField(_("API address"), default="https://api.e-invoice.be")
     api_key_encrypted = models.TextField(blank=True, editable=False)
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    api_key = EncryptedText("api_key_encrypted")
+    webhook_secret = EncryptedText("webhook_secret_encrypted")
     # The last part of the webhook address the access point calls: which Account it is for.
     webhook_token = models.CharField(
         max_length=40, unique=True, default=new_webhook_token, editable=False
@@ -770,29 +764,25 @@ class AccessPointSettings(models.Model):
     def __str__(self):
         return f"{self.get_provider_display()} ({self.base_url})"
 
-    @property
-    def api_key(self) -> str:
-        from .crypto import decrypt
-
-        return decrypt(self.api_key_encrypted)
-
-    @api_key.setter
-    def api_key(self, value: str) -> None:
-        from .crypto import encrypt
-
-        self.api_key_encrypted = encrypt(value)
-
-    @property
-    def webhook_secret(self) -> str:
-        from .crypto import decrypt
-
-        return decrypt(self.webhook_secret_encrypted)
-
-    @webhook_secret.setter
-    def webhook_secret(self, value: str) -> None:
-        from .crypto import encrypt
-
-        self.webhook_secret_encrypted = encrypt(value)
+    def address_problem(self) -> str:
+        """Why the product may not call this API address, or "": its host is not on the
+        public internet. ALLOW_PRIVATE_ACCESS_POINT_HOSTS lifts the check for an access
+        point on the installation's own network (and for the tests' stub)."""
+        if settings.ALLOW_PRIVATE_ACCESS_POINT_HOSTS:
+            return ""
+        host = urlsplit(self.base_url).hostname or ""
+        try:
+            address = non_public_address(host)
+        except LookupError:
+            return gettext("The access point {host} cannot be found: check its address.").format(
+                host=host
+            )
+        if address:
+            return gettext(
+                "The access point {host} is on a private network ({address}); only access "
+                "points on the internet can be used."
+            ).format(host=host, address=address)
+        return ""
 
 
 class Membership(models.Model):

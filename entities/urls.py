@@ -11,4 +11,5 @@ urlpatterns = [
     path("api-keys/<int:pk>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("mail/", views.smtp_settings, name="smtp"),
     path("mail/test/", views.smtp_test, name="smtp_test"),
+    path("peppol/", views.access_point_settings, name="access_point"),
 ]

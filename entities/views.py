@@ -15,12 +15,13 @@ from django.views.decorators.http import require_POST
 
 from . import mail
 from .decorators import entity_required, role_required
-from .forms import ApiKeyForm, EntityForm, SmtpForm
-from .models import ApiKey, Entity, Membership, SmtpSettings
+from .forms import AccessPointForm, ApiKeyForm, EntityForm, SmtpForm
+from .models import AccessPointSettings, ApiKey, Entity, Membership, SmtpSettings
 from .security import client_ip, may_send_reset_mail
 from .services import CURRENT_ENTITY_SESSION_KEY, entities_of
 from .settings_warnings import settings_warnings
 from .signals import self_billing_terms_changed
+from .site import site_url
 from .tasks import send_password_reset_task
 
 
@@ -50,14 +51,24 @@ def set_language(request):
 
 
 def _render_settings(
-    request, form=None, key_form=None, new_secret=None, smtp_form=None, status=200
+    request,
+    form=None,
+    key_form=None,
+    new_secret=None,
+    smtp_form=None,
+    access_point_form=None,
+    status=200,
 ):
     is_owner = request.membership.role == Membership.OWNER
+    account = request.entity.account
     form = form or EntityForm(instance=request.entity)
-    smtp = SmtpSettings.objects.filter(account=request.entity.account).first()
+    smtp = SmtpSettings.objects.filter(account=account).first()
     smtp_form = smtp_form or SmtpForm(instance=smtp)
+    access_point = AccessPointSettings.objects.filter(account=account).first()
+    access_point_form = access_point_form or AccessPointForm(instance=access_point)
     if not is_owner:
-        for field in [*form.fields.values(), *smtp_form.fields.values()]:
+        forms = (form, smtp_form, access_point_form)
+        for field in [field for each in forms for field in each.fields.values()]:
             field.disabled = True
     return render(
         request,
@@ -71,6 +82,10 @@ def _render_settings(
             "new_secret": new_secret,
             "smtp_form": smtp_form,
             "smtp": smtp,
+            "access_point_form": access_point_form,
+            "access_point": access_point,
+            "webhook_url": access_point
+            and site_url() + reverse("peppol_webhook", args=[access_point.webhook_token]),
             "warnings": settings_warnings(request.entity),
         },
         status=status,
@@ -134,6 +149,26 @@ def smtp_settings(request):
         request, _("Mail server saved. Send a test email to check it."), extra_tags="mail"
     )
     return redirect(reverse("entities:settings") + "#mail")
+
+
+@require_POST
+@role_required("owner")
+def access_point_settings(request):
+    """The Account's Peppol access point, shared by its Entities."""
+    account = request.entity.account
+    instance = AccessPointSettings.objects.filter(account=account).first() or AccessPointSettings(
+        account=account
+    )
+    form = AccessPointForm(request.POST, instance=instance)
+    if not form.is_valid():
+        return _render_settings(request, access_point_form=form, status=400)
+    form.save()
+    messages.success(
+        request,
+        _("Access point saved. Give it the webhook address below for delivery news."),
+        extra_tags="peppol",
+    )
+    return redirect(reverse("entities:settings") + "#access-point")
 
 
 @require_POST

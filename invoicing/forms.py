@@ -226,7 +226,7 @@ class SelectionForm(forms.Form):
     """Invoices ticked in the list, and what to do with them."""
 
     FINALIZE, SEND = "finalize", "send"
-    action = forms.ChoiceField(choices=[(FINALIZE, _("Finalize")), (SEND, _("Send by email"))])
+    action = forms.ChoiceField(choices=[(FINALIZE, _("Finalize")), (SEND, _("Send"))])
     invoices = forms.ModelMultipleChoiceField(
         queryset=None, error_messages={"required": _("Tick the invoices first.")}
     )

@@ -292,6 +292,8 @@ def _render_detail(request, invoice, status=200, **forms):
     context["xml_document"] = documents.get(InvoiceDocument.XML)
     context["documents_pending"] = documents_pending(invoice)
     context["lists_leads"] = invoice.billed_leads.exists()
+    if invoice.is_final:
+        context["send_channel"] = channels.channel_for(invoice).code
     if invoice.is_draft and not invoice.is_credit_note:
         context["allowance_form"] = forms.get("allowance_form") or AllowanceForm(
             initial={
@@ -947,15 +949,16 @@ def selected(request):
             return confirmation(
                 request,
                 title=_counted(
-                    ngettext("Email {count} invoice?", "Email {count} invoices?", finals.count()),
+                    ngettext("Send {count} invoice?", "Send {count} invoices?", finals.count()),
                     finals.count(),
                 ),
                 message=_(
-                    "Each goes to its partner's billing email (and copies) with its PDF and the "
-                    "text in Settings for its kind. One already sent is left out."
+                    "Each goes to its partner the way its delivery setting says: by email with "
+                    "its PDF and the text in Settings for its kind, over Peppol, or in the "
+                    "partner portal. One already sent is left out."
                 ),
                 consequences=[
-                    f"{invoice} → {channels.recipient(invoice) or _('no billing email')}"
+                    _delivery_line(invoice, channels.channel_for(invoice))
                     for invoice in finals.select_related("partner")
                 ]
                 + _left_out(
@@ -967,7 +970,7 @@ def selected(request):
                     invoices.count() - finals.count(),
                 ),
                 button=_counted(
-                    ngettext("Send {count} email", "Send {count} emails", finals.count()),
+                    ngettext("Send {count} invoice", "Send {count} invoices", finals.count()),
                     finals.count(),
                 ),
                 back=reverse("invoicing:index"),
@@ -998,10 +1001,17 @@ def _left_out(text: str, count: int) -> list[str]:
     return [_counted(text, count)] if count else []
 
 
+def _delivery_line(invoice, channel) -> str:
+    """ "RE-2026-0001 → Peppol: 0208:0403019261", for a confirmation."""
+    to = channel.recipient(invoice) or _("no address")
+    return f"{invoice} → {dict(Dispatch.CHANNEL_CHOICES)[channel.code]}: {to}"
+
+
 @require_http_methods(["GET", "POST"])
 @role_required("finance")
 def send_period(request):
-    """Email every finalized, unsent invoice of a billing period."""
+    """Send every finalized, unsent invoice of a billing period, each by its partner's
+    delivery setting."""
     form = PeriodForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         messages.error(request, _("Pick the period whose invoices to send."))
@@ -1013,13 +1023,16 @@ def send_period(request):
         return confirmation(
             request,
             title=ngettext(
-                "Email {count} invoice of {period}?", "Email {count} invoices of {period}?", count
+                "Send {count} invoice of {period}?", "Send {count} invoices of {period}?", count
             ).format(count=format_number(count), period=period),
             message=_(
                 "Every finalized invoice of the period that was not sent yet goes to its "
-                "partner's billing address."
+                "partner the way its delivery setting says: by email to its billing address, "
+                "over Peppol, or in the partner portal."
             ),
-            button=_counted(ngettext("Send {count} email", "Send {count} emails", count), count),
+            button=_counted(
+                ngettext("Send {count} invoice", "Send {count} invoices", count), count
+            ),
             back=reverse("invoicing:index"),
             fields={"start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}"},
         )

@@ -205,6 +205,7 @@ SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test e
 # Mail servers on loopback, private or link-local addresses are refused unless this is on
 # (a self-hosted installation whose mail server is on its own network).
 ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
+ALLOW_PRIVATE_ACCESS_POINT_HOSTS = envbool("ALLOW_PRIVATE_ACCESS_POINT_HOSTS", False)
 SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time
 # An email left "sending" this long by a worker that died is marked failed (and can be sent
 # again by hand); one left "queued" this long is queued again.

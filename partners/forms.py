@@ -14,6 +14,7 @@ from entities.forms import (
 from entities.languages import LANGUAGE_CHOICES, default_language
 from entities.models import PAYMENT_TERMS_CHOICES
 from entities.national_mentions import clean_register_number
+from entities.peppol_ids import suggested_peppol_id
 from entities.vat import normalize_vat_id, vat_id_problem
 
 from .checks import needs_postcode, refresh_invoicing_problems
@@ -96,6 +97,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "bic",
             "currency",
             "einvoice_format",
+            "delivery",
             "peppol_scheme",
             "peppol_id",
             "buyer_reference",
@@ -117,6 +119,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             ("", f"Its country's language ({by_country})" if by_country else "Its country's")
         ] + list(LANGUAGE_CHOICES)
         self.fields["vat_status"].required = False  # a buyer's is never asked for
+        self.fields["delivery"].required = False  # left out: kept as it is (automatic when new)
         days = self.instance.payment_terms_days if self.instance.pk else 14
         standard = {d for d, _ in PAYMENT_TERMS_CHOICES}
         self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)
@@ -146,6 +149,7 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             data["vat_status"] = Partner.VAT_REGISTERED
         if data.get("is_supplier"):
             self.check_vat_status(data)
+        self.check_delivery(data)
         if data.get("einvoice_format", "").startswith("xrechnung"):
             # XRechnung requires the buyer reference (BR-DE-15), the buyer's electronic
             # address (PEPPOL-EN16931-R010) and its postcode.
@@ -157,6 +161,27 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
                 if not data.get(field):
                     self.add_error(field, message)
         return data
+
+    def check_delivery(self, data: dict) -> None:
+        """Peppol carries Peppol BIS documents to a Peppol ID: a partner delivered over
+        Peppol has one, and no other e-invoice format chosen."""
+        if not data.get("delivery"):
+            data["delivery"] = self.instance.delivery
+        if data["delivery"] != Partner.DELIVERY_PEPPOL:
+            return
+        chosen = data.get("einvoice_format")
+        if chosen and chosen != Partner.EINVOICE_PEPPOL:
+            self.add_error(
+                "delivery",
+                _(
+                    "Peppol carries Peppol BIS e-invoices: set the e-invoice format to Peppol "
+                    "or leave it empty, or choose another delivery."
+                ),
+            )
+        if not (
+            data.get("peppol_id") or suggested_peppol_id(data.get("country"), data.get("vat_id"))
+        ):
+            self.add_error("peppol_id", _("Delivery over Peppol needs the partner's Peppol ID."))
 
     def check_vat_status(self, data: dict) -> None:
         """A supplier's VAT status fits its details (partners.checks.vat_status_problems)."""

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Case, Count, F, Sum, When
+from django.db.models import Case, Count, F, Prefetch, Sum, When
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,7 +25,7 @@ from entities import csv_export
 from entities.security import client_ip, may_send_reset_mail
 from invoicing.documents import stored_document
 from invoicing.events import record_event
-from invoicing.models import Invoice, InvoiceDocument, InvoiceEvent
+from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceEvent
 from partners.changes import pending_request, request_changes
 from partners.checks import (
     agreement_problem,
@@ -235,11 +235,17 @@ def leads_csv(request):
 @auth.portal_login_required
 def invoices(request):
     today = timezone.now().astimezone(ZoneInfo(request.partner.entity.time_zone)).date()
-    page = Paginator(_invoices(request).order_by("-issue_date", "-pk"), 50).get_page(
-        request.GET.get("page")
+    # How each reached the partner: the latest dispatch that went out.
+    gone_out = Prefetch(
+        "dispatches",
+        queryset=Dispatch.objects.filter(status__in=Dispatch.GONE_OUT),
+        to_attr="gone_out",
     )
+    invoices = _invoices(request).prefetch_related(gone_out).order_by("-issue_date", "-pk")
+    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
     for invoice in page:
         invoice.state = invoice.payment_status(today)
+        invoice.dispatch = invoice.gone_out[0] if invoice.gone_out else None
     return render(request, "portal/invoices.html", {"page": page})
 
 

@@ -42,8 +42,10 @@ def _empty_cache():
 
 @pytest.fixture(autouse=True)
 def _local_mail_servers(settings):
-    """The test SMTP server listens on loopback, which production refuses."""
+    """The test SMTP server and the access point stub listen on loopback, which production
+    refuses."""
     settings.ALLOW_PRIVATE_SMTP_HOSTS = True
+    settings.ALLOW_PRIVATE_ACCESS_POINT_HOSTS = True
 
 
 @pytest.fixture(autouse=True)

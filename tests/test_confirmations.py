@@ -56,7 +56,7 @@ def test_sending_a_period_says_how_many_and_asks_first(smtp, finance_client, ent
     invoice = make_final(entity)
     period = {"start": invoice.period_start, "end": invoice.period_end}
     page = finance_client.get(reverse("invoicing:send_period"), period).content.decode()
-    assert "Email 1 invoice of" in page
+    assert "Send 1 invoice of" in page
     assert not Dispatch.objects.exists()
 
 

@@ -134,6 +134,7 @@ OTHER_WRITES = {
         "from_email": "x@example.com",
     },
     "entities:smtp_test": {},
+    "entities:access_point": {"base_url": "https://api.e-invoice.be", "api_key": "k"},
     "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
     "invoicing:selected": {"action": "finalize"},
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},

@@ -10,7 +10,8 @@ request, and a channel that can ask the other side (Peppol) resumes an interrupt
 instead of repeating it.
 
 Adding a channel (a French accredited platform, say) is one subclass of `Channel` in this
-package and one entry in CHANNELS; its statuses map onto Dispatch's (see `lifecycle`).
+package and one entry in `channels()`; its statuses map onto Dispatch's (the French
+platforms' lifecycle is in `lifecycle`, docs/delivery.md).
 """
 
 import logging

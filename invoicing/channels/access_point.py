@@ -170,7 +170,10 @@ def document_id_of(event: dict) -> str:
 
 
 def _call(request, access_point: AccessPointSettings):
-    """One API call, its errors sorted into ours."""
+    """One API call, its errors sorted into ours. The address is checked at every call,
+    not only when it is saved: a name can come to resolve to a private address later."""
+    if problem := access_point.address_problem():
+        raise PermanentError(problem)
     try:
         return request(client(access_point))
     except e_invoice_api.APIConnectionError as error:  # includes timeouts

@@ -153,3 +153,35 @@ def test_belgian_businesses_invoice_each_other_over_peppol_by_default(belgian_en
     dutch = make_partner(belgian_entity, country="NL", vat_id="NL004495445B01")
     assert belgian.effective_einvoice_format == Partner.EINVOICE_PEPPOL
     assert dutch.effective_einvoice_format == Partner.EINVOICE_FACTURX
+
+
+def test_the_partner_form_sets_how_invoices_reach_the_partner(finance_client, entity):
+    finance_client.post(reverse("partners:create"), {**FORM, "delivery": "portal"})
+    assert Partner.objects.get(name=FORM["name"]).delivery == Partner.DELIVERY_PORTAL
+
+
+def test_a_partner_added_without_a_delivery_setting_is_automatic(finance_client, entity):
+    finance_client.post(reverse("partners:create"), FORM)
+    assert Partner.objects.get(name=FORM["name"]).delivery == Partner.DELIVERY_AUTOMATIC
+
+
+def test_peppol_delivery_refuses_another_e_invoice_format(finance_client, entity):
+    data = {**FORM, "delivery": "peppol", "einvoice_format": "facturx"}
+    response = finance_client.post(reverse("partners:create"), data)
+    assert response.status_code == 400
+    assert "Peppol carries Peppol BIS e-invoices" in response.content.decode()
+
+
+def test_peppol_delivery_needs_a_peppol_id(finance_client, entity):
+    data = {**FORM, "delivery": "peppol", "country": "US", "vat_id": "", "postcode": "10001"}
+    response = finance_client.post(reverse("partners:create"), data)
+    assert response.status_code == 400
+    assert "Delivery over Peppol needs the partner" in response.content.decode()
+
+
+def test_peppol_delivery_takes_the_peppol_id_the_vat_id_suggests(finance_client, entity):
+    response = finance_client.post(reverse("partners:create"), {**FORM, "delivery": "peppol"})
+    assert response.status_code == 302
+    partner = Partner.objects.get(name=FORM["name"])
+    assert partner.peppol_participant == ("9914", "ATU13585627")
+    assert partner.effective_einvoice_format == Partner.EINVOICE_PEPPOL

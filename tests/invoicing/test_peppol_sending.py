@@ -354,3 +354,42 @@ def interrupted_dispatch(invoice) -> Dispatch:
         attempts=1,
         last_attempt_at=timezone.now() - timedelta(hours=1),
     )
+
+
+def test_the_invoice_page_shows_the_channel_and_the_access_points_document(
+    on_peppol, entity, buyer, send, finance_client
+):
+    invoice = invoice_for(entity, buyer)
+    dispatch = send(invoice)
+    page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert dispatch.external_id in page
+    assert "Peppol" in page and BUYER in page
+
+
+def test_the_send_button_says_peppol_for_a_partner_on_peppol(
+    on_peppol, entity, buyer, finance_client
+):
+    invoice = invoice_for(entity, buyer)
+    page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert "Send over Peppol…" in page
+
+
+def test_the_bulk_confirmation_names_each_invoices_channel(
+    on_peppol, entity, buyer, finance_client
+):
+    invoice = invoice_for(entity, buyer)
+    page = finance_client.get(
+        reverse("invoicing:selected"), {"action": "send", "invoices": [invoice.pk]}
+    ).content.decode()
+    assert f"{invoice} → Peppol: {BUYER}" in page
+
+
+def test_the_portal_shows_the_partner_how_its_invoice_was_sent(on_peppol, entity, buyer, send):
+    from ..portal.test_portal import portal_client
+
+    invoice = invoice_for(entity, buyer)
+    dispatch = send(invoice)
+    on_peppol.deliver(dispatch.external_id)
+    channels.follow_sent_dispatches()
+    page = portal_client(make_portal_user(buyer)).get(reverse("portal:invoices")).content.decode()
+    assert "Peppol" in page and "(delivered)" in page

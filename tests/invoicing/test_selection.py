@@ -65,7 +65,7 @@ def test_the_ticked_invoices_are_sent(
 def test_sending_the_ticked_lists_each_recipient_first(owner_client, entity, partner):
     invoice = make_final(entity, partner)
     page = owner_client.get(SELECTED, {"action": "send", "invoices": [invoice.pk]}).content
-    assert f"{invoice.number} → {partner.email}" in page.decode()
+    assert f"{invoice.number} → Email: {partner.email}" in page.decode()
 
 
 def test_drafts_ticked_for_sending_are_left_out(owner_client, entity, partner):

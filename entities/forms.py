@@ -2,6 +2,7 @@ import re
 from zoneinfo import available_timezones
 
 from django import forms
+from django.contrib.auth.password_validation import validate_password
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from stdnum import bic as stdnum_bic
@@ -9,7 +10,7 @@ from stdnum import iban as stdnum_iban
 
 from .addresses import normalize_region, region_problem
 from .mail import host_problem
-from .models import AccessPointSettings, Entity, SmtpSettings
+from .models import COUNTRY_CHOICES, AccessPointSettings, Entity, Membership, SmtpSettings, User
 from .vat import normalize_vat_id, vat_id_problem
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(available_timezones()) if "/" in tz]
@@ -207,6 +208,106 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
                 _("Give the provision that allows the reduced rate; it is printed on the invoice."),
             )
         return data
+
+
+class NewEntityForm(forms.ModelForm):
+    """A further legal seller of the Account: what identifies it; the rest (bank, numbers,
+    texts) is set in its Settings afterwards."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=TIME_ZONE_CHOICES,
+        initial="Europe/Berlin",
+        help_text=_("Billing periods and issue dates follow this time zone."),
+    )
+
+    class Meta:
+        model = Entity
+        fields = ["name", "legal_name", "street", "postcode", "city", "country", "vat_id",
+                  "default_currency", "time_zone"]  # fmt: skip
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def clean(self):
+        data = super().clean()
+        vat_id, country = data.get("vat_id"), data.get("country")
+        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
+            self.add_error("vat_id", problem)
+        return data
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Membership.ROLE_CHOICES,
+        initial=Membership.FINANCE,
+        help_text=_(
+            "Owner: everything, including settings and the team. Finance: invoices, partners "
+            "and profiles. Viewer: reads only."
+        ),
+    )
+
+
+class NewPasswordMixin:
+    """Two password fields that must match and pass the installation's password rules."""
+
+    def check_passwords(self, data: dict, user=None) -> None:
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        elif data.get("password1"):
+            try:
+                validate_password(data["password1"], user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+class NewMemberForm(NewPasswordMixin, forms.Form):
+    """A newcomer accepting an invitation: name and password (the email is the invited one)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        self.check_passwords(data)
+        return data
+
+
+class SignUpForm(NewPasswordMixin, forms.Form):
+    """A new operator: its login, its company and the country its first Entity is in."""
+
+    email = forms.EmailField(label=_("Email address"), help_text=_("You log in with it."))
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput)
+    company = forms.CharField(
+        label=_("Company"), max_length=200, help_text=_("Its legal name, as on your invoices.")
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=[("", "")] + COUNTRY_CHOICES,
+        help_text=_("Where the company is established: it decides the VAT on its invoices."),
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("This address already has a login: log in, or reset its password.")
+            )
+        return email
+
+    def clean(self):
+        data = super().clean()
+        self.check_passwords(data, User(email=data.get("email", "")))
+        return data
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.ROLE_CHOICES)
 
 
 class SmtpForm(forms.ModelForm):

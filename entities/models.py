@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
@@ -179,6 +180,15 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When its owner confirmed the email address it signed up with; an Account made by an
+    # administrator (create_account, the admin) is confirmed from the start. Until then
+    # nothing is invoiced.
+    verified_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    require_two_factor = models.BooleanField(
+        _("require two-factor login"),
+        default=False,
+        help_text=_("Every member logs in with a code from an authenticator app as well."),
+    )
 
     def __str__(self):
         return self.name
@@ -556,6 +566,13 @@ class Entity(PeppolParticipant):
         help_text=_("Your own Liquid template for invoice PDFs; empty for the default template."),
     )
     time_zone = models.CharField(_("time zone"), max_length=60, default="Europe/Berlin")
+    # An archived Entity keeps its invoices readable and issues nothing new.
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+    # Its own VAT ID as VIES last answered for it (onboarding); cleared when it changes.
+    vies_valid = models.BooleanField(null=True, editable=False)
+    vies_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When an owner last saved its settings: the number formats have been looked at.
+    settings_saved_at = models.DateTimeField(null=True, blank=True, editable=False)
     BILL_DRAFTS = "drafts"
     BILL_FINALIZE = "finalize"
     BILL_SEND = "send"
@@ -806,6 +823,111 @@ class Membership(models.Model):
     @property
     def can_write(self) -> bool:
         return self.role in (self.OWNER, self.FINANCE)
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join the Account with a role. The link in its email carries
+    a token of which only the hash is stored; it can be used once, before it expires, unless
+    revoked."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"))
+    role = models.CharField(
+        _("role"), max_length=10, choices=Membership.ROLE_CHOICES, default=Membership.VIEWER
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    PENDING, ACCEPTED, REVOKED, EXPIRED = "pending", "accepted", "revoked", "expired"
+    STATUS_LABELS = {
+        PENDING: _("pending"),
+        ACCEPTED: _("accepted"),
+        REVOKED: _("revoked"),
+        EXPIRED: _("expired"),
+    }
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.account} ({self.role})"
+
+    def status(self, now) -> str:
+        if self.accepted_at:
+            return self.ACCEPTED
+        if self.revoked_at:
+            return self.REVOKED
+        return self.EXPIRED if now >= self.expires_at else self.PENDING
+
+    def get_status_display(self, now) -> str:
+        return self.STATUS_LABELS[self.status(now)]
+
+
+class AccountEvent(models.Model):
+    """The Account's audit trail: its team, its Entities and its security, who changed what
+    and when. Rows are only ever added."""
+
+    INVITED = "invited"
+    INVITATION_REVOKED = "invitation_revoked"
+    JOINED = "joined"
+    ROLE_CHANGED = "role_changed"
+    REMOVED = "removed"
+    ENTITY_ADDED = "entity_added"
+    ENTITY_ARCHIVED = "entity_archived"
+    ENTITY_RESTORED = "entity_restored"
+    SIGNED_UP = "signed_up"
+    VERIFIED = "verified"
+    TWO_FACTOR_REQUIRED = "two_factor_required"
+    TWO_FACTOR_OPTIONAL = "two_factor_optional"
+    KIND_CHOICES = [
+        (INVITED, _("Member invited")),
+        (INVITATION_REVOKED, _("Invitation revoked")),
+        (JOINED, _("Member joined")),
+        (ROLE_CHANGED, _("Role changed")),
+        (REMOVED, _("Member removed")),
+        (ENTITY_ADDED, _("Entity added")),
+        (ENTITY_ARCHIVED, _("Entity archived")),
+        (ENTITY_RESTORED, _("Entity restored")),
+        (SIGNED_UP, _("Account created")),
+        (VERIFIED, _("Email address confirmed")),
+        (TWO_FACTOR_REQUIRED, _("Two-factor login required")),
+        (TWO_FACTOR_OPTIONAL, _("Two-factor login made optional")),
+    ]
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    # Who did it, as written at the time: the user may be removed later.
+    actor = models.CharField(max_length=254, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.account}: {self.kind} {self.detail}"
+
+
+class LoginSession(models.Model):
+    """A browser an operator is logged in with, for the list on the Security page, where
+    each can be logged out. Made at login, removed at logout (entities.login_sessions)."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self):
+        return f"{self.user} from {self.ip_address}"
 
 
 def hash_api_key(key: str) -> str:

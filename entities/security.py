@@ -77,11 +77,17 @@ def may_send_reset_mail(email: str, ip: str) -> bool:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     if not cache.add(f"password-reset:to:{digest}", 1, settings.PASSWORD_RESET_MAIL_INTERVAL):
         return False
-    key = f"password-reset:from:{ip}"
+    limit = settings.PASSWORD_RESET_MAILS_PER_ADDRESS
+    return within_hourly_limit(f"password-reset:from:{ip}", limit)
+
+
+def within_hourly_limit(key: str, limit: int) -> bool:
+    """Count one more under `key` and say whether the count of the last hour is within
+    `limit` (sign-ups and reset mails per client address)."""
     cache.add(key, 0, 3600)
     try:
-        sent = cache.incr(key)
+        count = cache.incr(key)
     except ValueError:  # expired in between
         cache.set(key, 1, 3600)
-        sent = 1
-    return sent <= settings.PASSWORD_RESET_MAILS_PER_ADDRESS
+        count = 1
+    return count <= limit

@@ -27,6 +27,7 @@ from entities.addresses import region_problem
 from entities.languages import in_sentence
 from entities.models import Entity
 from entities.numbers import amount as format_amount
+from entities.services import issuing_problem
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
@@ -213,6 +214,8 @@ def generate_drafts(
     """
     if start > end:
         raise InvoicingError(_("The billing period must start before it ends."))
+    if problem := issuing_problem(entity):
+        raise InvoicingError(problem)
     groups = list(
         unbilled_transactions(entity, start, end)
         .values_list("partner_id", "currency")
@@ -1002,6 +1005,8 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
     """
     with transaction.atomic():
         draft = _lock_draft(invoice)
+        if problem := issuing_problem(draft.entity):
+            raise InvoicingError(problem)
         problems = missing_invoicing_details(draft)
         if problems:
             raise InvoicingError(

@@ -196,7 +196,9 @@ def finish(run: BillingRun) -> None:
 def start_scheduled_runs() -> int:
     """Start last month's run for every Entity whose billing day is today (its own today)."""
     started = 0
-    for entity in Entity.objects.filter(billing_day__isnull=False):
+    for entity in Entity.objects.filter(
+        billing_day__isnull=False, archived_at=None, account__verified_at__isnull=False
+    ):
         today = local_today(entity)
         if today.day != entity.billing_day:
             continue

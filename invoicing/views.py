@@ -31,6 +31,7 @@ from . import (
     channels,
     corrections,
     deadlines,
+    onboarding,
     oss,
     payments,
     runs,
@@ -136,6 +137,7 @@ def invoice_list(request):
             },
             "sort": sort,
             "late_reverse_charge": deadlines.late_reverse_charge_drafts(request.entity, today),
+            "onboarding": onboarding.open_checklist(request.entity),
             "partners_to_fix": Partner.objects.filter(is_active=True)
             .exclude(invoicing_problems=[])
             .count(),

@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "entities",
     "partners",
     "distribution",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "entities.two_factor.TwoFactorMiddleware",
     "leadflip.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -206,6 +211,11 @@ SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test e
 # (a self-hosted installation whose mail server is on its own network).
 ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
 ALLOW_PRIVATE_ACCESS_POINT_HOSTS = envbool("ALLOW_PRIVATE_ACCESS_POINT_HOSTS", False)
+INVITATION_DAYS = envint("INVITATION_DAYS", 7)
+OTP_TOTP_ISSUER = "Leadflip Invoicing"  # the name authenticator apps show
+SIGNUP_ENABLED = envbool("SIGNUP_ENABLED", True)
+SIGNUPS_PER_ADDRESS = envint("SIGNUPS_PER_ADDRESS", 5)  # per client address and hour
+VERIFICATION_DAYS = envint("VERIFICATION_DAYS", 3)
 SEND_RETRY_SECONDS = envint("SEND_RETRY_SECONDS", 60)  # first retry; doubles each time
 # An email left "sending" this long by a worker that died is marked failed (and can be sent
 # again by hand); one left "queued" this long is queued again.

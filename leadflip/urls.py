@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="invoicing:index"), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", entity_views.two_factor_verify, name="two_factor_verify"),
     path("password-reset/", entity_views.password_reset, name="password_reset"),
     path(
         "password-reset/sent/",
@@ -26,6 +27,10 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("invitation/<str:token>/", entity_views.accept_invitation, name="accept_invitation"),
+    path("signup/", entity_views.signup, name="signup"),
+    path("signup/confirm/<str:token>/", entity_views.verify_email, name="verify_email"),
+    path("signup/confirm-again/", entity_views.resend_verification, name="resend_verification"),
     path("distribution/invoices/", include("invoicing.urls")),
     path("distribution/", include("distribution.urls")),
     path("partners/", include("partners.urls")),

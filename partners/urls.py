@@ -6,6 +6,7 @@ app_name = "partners"
 urlpatterns = [
     path("", views.partner_list, name="list"),
     path("new/", views.partner_create, name="create"),
+    path("own-vat-id/check/", views.check_own_vat_id, name="check_own_vat_id"),
     path("<int:pk>/", views.partner_detail, name="detail"),
     path("<int:pk>/edit/", views.partner_edit, name="edit"),
     path("<int:pk>/check-vat-id/", views.check_vat_id_now, name="check_vat_id"),

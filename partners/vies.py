@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from zeep.transports import Transport
 
+from entities.models import Entity
+
 from .checks import refresh_invoicing_problems
 from .models import Partner
 
@@ -95,6 +97,19 @@ def check_vat_id(vat_id: str, requester_vat_id: str = "") -> ViesAnswer:
         request_date=response.requestDate,
         trader_name=response.traderName or "",
     )
+
+
+def check_entity_vat_id(entity: Entity) -> bool:
+    """Check the Entity's own VAT ID with VIES (its onboarding: a typo there is on every
+    invoice) and store the answer; whether VIES confirmed it. Raises ViesUnavailable or
+    ViesRefused, changing nothing."""
+    vat_id = entity.vat_id
+    answer = check_vat_id(vat_id)
+    Entity.objects.filter(pk=entity.pk, vat_id=vat_id).update(
+        vies_valid=answer.valid, vies_checked_at=timezone.now()
+    )
+    entity.vies_valid, entity.vies_checked_at = answer.valid, timezone.now()
+    return answer.valid
 
 
 def record_vies_check(partner: Partner) -> Partner:

@@ -20,7 +20,7 @@ from .forms import AgreementForm, InviteForm, PartnerForm, PartnerSearchForm
 from .models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 from .portal_access import PortalAccessError, invite
 from .tasks import queue_vies_check
-from .vies import can_check
+from .vies import ViesRefused, ViesUnavailable, can_check, check_entity_vat_id
 
 
 @entity_required
@@ -215,3 +215,30 @@ def toggle_portal_user(request, pk):
             _("Portal login {email} disabled; its sessions end now.").format(email=user.email),
         )
     return redirect("partners:detail", user.partner_id)
+
+
+@require_POST
+@role_required("owner")
+def check_own_vat_id(request):
+    """Ask VIES now whether the current Entity's own VAT ID is valid (onboarding)."""
+    entity = request.entity
+    if not (entity.vat_id and can_check(entity.vat_id)):
+        messages.error(request, _("VIES checks EU VAT IDs only; enter yours in Settings first."))
+        return redirect("home")
+    try:
+        valid = check_entity_vat_id(entity)
+    except (ViesUnavailable, ViesRefused) as error:
+        messages.error(
+            request, _("VIES could not answer now ({error}); try again later.").format(error=error)
+        )
+    else:
+        if valid:
+            messages.success(request, _("VIES confirms {vat_id}.").format(vat_id=entity.vat_id))
+        else:
+            messages.error(
+                request,
+                _("VIES reports {vat_id} as not valid: correct it in Settings.").format(
+                    vat_id=entity.vat_id
+                ),
+            )
+    return redirect("home")

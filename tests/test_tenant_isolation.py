@@ -12,7 +12,17 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
-from entities.models import ApiKey, Entity, SmtpSettings
+from entities import team
+from entities.models import (
+    Account,
+    AccountEvent,
+    ApiKey,
+    Entity,
+    Invitation,
+    Membership,
+    SmtpSettings,
+)
+from entities.services import archive
 from invoicing.billing import add_credit
 from invoicing.models import (
     BillingRun,
@@ -36,6 +46,7 @@ from .factories import (
     make_partner,
     make_payout,
     make_profile,
+    make_user,
 )
 
 PARTNER_FORM = {
@@ -108,6 +119,11 @@ OBJECT_URLS = {
         {"name": "Changed", "partner": "PARTNER", "price_override": "1.00", "is_active": "on"},
     ),
     "entities:revoke_api_key": ("post", "api_key", {}),
+    "entities:change_role": ("post", "membership", {"role": "owner"}),
+    "entities:remove_member": ("post", "membership", {"confirmed": "1"}),
+    "entities:revoke_invitation": ("post", "invitation", {}),
+    "entities:archive_entity": ("post", "second_entity", {"confirmed": "1"}),
+    "entities:restore_entity": ("post", "archived_entity", {}),
     "invoicing:add_payout_line": (
         "post",
         "payout",
@@ -119,6 +135,10 @@ OBJECT_URLS = {
         {"terms_version": "1", "accepted_at": "2026-10-01T10:00", "accepted_by": "x"},
     ),
 }
+
+# Objects of the Account rather than of one Entity: every Entity of the Account reaches them.
+ACCOUNT_OBJECTS = {"entities:change_role", "entities:remove_member", "entities:revoke_invitation",
+                   "entities:archive_entity", "entities:restore_entity"}  # fmt: skip
 
 # Writes that take no object id: a viewer gets 403 on each.
 OTHER_WRITES = {
@@ -135,6 +155,19 @@ OTHER_WRITES = {
     },
     "entities:smtp_test": {},
     "entities:access_point": {"base_url": "https://api.e-invoice.be", "api_key": "k"},
+    "entities:invite_member": {"email": "new@acme.test", "role": "owner"},
+    "entities:entities": {
+        "name": "New",
+        "legal_name": "New GmbH",
+        "street": "Weg 1",
+        "postcode": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "default_currency": "EUR",
+        "time_zone": "Europe/Berlin",
+    },
+    "entities:require_two_factor": {"require": "1"},
+    "partners:check_own_vat_id": {},
     "invoicing:send_period": {"start": "2026-10-01", "end": "2026-10-31"},
     "invoicing:selected": {"action": "finalize"},
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
@@ -161,6 +194,21 @@ READS = {
     "distribution:logs",
     "distribution:profiles",
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
+    "entities:team",
+    # The user's own login: its second factor and password.
+    "entities:security",
+    "entities:security_setup",
+    "entities:security_confirm",
+    "entities:recovery_codes",
+    "entities:two_factor_off",
+    "entities:log_out_session",
+    "entities:password_change",
+    "two_factor_verify",
+    # Before a tenant exists, or with a token for one person: sign-up and invitations.
+    "signup",
+    "verify_email",
+    "resend_verification",
+    "accept_invitation",
 }
 # The access point's webhook is signed per Account, not a page (test_peppol_sending.py).
 NOT_OPERATOR_UI = ("admin:", "api:", "portal:", "peppol_webhook")
@@ -201,7 +249,17 @@ def world(entity):
     portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
     payout = make_payout(entity)
     change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
+    member = make_user(entity.account, Membership.FINANCE, email="member@acme.test")
+    invitation, _token = team.invite(entity.account, "invited@acme.test", "finance", member)
+    # Named to sort after the world's Entity, which stays the clients' current one.
+    second = make_entity(entity.account, name="Zeta AT", country="AT", vat_id="ATU13585627")
+    archived = make_entity(entity.account, name="Zeta FR", country="FR", vat_id="")
+    archive(archived, None)
     return {
+        "membership": [Membership.objects.get(user=member).pk],
+        "invitation": [invitation.pk],
+        "second_entity": [second.pk],
+        "archived_entity": [archived.pk],
         "change_request": [change.pk],
         "draft": [draft.pk],
         "credit": [draft.pk, credit.pk],
@@ -248,6 +306,10 @@ def snapshot() -> dict:
         Lead,
         SelfBillingAgreement,
         ChangeRequest,
+        Account,
+        Membership,
+        Invitation,
+        AccountEvent,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(
@@ -272,7 +334,7 @@ def test_another_account_gets_404_and_changes_nothing(outsider_client, outsider,
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+@pytest.mark.parametrize("name", sorted(set(OBJECT_URLS) - ACCOUNT_OBJECTS))
 def test_another_entity_of_the_same_account_gets_404(owner_client, entity, world, name):
     """The current Entity scopes everything: a sister Entity's object is not found either."""
     sister = make_entity(entity.account, name="Sister", legal_name="Sister GmbH")

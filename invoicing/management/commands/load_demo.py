@@ -223,8 +223,9 @@ def ensure_login() -> User:
 
 def load(account: Account, deliveries: int, rng: random.Random, history: bool = True) -> dict:
     entities = {
-        "de": Entity.objects.create(account=account, **GMBH),
-        "us": Entity.objects.create(account=account, **INC),
+        # Set up as an operator would have it: its settings looked at and saved.
+        "de": Entity.objects.create(account=account, settings_saved_at=timezone.now(), **GMBH),
+        "us": Entity.objects.create(account=account, settings_saved_at=timezone.now(), **INC),
     }
     partners = {}
     now = timezone.now()

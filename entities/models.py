@@ -883,6 +883,10 @@ class AccountEvent(models.Model):
     VERIFIED = "verified"
     TWO_FACTOR_REQUIRED = "two_factor_required"
     TWO_FACTOR_OPTIONAL = "two_factor_optional"
+    TWO_FACTOR_ON = "two_factor_on"
+    TWO_FACTOR_OFF = "two_factor_off"
+    PASSWORD_CHANGED = "password_changed"
+    SESSIONS_ENDED = "sessions_ended"
     KIND_CHOICES = [
         (INVITED, _("Member invited")),
         (INVITATION_REVOKED, _("Invitation revoked")),
@@ -896,6 +900,10 @@ class AccountEvent(models.Model):
         (VERIFIED, _("Email address confirmed")),
         (TWO_FACTOR_REQUIRED, _("Two-factor login required")),
         (TWO_FACTOR_OPTIONAL, _("Two-factor login made optional")),
+        (TWO_FACTOR_ON, _("Member turned two-factor login on")),
+        (TWO_FACTOR_OFF, _("Member turned two-factor login off")),
+        (PASSWORD_CHANGED, _("Member changed their password")),
+        (SESSIONS_ENDED, _("Member logged out other browsers")),
     ]
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="events")

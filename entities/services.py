@@ -56,10 +56,10 @@ def archive(entity: Entity, by) -> None:
     """Stop the Entity issuing anything; its invoices stay readable. An Account keeps at
     least one active Entity."""
     with transaction.atomic():
-        active = Entity.objects.select_for_update().filter(
-            account=entity.account_id, archived_at=None
+        active = list(
+            Entity.objects.select_for_update().filter(account=entity.account_id, archived_at=None)
         )
-        if entity.archived_at is not None:
+        if entity.pk not in [e.pk for e in active]:  # archived already, maybe just now
             return
         if [e.pk for e in active] == [entity.pk]:
             raise InvoicingBlocked(

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Account, AccountEvent, Invitation, Membership, User
+from .security import within_hourly_limit
 from .site import site_url
 
 
@@ -27,6 +28,12 @@ def record(account: Account, kind: str, actor, detail: str = "") -> AccountEvent
     return AccountEvent.objects.create(account=account, kind=kind, actor=who, detail=detail[:500])
 
 
+def record_for_user(user: User, kind: str, detail: str = "") -> None:
+    """A change to a member's own login, in the audit trail of each of its Accounts."""
+    for membership in Membership.objects.filter(user=user).select_related("account"):
+        record(membership.account, kind, user, detail)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -35,6 +42,10 @@ def invite(account: Account, email: str, role: str, by: User) -> tuple[Invitatio
     """Invite `email` to the Account with `role`; the invitation and the token of its link.
     A pending invitation to the same address is replaced."""
     email = email.strip().lower()
+    if account.verified_at is None:
+        raise TeamError(_("Confirm your email address before you invite anyone."))
+    if not within_hourly_limit(f"invitations:{account.pk}", settings.INVITATIONS_PER_HOUR):
+        raise TeamError(_("Too many invitations in the last hour; try again later."))
     if Membership.objects.filter(account=account, user__email__iexact=email).exists():
         raise TeamError(_("{email} is already a member of this account.").format(email=email))
     now = timezone.now()
@@ -123,6 +134,15 @@ def revoke(invitation: Invitation, by: User) -> None:
     record(invitation.account, AccountEvent.INVITATION_REVOKED, by, invitation.email)
 
 
+def _locked(membership: Membership) -> Membership:
+    """The membership as it is now, locked: its role may have changed since it was read."""
+    return (
+        Membership.objects.select_for_update()
+        .select_related("user", "account")
+        .get(pk=membership.pk)
+    )
+
+
 def _other_owners(membership: Membership) -> int:
     """How many owners the Account has besides this member, counted under a lock so that two
     owners demoting each other at once cannot leave none."""
@@ -133,9 +153,10 @@ def _other_owners(membership: Membership) -> int:
 
 
 def change_role(membership: Membership, role: str, by: User) -> None:
-    if role == membership.role:
-        return
     with transaction.atomic():
+        membership = _locked(membership)
+        if role == membership.role:
+            return
         if membership.role == Membership.OWNER and not _other_owners(membership):
             raise TeamError(
                 _("{email} is the account's only owner: make someone else owner first.").format(
@@ -151,6 +172,7 @@ def change_role(membership: Membership, role: str, by: User) -> None:
 
 def remove(membership: Membership, by: User) -> None:
     with transaction.atomic():
+        membership = _locked(membership)
         if membership.role == Membership.OWNER and not _other_owners(membership):
             raise TeamError(
                 _("{email} is the account's only owner and cannot be removed.").format(

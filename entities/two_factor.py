@@ -96,11 +96,14 @@ def required_for(user: User) -> bool:
     return Membership.objects.filter(user=user, account__require_two_factor=True).exists()
 
 
-# Pages reachable before the second factor: logging in and out, setting it up, and what is
-# not the operator UI (the portal and the API have logins of their own).
-OPEN_URL_NAMES = {"login", "logout", "two_factor_verify", "entities:security",
-                  "entities:security_setup", "entities:security_confirm", "verify_email",
-                  "accept_invitation", "set_language", "entities:set_language"}  # fmt: skip
+# Pages a login with a second factor reaches before giving its code: only these. Setting up
+# an authenticator is not among them, or a stolen password could replace the owner's.
+BEFORE_THE_CODE = {"login", "logout", "two_factor_verify", "verify_email",
+                   "entities:set_language"}  # fmt: skip
+# A member of an Account that requires a second factor, and has none, may set one up.
+TO_SET_ONE_UP = BEFORE_THE_CODE | {"entities:security", "entities:security_setup",
+                                   "entities:security_confirm"}  # fmt: skip
+# Not the operator UI: the portal and the API have logins of their own.
 OPEN_PREFIXES = ("/partner/", "/api/", "/peppol/", "/static/")
 
 
@@ -120,12 +123,23 @@ class TwoFactorMiddleware:
         if not user.is_authenticated or request.path.startswith(OPEN_PREFIXES):
             return None
         login_sessions.seen(request)
-        if request.resolver_match and request.resolver_match.view_name in OPEN_URL_NAMES:
-            return None
         if user.is_verified():
             return None
+        name = request.resolver_match.view_name if request.resolver_match else ""
         if user_has_device(user, confirmed=True):
+            if name in BEFORE_THE_CODE:
+                return None
             return redirect(reverse("two_factor_verify") + "?" + urlencode({"next": request.path}))
-        if required_for(user):
+        if required_for(user) and name not in TO_SET_ONE_UP:
             return redirect("entities:security")
         return None
+
+
+def may_enrol(request) -> bool:
+    """Whether the user may set up an authenticator now: not while another one waits for its
+    code (that would let a stolen password replace it), and only with a confirmed email
+    address (or a sign-up with someone else's address could lock its owner out later)."""
+    user = request.user
+    if user_has_device(user, confirmed=True) and not user.is_verified():
+        return False
+    return Membership.objects.filter(user=user, account__verified_at__isnull=False).exists()

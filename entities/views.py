@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -362,7 +362,7 @@ def change_role(request, pk):
             request,
             _("{email} is now {role}.").format(
                 email=membership.user.email,
-                role=str(dict(Membership.ROLE_CHOICES)[membership.role]).lower(),
+                role=str(dict(Membership.ROLE_CHOICES)[form.cleaned_data["role"]]).lower(),
             ),
         )
     return redirect("entities:team")
@@ -416,7 +416,10 @@ def accept_invitation(request, token):
                 {"invitation": invitation, "login_url": login_url},
             )
         if request.method == "POST":
-            team.accept(invitation, request.user)
+            try:
+                team.accept(invitation, request.user)
+            except team.TeamError:
+                return render(request, "entities/invitation_invalid.html", status=404)
             request.session[CURRENT_ENTITY_SESSION_KEY] = (
                 invitation.account.entities.order_by("pk").values_list("pk", flat=True).first()
             )
@@ -425,14 +428,17 @@ def accept_invitation(request, token):
         return render(request, "entities/invitation.html", {"invitation": invitation})
     form = NewMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = User.objects.create_user(
-                invitation.email,
-                form.cleaned_data["password1"],
-                first_name=form.cleaned_data["first_name"],
-                last_name=form.cleaned_data["last_name"],
-            )
-            team.accept(invitation, user)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    invitation.email,
+                    form.cleaned_data["password1"],
+                    first_name=form.cleaned_data["first_name"],
+                    last_name=form.cleaned_data["last_name"],
+                )
+                team.accept(invitation, user)
+        except (team.TeamError, IntegrityError):  # used up, or accepted twice at once
+            return render(request, "entities/invitation_invalid.html", status=404)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome to {account}.").format(account=invitation.account))
         return redirect("home")
@@ -486,8 +492,8 @@ def archive_entity(request, pk):
             title=_("Archive {name}?").format(name=entity.name),
             message=_(
                 "Its invoices stay readable and downloadable, its partners can still use the "
-                "portal, but it issues nothing new: no drafts, no finalizing, no monthly "
-                "billing. You can restore it later."
+                "portal, but it issues nothing new: no drafts, no finalizing, no credit "
+                "notes, no monthly billing. To correct one of its invoices, restore it first."
             ),
             button=_("Archive"),
             back=reverse("entities:entities"),
@@ -530,11 +536,14 @@ def signup(request):
             form.add_error(None, _("Too many sign-ups from your address; try again in an hour."))
         else:
             data = form.cleaned_data
-            with transaction.atomic():
-                account, entity, user, _new = accounts.create_account(
-                    data["email"], data["company"], data["country"],
-                    password=data["password1"], verified=False,
-                )  # fmt: skip
+            try:
+                with transaction.atomic():
+                    account, entity, user, _new = accounts.create_account(
+                        data["email"], data["company"], data["country"],
+                        password=data["password1"], verified=False,
+                    )  # fmt: skip
+            except IntegrityError:  # the same address signed up twice at once
+                return redirect("login")
             user.language = translation.get_language() or ""
             user.save(update_fields=["language"])
             _mail_verification(request, account, user)
@@ -626,6 +635,8 @@ def log_out_session(request):
     for login_session in chosen:
         login_sessions.log_out(login_session)
         count += 1
+    if count:
+        team.record_for_user(request.user, AccountEvent.SESSIONS_ENDED, str(count))
     messages.success(
         request,
         ngettext("{count} session logged out.", "{count} sessions logged out.", count).format(
@@ -638,6 +649,9 @@ def log_out_session(request):
 @require_POST
 @login_required
 def security_setup(request):
+    if not two_factor.may_enrol(request):
+        messages.error(request, _("Confirm your email address before you set up two-factor login."))
+        return redirect("entities:security")
     two_factor.start_enrolment(request.user)
     return redirect(reverse("entities:security") + "#two-factor")
 
@@ -646,12 +660,13 @@ def security_setup(request):
 @login_required
 def security_confirm(request):
     device = two_factor.pending_enrolment(request.user)
-    if device is None:
+    if device is None or not two_factor.may_enrol(request):
         return redirect("entities:security")
     codes = two_factor.confirm_enrolment(request, device, request.POST.get("code", ""))
     if codes is None:
         messages.error(request, _("That code is not right: type the one your app shows now."))
         return _render_security(request, status=400)
+    team.record_for_user(request.user, AccountEvent.TWO_FACTOR_ON)
     messages.success(request, _("Two-factor login is on. Keep the recovery codes below."))
     return _render_security(request, codes=codes)
 
@@ -674,6 +689,7 @@ def security_turn_off(request):
         messages.error(request, _("Give your password to turn two-factor login off."))
     else:
         two_factor.turn_off(request.user)
+        team.record_for_user(request.user, AccountEvent.TWO_FACTOR_OFF)
         messages.success(request, _("Two-factor login is off."))
     return redirect("entities:security")
 
@@ -724,7 +740,18 @@ def two_factor_verify(request):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's; the session survives with a new key, which its LoginSession follows."""
+
     template_name = "registration/password_change.html"
+
+    def form_valid(self, form):
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)
+        LoginSession.objects.filter(session_key=old_key).update(
+            session_key=self.request.session.session_key
+        )
+        team.record_for_user(self.request.user, AccountEvent.PASSWORD_CHANGED)
+        return response
 
     def get_success_url(self):
         messages.success(self.request, _("Your password is changed."))

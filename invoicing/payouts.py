@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from distribution.models import Lead
 from entities.models import Entity
+from entities.services import issuing_problem
 from partners.models import Partner
 
 from .amounts import line_net_amount
@@ -92,6 +93,8 @@ def generate_payout_drafts(entity: Entity, start: date, end: date, by=None) -> P
     stamped."""
     if start > end:
         raise InvoicingError(_("The billing period must start before it ends."))
+    if problem := issuing_problem(entity):
+        raise InvoicingError(problem)
     with transaction.atomic():
         groups = list(
             unpaid_supplied_leads(entity, start, end)

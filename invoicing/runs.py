@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from entities.mail import MailNotConfigured
 from entities.models import Entity
+from entities.services import issuing_problem
 
 from .billing import finalize_invoice, generate_drafts, local_today
 from .channels import queue_sending
@@ -38,6 +39,8 @@ def start_run(
     it was queued now. A scheduled start never repeats a run that exists."""
     from .tasks import run_billing
 
+    if problem := issuing_problem(entity):
+        raise InvoicingError(problem)
     with transaction.atomic():
         run, created = BillingRun.objects.get_or_create(
             entity=entity,

@@ -1063,9 +1063,13 @@ def start_run(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("invoicing:index")
     data = form.cleaned_data
-    run, queued = runs.start_run(
-        request.entity, data["start"], data["end"], data["mode"], by=request.user
-    )
+    try:
+        run, queued = runs.start_run(
+            request.entity, data["start"], data["end"], data["mode"], by=request.user
+        )
+    except InvoicingError as error:
+        messages.error(request, str(error))
+        return redirect("invoicing:index")
     if queued:
         period = f"{format_date(data['start'])} – {format_date(data['end'])}"
         messages.success(request, _("Billing {period} started.").format(period=period))

@@ -212,6 +212,7 @@ SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test e
 ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
 ALLOW_PRIVATE_ACCESS_POINT_HOSTS = envbool("ALLOW_PRIVATE_ACCESS_POINT_HOSTS", False)
 INVITATION_DAYS = envint("INVITATION_DAYS", 7)
+INVITATIONS_PER_HOUR = envint("INVITATIONS_PER_HOUR", 20)  # per Account
 OTP_TOTP_ISSUER = "Leadflip Invoicing"  # the name authenticator apps show
 SIGNUP_ENABLED = envbool("SIGNUP_ENABLED", True)
 SIGNUPS_PER_ADDRESS = envint("SIGNUPS_PER_ADDRESS", 5)  # per client address and hour

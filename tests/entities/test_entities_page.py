@@ -116,3 +116,16 @@ def test_create_account_refuses_a_weak_password(db):
         call_command("create_account", "--email", "a@b.test", "--entity-country", "DE",
                      "--password", "123")  # fmt: skip
     assert not User.objects.exists()
+
+
+def test_a_billing_run_of_an_archived_entity_is_refused_up_front(owner_client, entity, account):
+    make_entity(account, name="Acme AT", country="AT", vat_id="ATU13585627")
+    archive(entity, None)
+    owner_client.post(reverse("entities:switch_entity"), {"entity": entity.pk})
+    response = owner_client.post(
+        reverse("invoicing:start_run"),
+        {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
+        follow=True,
+    )
+    assert "archived" in response.content.decode()
+    assert not entity.billing_runs.exists()

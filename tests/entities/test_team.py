@@ -182,3 +182,29 @@ def test_every_member_sees_the_team_and_its_changes(viewer_client, owner, accoun
     team.record(account, AccountEvent.ENTITY_ADDED, owner, "Acme FR SAS")
     page = viewer_client.get(reverse("entities:team")).content.decode()
     assert "owner@acme.test" in page and "Acme FR SAS" in page
+
+
+def test_an_unconfirmed_account_invites_nobody(owner_client, account):
+    account.verified_at = None
+    account.save()
+    response = invite(owner_client)
+    assert response.status_code == 400
+    assert "Confirm your email address" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_invitations_per_hour_are_limited(owner_client, account, settings):
+    settings.INVITATIONS_PER_HOUR = 2
+    for n in range(3):
+        response = invite(owner_client, email=f"new{n}@acme.test")
+    assert response.status_code == 400
+    assert len(mail.outbox) == 2
+
+
+def test_a_member_promoted_meanwhile_is_checked_as_owner(owner, finance, account):
+    stale = Membership.objects.get(user=finance)  # read as finance
+    Membership.objects.filter(user=owner).update(role="finance")
+    Membership.objects.filter(pk=stale.pk).update(role="owner")  # now the only owner
+    with pytest.raises(team.TeamError):
+        team.remove(stale, owner)
+    assert Membership.objects.filter(pk=stale.pk).exists()

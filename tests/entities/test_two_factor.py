@@ -168,3 +168,39 @@ def test_logging_out_forgets_the_session(owner):
     client = log_in(owner)
     client.post(reverse("logout"))
     assert not LoginSession.objects.filter(user=owner).exists()
+
+
+def test_a_password_alone_cannot_replace_the_authenticator(owner_client, owner):
+    enrol(owner_client, owner)
+    original = two_factor.authenticator(owner)
+    thief = log_in(owner)  # the password, no code
+    assert thief.get(reverse("entities:security")).url.startswith(reverse("two_factor_verify"))
+    thief.post(reverse("entities:security_setup"))
+    thief.post(reverse("entities:security_confirm"), {"code": "123456"})
+    assert two_factor.authenticator(owner) == original
+    assert not TOTPDevice.objects.filter(user=owner, confirmed=False).exists()
+    assert thief.get(reverse("invoicing:index")).status_code == 302
+
+
+def test_an_unconfirmed_sign_up_cannot_set_up_two_factor(owner_client, owner, account):
+    account.verified_at = None
+    account.save()
+    owner_client.post(reverse("entities:security_setup"))
+    assert not TOTPDevice.objects.filter(user=owner).exists()
+
+
+def test_a_password_change_keeps_the_browser_in_the_list(owner):
+    client = log_in(owner)
+    client.post(
+        reverse("entities:password_change"),
+        {"old_password": PASSWORD, "new_password1": "another-long-pw-77",
+         "new_password2": "another-long-pw-77"},
+    )  # fmt: skip
+    page = client.get(reverse("entities:security")).content.decode()
+    assert "this browser" in page
+    assert AccountEvent.objects.filter(kind="password_changed").exists()
+
+
+def test_turning_two_factor_on_is_in_the_audit_trail(owner_client, owner, account):
+    enrol(owner_client, owner)
+    assert AccountEvent.objects.filter(account=account, kind="two_factor_on").exists()

@@ -8,7 +8,9 @@ from django.db import migrations, models
 
 def entities_before_onboarding_are_set_up(apps, schema_editor):
     # Operators who invoiced before the onboarding checklist have looked at their settings.
-    apps.get_model("entities", "Entity").objects.update(settings_saved_at=django.utils.timezone.now())
+    # On the migration's own connection (the owner's, leadflip.db), which holds the locks.
+    entities = apps.get_model("entities", "Entity").objects.using(schema_editor.connection.alias)
+    entities.update(settings_saved_at=django.utils.timezone.now())
 
 
 class Migration(migrations.Migration):

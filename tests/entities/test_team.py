@@ -208,3 +208,13 @@ def test_a_member_promoted_meanwhile_is_checked_as_owner(owner, finance, account
     with pytest.raises(team.TeamError):
         team.remove(stale, owner)
     assert Membership.objects.filter(pk=stale.pk).exists()
+
+
+def test_a_member_of_two_accounts_picks_an_entity_of_either(owner_client, owner, entity):
+    elsewhere = make_account("Elsewhere Leads")
+    other = make_entity(elsewhere, name="Elsewhere DE")
+    Membership.objects.create(user=owner, account=elsewhere, role="viewer")
+    page = owner_client.get(reverse("invoicing:index")).content.decode()
+    assert '<optgroup label="Elsewhere Leads">' in page and '<optgroup label="Acme Leads">' in page
+    owner_client.post(reverse("entities:switch_entity"), {"entity": other.pk})
+    assert owner_client.session["current_entity_id"] == other.pk

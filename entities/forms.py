@@ -77,14 +77,31 @@ def check_region(form: forms.ModelForm, data: dict) -> None:
         form.add_error("region", problem)
 
 
-class EntityForm(PrintableTextMixin, forms.ModelForm):
-    """The seller details printed on every invoice the Entity issues."""
-
-    time_zone = forms.ChoiceField(
+def time_zone_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
         label=_("Time zone"),
         choices=TIME_ZONE_CHOICES,
+        initial="Europe/Berlin",
         help_text=_("Billing periods and issue dates follow this time zone."),
     )
+
+
+class SellerVatIdMixin:
+    """An Entity's VAT ID: normalised, and checked against its country."""
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def check_vat_id(self, data: dict) -> None:
+        vat_id, country = data.get("vat_id"), data.get("country")
+        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
+            self.add_error("vat_id", problem)
+
+
+class EntityForm(SellerVatIdMixin, PrintableTextMixin, forms.ModelForm):
+    """The seller details printed on every invoice the Entity issues."""
+
+    time_zone = time_zone_field()
 
     class Meta:
         model = Entity
@@ -186,9 +203,6 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
             for anchor, title, names in self.SECTIONS
         ]
 
-    def clean_vat_id(self):
-        return normalize_vat_id(self.cleaned_data["vat_id"])
-
     def clean_iban(self):
         return clean_iban_value(self.cleaned_data["iban"])
 
@@ -197,9 +211,7 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        vat_id, country = data.get("vat_id"), data.get("country")
-        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
-            self.add_error("vat_id", problem)
+        self.check_vat_id(data)
         check_region(self, data)
         if data.get("vat_rate_kind") == Entity.REDUCED_RATE and not data.get("reduced_rate_basis"):
             # A lead service is standard-rated: the reduced rate needs the law that allows it.
@@ -210,30 +222,20 @@ class EntityForm(PrintableTextMixin, forms.ModelForm):
         return data
 
 
-class NewEntityForm(forms.ModelForm):
+class NewEntityForm(SellerVatIdMixin, forms.ModelForm):
     """A further legal seller of the Account: what identifies it; the rest (bank, numbers,
     texts) is set in its Settings afterwards."""
 
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=TIME_ZONE_CHOICES,
-        initial="Europe/Berlin",
-        help_text=_("Billing periods and issue dates follow this time zone."),
-    )
+    time_zone = time_zone_field()
 
     class Meta:
         model = Entity
         fields = ["name", "legal_name", "street", "postcode", "city", "country", "vat_id",
                   "default_currency", "time_zone"]  # fmt: skip
 
-    def clean_vat_id(self):
-        return normalize_vat_id(self.cleaned_data["vat_id"])
-
     def clean(self):
         data = super().clean()
-        vat_id, country = data.get("vat_id"), data.get("country")
-        if vat_id and country and (problem := vat_id_problem(vat_id, country)):
-            self.add_error("vat_id", problem)
+        self.check_vat_id(data)
         return data
 
 

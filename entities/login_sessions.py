@@ -41,12 +41,19 @@ def _forget_logout(sender, request, user, **kwargs):
 
 
 def seen(request) -> None:
-    """Note that the session is in use, at most every SEEN_EVERY_SECONDS."""
+    """Note that the session is in use, at most every SEEN_EVERY_SECONDS. A session logged
+    in before sessions were recorded is recorded here, the first time it is seen."""
     now = timezone.now()
     if now.timestamp() - request.session.get(SEEN_KEY, 0) < SEEN_EVERY_SECONDS:
         return
     request.session[SEEN_KEY] = now.timestamp()
-    LoginSession.objects.filter(session_key=request.session.session_key).update(last_seen_at=now)
+    key = request.session.session_key
+    if key and not LoginSession.objects.filter(session_key=key).update(last_seen_at=now):
+        LoginSession.objects.get_or_create(
+            session_key=key,
+            defaults={"user": request.user, "ip_address": client_ip(request) or None,
+                      "user_agent": request.headers.get("User-Agent", "")[:300]},
+        )  # fmt: skip
 
 
 def sessions_of(user: User) -> list[LoginSession]:

@@ -204,3 +204,13 @@ def test_a_password_change_keeps_the_browser_in_the_list(owner):
 def test_turning_two_factor_on_is_in_the_audit_trail(owner_client, owner, account):
     enrol(owner_client, owner)
     assert AccountEvent.objects.filter(account=account, kind="two_factor_on").exists()
+
+
+def test_a_browser_logged_in_before_sessions_were_recorded_is_listed_once_seen(owner):
+    client = log_in(owner)
+    LoginSession.objects.all().delete()  # as before the upgrade
+    session = client.session
+    session["login_session_seen"] = 0
+    session.save()
+    page = client.get(reverse("entities:security")).content.decode()
+    assert "this browser" in page

@@ -312,14 +312,35 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Membership.ROLE_CHOICES)
 
 
-class SmtpForm(forms.ModelForm):
-    """The Account's mail server. The password is write-only: empty keeps the stored one."""
-
-    password = forms.CharField(
-        label=_("Password"),
+def secret_field(label, help_text) -> forms.CharField:
+    """A write-only secret: never shown again, empty keeps the stored one (SecretsMixin)."""
+    return forms.CharField(
+        label=label,
         widget=forms.PasswordInput(render_value=False),
         required=False,
-        help_text=_("Stored encrypted. Leave empty to keep the current password."),
+        help_text=help_text,
+    )
+
+
+class SecretsMixin:
+    """Saves the SECRETS typed in onto the model's encrypted attributes; one left empty
+    keeps what is stored."""
+
+    SECRETS: tuple[str, ...] = ()
+
+    def save(self, commit=True):
+        for name in self.SECRETS:
+            if self.cleaned_data[name]:
+                setattr(self.instance, name, self.cleaned_data[name])
+        return super().save(commit)
+
+
+class SmtpForm(SecretsMixin, forms.ModelForm):
+    """The Account's mail server. The password is write-only: empty keeps the stored one."""
+
+    SECRETS = ("password",)
+    password = secret_field(
+        _("Password"), _("Stored encrypted. Leave empty to keep the current password.")
     )
 
     class Meta:
@@ -332,11 +353,6 @@ class SmtpForm(forms.ModelForm):
             raise forms.ValidationError(problem)
         return host
 
-    def save(self, commit=True):
-        if self.cleaned_data["password"]:
-            self.instance.password = self.cleaned_data["password"]
-        return super().save(commit)
-
 
 class HttpsURLField(forms.URLField):
     """An address typed without its scheme is https://."""
@@ -345,24 +361,21 @@ class HttpsURLField(forms.URLField):
         super().__init__(assume_scheme="https", **kwargs)
 
 
-class AccessPointForm(forms.ModelForm):
+class AccessPointForm(SecretsMixin, forms.ModelForm):
     """The Account's Peppol access point. The API key and the webhook secret are write-only:
     empty keeps the stored one."""
 
-    api_key = forms.CharField(
-        label=_("API key"),
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        help_text=_(
+    SECRETS = ("api_key", "webhook_secret")
+    api_key = secret_field(
+        _("API key"),
+        _(
             "From your access point's dashboard. Stored encrypted. Leave empty to keep "
             "the current key."
         ),
     )
-    webhook_secret = forms.CharField(
-        label=_("Webhook secret"),
-        widget=forms.PasswordInput(render_value=False),
-        required=False,
-        help_text=_(
+    webhook_secret = secret_field(
+        _("Webhook secret"),
+        _(
             "The secret the access point signs its status messages with. Leave empty "
             "to keep the current one."
         ),
@@ -385,12 +398,6 @@ class AccessPointForm(forms.ModelForm):
             if problem := self.instance.address_problem():
                 self.add_error("base_url", problem)
         return data
-
-    def save(self, commit=True):
-        for secret in ("api_key", "webhook_secret"):
-            if self.cleaned_data[secret]:
-                setattr(self.instance, secret, self.cleaned_data[secret])
-        return super().save(commit)
 
 
 class ApiKeyForm(forms.Form):

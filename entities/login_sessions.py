@@ -22,6 +22,12 @@ def _record_login(sender, request, user, **kwargs):
         return
     if not request.session.session_key:
         request.session.save()
+    _record(request, user)
+    request.session[SEEN_KEY] = timezone.now().timestamp()
+
+
+def _record(request, user: User) -> None:
+    """The request's session as the user's, from its browser and address, seen now."""
     LoginSession.objects.update_or_create(
         session_key=request.session.session_key,
         defaults={
@@ -31,7 +37,6 @@ def _record_login(sender, request, user, **kwargs):
             "last_seen_at": timezone.now(),
         },
     )
-    request.session[SEEN_KEY] = timezone.now().timestamp()
 
 
 @receiver(user_logged_out)
@@ -49,11 +54,7 @@ def seen(request) -> None:
     request.session[SEEN_KEY] = now.timestamp()
     key = request.session.session_key
     if key and not LoginSession.objects.filter(session_key=key).update(last_seen_at=now):
-        LoginSession.objects.get_or_create(
-            session_key=key,
-            defaults={"user": request.user, "ip_address": client_ip(request) or None,
-                      "user_agent": request.headers.get("User-Agent", "")[:300]},
-        )  # fmt: skip
+        _record(request, request.user)
 
 
 def sessions_of(user: User) -> list[LoginSession]:

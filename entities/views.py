@@ -343,12 +343,17 @@ def revoke_invitation(request, pk):
     return redirect("entities:team")
 
 
+def _member(request, pk) -> Membership:
+    """A membership of the current Entity's Account; another Account's is not found."""
+    return get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, account=request.entity.account
+    )
+
+
 @require_POST
 @role_required("owner")
 def change_role(request, pk):
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), pk=pk, account=request.entity.account
-    )
+    membership = _member(request, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a role."))
@@ -371,9 +376,7 @@ def change_role(request, pk):
 @require_POST
 @role_required("owner")
 def remove_member(request, pk):
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), pk=pk, account=request.entity.account
-    )
+    membership = _member(request, pk)
     if request.POST.get("confirmed") != "1":
         return confirmation(
             request,

@@ -4,13 +4,13 @@ from decimal import InvalidOperation
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField
+from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from entities.dates import DateField
 from entities.numbers import DecimalField, parse_decimal
 from partners.models import Partner
 
-from .models import Assignment, DistributionProfile, DistributionTransaction
+from .models import Assignment, DistributionProfile, DistributionTransaction, ReturnPolicy
 from .services import describe_tiers, set_tiers
 
 TIERS_HELP = _(
@@ -155,3 +155,71 @@ class LogFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = Partner.objects.filter(entity=entity)
         self.fields["profile"].queryset = DistributionProfile.objects.filter(entity=entity)
+
+
+class ReturnPolicyForm(forms.ModelForm):
+    """The return rules of a profile or of one assignment."""
+
+    class Meta:
+        model = ReturnPolicy
+        fields = [
+            "window_days",
+            "cap_count",
+            "cap_percent",
+            "reasons",
+            "evidence_required",
+            "auto_approve_reasons",
+            "auto_approve_partners",
+            "pass_back",
+        ]
+        widgets = {
+            "reasons": forms.Textarea(attrs={"rows": 4}),
+            "auto_approve_reasons": forms.Textarea(attrs={"rows": 2}),
+            "auto_approve_partners": forms.CheckboxSelectMultiple,
+        }
+        field_classes = {"auto_approve_partners": SafeModelMultipleChoiceField}
+
+    def __init__(self, *args, partners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auto_approve_partners"].queryset = partners
+        self.fields["auto_approve_partners"].required = False
+
+    def clean_window_days(self):
+        days = self.cleaned_data["window_days"]
+        if not 1 <= days <= 365:
+            raise forms.ValidationError(_("A return window is 1 to 365 days."))
+        return days
+
+    def clean_cap_percent(self):
+        share = self.cleaned_data["cap_percent"]
+        if share is not None and share > 100:
+            raise forms.ValidationError(_("A share is at most 100 %."))
+        return share
+
+    def clean_reasons(self):
+        reasons = [
+            line.strip() for line in self.cleaned_data["reasons"].splitlines() if line.strip()
+        ]
+        if not reasons:
+            raise forms.ValidationError(_("Give at least one reason partners can choose."))
+        if too_long := [reason for reason in reasons if len(reason) > 100]:
+            raise forms.ValidationError(
+                _("A reason is at most 100 characters: “{reason}”.").format(reason=too_long[0])
+            )
+        return "\n".join(dict.fromkeys(reasons))
+
+    def clean(self):
+        data = super().clean()
+        reasons = (data.get("reasons") or "").splitlines()
+        automatic = [
+            line.strip()
+            for line in data.get("auto_approve_reasons", "").splitlines()
+            if line.strip()
+        ]
+        if unknown := [reason for reason in automatic if reason not in reasons]:
+            self.add_error(
+                "auto_approve_reasons",
+                _("“{reason}” is not one of the reasons above.").format(reason=unknown[0]),
+            )
+        data["auto_approve_reasons"] = "\n".join(dict.fromkeys(automatic))
+        return data

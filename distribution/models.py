@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_scopes import ScopedManager
 
 from entities.models import CURRENCY_CHOICES, Entity
@@ -89,6 +90,10 @@ class Lead(models.Model):
     # db_default: the delivery path inserts leads in raw SQL (services.record_plain_delivery).
     purchase_currency = models.CharField(max_length=3, blank=True, db_default="")
     payout_invoice_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    # A buyer's accepted return passed back to the supplier: the lead is paid out no more,
+    # and if its payout was finalized, the self-billed credit note that credits it.
+    supply_returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    payout_credit_note_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = ScopedManager(entity="entity")
 
@@ -107,8 +112,18 @@ class Lead(models.Model):
             # The period's leads still to pay out, per supplier.
             models.Index(
                 fields=["entity", "supplier", "created_at"],
-                condition=Q(supplier__isnull=False, payout_invoice_id__isnull=True),
+                condition=Q(
+                    supplier__isnull=False,
+                    payout_invoice_id__isnull=True,
+                    supply_returned_at__isnull=True,
+                ),
                 name="lead_unpaid_supply",
+            ),
+            # A supplier's leads of a time, for its return rate.
+            models.Index(
+                fields=["supplier", "created_at"],
+                condition=Q(supplier__isnull=False),
+                name="lead_by_supplier",
             ),
             models.Index(
                 fields=["payout_invoice_id"],
@@ -137,11 +152,15 @@ class DistributionTransaction(models.Model):
     REASON_REJECTED = "rejected"
     REASON_REFUNDED = "refunded"
     REASON_REVOKED = "revoked"
+    REASON_RETURNED = "returned"
     CANCEL_REASON_CHOICES = [
         (REASON_REJECTED, _("Rejected by partner")),
         (REASON_REFUNDED, _("Refunded")),
         (REASON_REVOKED, _("Revoked by automation")),
+        (REASON_RETURNED, _("Returned by partner")),
     ]
+    # Set only through an approved return (invoicing.returns), never by hand.
+    MANUAL_CANCEL_REASONS = CANCEL_REASON_CHOICES[:3]
 
     entity = models.ForeignKey(Entity, models.CASCADE, db_index=False, related_name="+")
     partner = models.ForeignKey(Partner, models.PROTECT, db_index=False, related_name="+")
@@ -242,3 +261,134 @@ class TierCounter(models.Model):
 
     def __str__(self):
         return f"{self.tiers_of} {self.month:%Y-%m}: {self.count}"
+
+
+class ReturnPolicy(models.Model):
+    """The rules by which partners may return leads they bought: of a profile, or of one
+    assignment, whose policy then replaces the profile's. Without a policy, leads are not
+    returned (an operator can still cancel a delivery by hand)."""
+
+    profile = models.OneToOneField(
+        DistributionProfile, models.CASCADE, null=True, blank=True, related_name="return_policy"
+    )
+    assignment = models.OneToOneField(
+        Assignment, models.CASCADE, null=True, blank=True, related_name="return_policy"
+    )
+    window_days = models.PositiveSmallIntegerField(
+        _("return window (days)"),
+        default=7,
+        help_text=_("A lead can be returned for this many days after its delivery."),
+    )
+    cap_count = models.PositiveIntegerField(
+        _("at most this many returns"),
+        null=True,
+        blank=True,
+        help_text=_("Per partner and month of delivery. Leave empty for no limit."),
+    )
+    cap_percent = models.DecimalField(
+        _("at most this share of delivered leads (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Per partner and month of delivery. Leave empty for no limit."),
+    )
+    DEFAULT_REASONS = [
+        gettext_noop("Wrong contact details"),
+        gettext_noop("Duplicate"),
+        gettext_noop("Outside the area"),
+        gettext_noop("Not interested"),
+    ]
+    reasons = models.TextField(
+        _("reasons to choose from"),
+        default="\n".join(DEFAULT_REASONS),
+        help_text=_("One per line."),
+    )
+    evidence_required = models.BooleanField(
+        _("evidence required"), default=False, help_text=_("The partner must say what it found.")
+    )
+    auto_approve_reasons = models.TextField(
+        _("approve these reasons at once"),
+        blank=True,
+        help_text=_("One per line, from the reasons."),
+    )
+    auto_approve_partners = models.ManyToManyField(
+        Partner,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approve every return of these partners at once"),
+    )
+    pass_back = models.BooleanField(
+        _("pass accepted returns back to the lead's supplier"),
+        default=False,
+        help_text=_("The supplier is then not paid for the lead: its payout is corrected."),
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(profile__isnull=True) ^ Q(assignment__isnull=True),
+                name="return_policy_of_a_profile_or_an_assignment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"returns within {self.window_days} days"
+
+    @property
+    def reason_list(self) -> list[str]:
+        return [line.strip() for line in self.reasons.splitlines() if line.strip()]
+
+    @property
+    def auto_approve_reason_list(self) -> list[str]:
+        return [line.strip() for line in self.auto_approve_reasons.splitlines() if line.strip()]
+
+
+class LeadReturn(models.Model):
+    """A partner's request to return a delivered lead, and the operator's decision on it.
+    One per delivery: a lead is returned at most once, and a rejection is final. The rows
+    are the returns' audit trail: who asked, when and why, who decided, when and why."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    STATUS_CHOICES = [
+        (PENDING, _("Waiting for a decision")),
+        (APPROVED, _("Accepted")),
+        (REJECTED, _("Rejected")),
+    ]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, models.PROTECT, related_name="lead_returns")
+    delivery = models.OneToOneField(
+        DistributionTransaction, models.PROTECT, related_name="lead_return"
+    )
+    reason = models.CharField(_("reason"), max_length=100)
+    evidence = models.TextField(_("evidence"), blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    submitted_at = models.DateTimeField(default=timezone.now)
+    # As written at the time: "partner portal: anna@buyer.test", "API key 'router'".
+    submitted_by = models.CharField(max_length=254)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=254, blank=True)
+    decision_note = models.CharField(_("note"), max_length=500, blank=True)
+    passed_back = models.BooleanField(
+        default=False, help_text=_("The lead's supplier was not paid for it.")
+    )
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        indexes = [
+            models.Index(fields=["entity", "status", "-submitted_at"], name="return_queue"),
+            models.Index(fields=["partner", "status"], name="return_by_partner"),
+        ]
+
+    def __str__(self):
+        return f"return of delivery {self.delivery_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.PENDING

@@ -253,19 +253,24 @@ def record_lead_source(
     return lead, created
 
 
-def mark_delivery_cancelled(txn: DistributionTransaction, reason: str) -> None:
-    """Record the cancellation on the transaction itself.
-
-    What a cancellation means for an invoice is decided by the invoicing app, which calls this.
-    """
-    if txn.is_cancelled:
+def mark_deliveries_cancelled(txns: list[DistributionTransaction], reason: str) -> None:
+    """Record the cancellations on the transactions themselves, in one statement; none if
+    one is cancelled already. What a cancellation means for an invoice is decided by the
+    invoicing app, which calls this."""
+    if any(txn.is_cancelled for txn in txns):
         raise DeliveryError(_("This delivery is already cancelled."))
     if reason not in dict(DistributionTransaction.CANCEL_REASON_CHOICES):
         raise DeliveryError(_("Choose a reason for the cancellation."))
-    txn.status = DistributionTransaction.CANCELLED
-    txn.cancelled_at = timezone.now()
-    txn.cancel_reason = reason
-    txn.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    now = timezone.now()
+    DistributionTransaction.objects.filter(pk__in=[txn.pk for txn in txns]).update(
+        status=DistributionTransaction.CANCELLED, cancelled_at=now, cancel_reason=reason
+    )
+    for txn in txns:
+        txn.status, txn.cancelled_at, txn.cancel_reason = (
+            DistributionTransaction.CANCELLED,
+            now,
+            reason,
+        )
 
 
 def set_tiers(owner: DistributionProfile | Assignment, tiers: list[tuple[int, Decimal]]) -> None:

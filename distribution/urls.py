@@ -11,4 +11,6 @@ urlpatterns = [
     path("profiles/<int:pk>/edit/", views.profile_edit, name="profile_edit"),
     path("profiles/<int:pk>/assign/", views.assignment_create, name="assignment_create"),
     path("assignments/<int:pk>/edit/", views.assignment_edit, name="assignment_edit"),
+    path("profiles/<int:pk>/returns/", views.profile_returns, name="profile_returns"),
+    path("assignments/<int:pk>/returns/", views.assignment_returns, name="assignment_returns"),
 ]

@@ -8,10 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from entities.decorators import entity_required, role_required
+from partners.models import Partner
 
-from .forms import AssignmentForm, LogFilterForm, ProfileForm
+from .forms import AssignmentForm, LogFilterForm, ProfileForm, ReturnPolicyForm
 from .invoice_labels import invoice_labels
-from .models import Assignment, DistributionProfile, DistributionTransaction
+from .models import Assignment, DistributionProfile, DistributionTransaction, ReturnPolicy
+from .returns import policy_for
 
 LOG_PAGE_SIZE = 100
 
@@ -60,7 +62,7 @@ def logs(request):
             ],
             "filters": filters,
             "query": query.urlencode(),
-            "reasons": DistributionTransaction.CANCEL_REASON_CHOICES,
+            "reasons": DistributionTransaction.MANUAL_CANCEL_REASONS,
         },
     )
 
@@ -86,7 +88,10 @@ def profile_detail(request, pk):
         "distribution/profile_detail.html",
         {
             "profile": profile,
-            "assignments": profile.assignments.select_related("partner").order_by("name"),
+            "assignments": profile.assignments.select_related("partner", "return_policy").order_by(
+                "name"
+            ),
+            "policy": ReturnPolicy.objects.filter(profile=profile).first(),
         },
     )
 
@@ -154,6 +159,61 @@ def assignment_edit(request, pk):
     return _form(
         request, form, title=_("Edit {name}").format(name=assignment), profile=assignment.profile
     )
+
+
+@role_required("finance")
+def profile_returns(request, pk):
+    profile = get_object_or_404(DistributionProfile, pk=pk)
+    return _return_policy(request, profile, profile, _("Returns of {name}").format(name=profile))
+
+
+@role_required("finance")
+def assignment_returns(request, pk):
+    assignment = get_object_or_404(Assignment.objects.select_related("profile"), pk=pk)
+    title = _("Returns of {name}").format(name=assignment)
+    return _return_policy(request, assignment, assignment.profile, title)
+
+
+def _return_policy(request, owner, profile, title):
+    """Set, change or remove the return policy of a profile or an assignment."""
+    field = "assignment" if isinstance(owner, Assignment) else "profile"
+    policy = ReturnPolicy.objects.filter(**{field: owner}).first()
+    if request.method == "POST" and request.POST.get("remove"):
+        if policy:
+            policy.delete()
+        messages.success(request, _("Return policy removed."))
+        return redirect("distribution:profile_detail", profile.pk)
+    buyers = Partner.objects.filter(assignments__profile=profile)
+    if field == "assignment":
+        buyers = buyers.filter(assignments=owner)
+    form = ReturnPolicyForm(
+        request.POST or None,
+        instance=policy or ReturnPolicy(**{field: owner}),
+        partners=buyers.distinct().order_by("name"),
+        initial=_initial(owner) if policy is None else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(
+            request,
+            _("Return policy saved. It applies to returns submitted from now on, and to "
+              "the acceptance of those waiting."),
+        )  # fmt: skip
+        return redirect("distribution:profile_detail", profile.pk)
+    return _form(
+        request, form, title=title, profile=profile, policy=policy, returns_form=True,
+        inherited=field == "assignment" and policy is None and policy_for(owner) is not None,
+    )  # fmt: skip
+
+
+def _initial(owner) -> dict:
+    """A new policy: an assignment's starts as a copy of its profile's; else the usual
+    reasons, in the operator's language."""
+    if not isinstance(owner, Assignment) or (inherited := policy_for(owner)) is None:
+        return {"reasons": "\n".join(_(reason) for reason in ReturnPolicy.DEFAULT_REASONS)}
+    fields = ReturnPolicyForm.Meta.fields
+    initial = {name: getattr(inherited, name) for name in fields if name != "auto_approve_partners"}
+    return {**initial, "auto_approve_partners": list(inherited.auto_approve_partners.all())}
 
 
 def _form(request, form, **context):

@@ -594,6 +594,14 @@ class Entity(PeppolParticipant):
     billing_mode = models.CharField(
         _("billing mode"), max_length=10, choices=BILLING_MODE_CHOICES, default=BILL_DRAFTS
     )
+    finalize_after_returns = models.BooleanField(
+        _("finalize once the return window has closed"),
+        default=False,
+        help_text=_(
+            "A billing run generates the drafts at once but finalizes them only when partners "
+            "can no longer return the period's leads, so that returns land before the invoice."
+        ),
+    )
     invoice_email_subject = models.CharField(
         _("invoice email subject"),
         max_length=200,
@@ -887,6 +895,8 @@ class AccountEvent(models.Model):
     TWO_FACTOR_OFF = "two_factor_off"
     PASSWORD_CHANGED = "password_changed"
     SESSIONS_ENDED = "sessions_ended"
+    RETURNS_REQUESTED = "returns_requested"
+    RETURNS_DECIDED = "returns_decided"
     KIND_CHOICES = [
         (INVITED, _("Member invited")),
         (INVITATION_REVOKED, _("Invitation revoked")),
@@ -904,6 +914,8 @@ class AccountEvent(models.Model):
         (TWO_FACTOR_OFF, _("Member turned two-factor login off")),
         (PASSWORD_CHANGED, _("Member changed their password")),
         (SESSIONS_ENDED, _("Member logged out other browsers")),
+        (RETURNS_REQUESTED, _("Lead returns requested")),
+        (RETURNS_DECIDED, _("Lead returns decided")),
     ]
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="events")

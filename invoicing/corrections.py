@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from distribution.models import Assignment, DistributionTransaction, Lead
-from distribution.services import mark_delivery_cancelled
+from distribution.services import mark_deliveries_cancelled
 from entities.languages import format_date, format_number
 from entities.numbers import amount as format_amount
 
@@ -26,7 +26,7 @@ from .billing import (
     uncredited_totals,
 )
 from .document_text import CANCELLED_LEADS, PRICE_REDUCTION, in_language
-from .events import record_event
+from .events import record_each_event, record_event
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .payments import record_payment
 
@@ -40,35 +40,76 @@ def cancel_delivery(txn: DistributionTransaction, reason: str, by=None) -> Invoi
     - on a finalized invoice: it goes onto that invoice's open credit-note draft (created if
       there is none), which collects late cancellations until it is finalized.
     """
+    changed = cancel_deliveries([txn], reason, by)
+    return changed[0] if changed else None
+
+
+def cancel_deliveries(txns, reason: str, by=None) -> list[Invoice]:
+    """cancel_delivery for many deliveries in one transaction, each invoice recomputed once.
+    Returns the drafts and credit-note drafts that changed. Raises DeliveryError (and
+    cancels none) when one of them is cancelled already."""
+    ids = sorted(txn.pk for txn in txns)
     with transaction.atomic():
-        invoice = None
-        if txn.invoice_id is not None:
-            # Lock the invoice before the transaction: the order generate_drafts uses.
-            invoice = Invoice.objects.select_for_update().get(pk=txn.invoice_id)
-        txn = DistributionTransaction.objects.select_for_update().get(pk=txn.pk)
-        if txn.invoice_id != (invoice.pk if invoice else None):
+        billed = DistributionTransaction.objects.filter(pk__in=ids, invoice_id__isnull=False)
+        # Lock the invoices before the transactions: the order generate_drafts uses.
+        invoices = Invoice.objects.select_for_update().in_bulk(
+            sorted(set(billed.values_list("invoice_id", flat=True)))
+        )
+        locked = list(
+            DistributionTransaction.objects.select_for_update()
+            .filter(pk__in=ids)
+            .select_related("lead")
+            .order_by("pk")
+        )
+        if any(txn.invoice_id is not None and txn.invoice_id not in invoices for txn in locked):
             raise InvoicingError(_("This delivery was just billed or released; please try again."))
-        mark_delivery_cancelled(txn, reason)
-        label = f"lead {txn.lead.external_id} ({txn.get_cancel_reason_display().lower()})"
-        if invoice is None:
-            return None
-        if invoice.is_draft:
-            DistributionTransaction.objects.filter(pk=txn.pk).update(invoice_id=None)
-            rebuild_delivery_lines([invoice])
-            if not invoice.lines.exists():
-                invoice.delete()
-                return None
-            record_event(invoice, InvoiceEvent.DELIVERY_CANCELLED, by, label)
-            return invoice
-        credit_note = _open_credit_note(invoice)
-        DistributionTransaction.objects.filter(pk=txn.pk).update(credit_note_id=credit_note.pk)
-        rebuild_credit_note_lines(credit_note)
-        record_event(invoice, InvoiceEvent.DELIVERY_CANCELLED, by, f"{label}: {credit_note}")
-        record_event(credit_note, InvoiceEvent.DELIVERY_CANCELLED, by, label)
-        return credit_note
+        mark_deliveries_cancelled(locked, reason)
+        billed = [txn for txn in locked if txn.invoice_id]
+        on_draft = [txn for txn in billed if invoices[txn.invoice_id].is_draft]
+        on_final = [txn for txn in billed if not invoices[txn.invoice_id].is_draft]
+        events = []
+        changed = []
+        if on_draft:
+            DistributionTransaction.objects.filter(pk__in=[t.pk for t in on_draft]).update(
+                invoice_id=None
+            )
+            drafts = [invoices[pk] for pk in sorted({t.invoice_id for t in on_draft})]
+            rebuild_delivery_lines(drafts)
+            for draft in drafts:
+                if draft.lines.exists():
+                    changed.append(draft)
+                else:
+                    draft.delete()
+            kept = {draft.pk for draft in changed}
+            events += [
+                (invoices[t.invoice_id], _cancelled_label(t))
+                for t in on_draft
+                if t.invoice_id in kept
+            ]
+        credit_notes = {}
+        for txn in on_final:
+            invoice = invoices[txn.invoice_id]
+            if invoice.pk not in credit_notes:
+                credit_notes[invoice.pk] = open_credit_note(invoice)
+            credit_note = credit_notes[invoice.pk]
+            events += [
+                (invoice, f"{_cancelled_label(txn)}: {credit_note}"),
+                (credit_note, _cancelled_label(txn)),
+            ]
+        for invoice_id, credit_note in credit_notes.items():
+            DistributionTransaction.objects.filter(
+                pk__in=[t.pk for t in on_final if t.invoice_id == invoice_id]
+            ).update(credit_note_id=credit_note.pk)
+            rebuild_credit_note_lines(credit_note)
+        record_each_event(events, InvoiceEvent.DELIVERY_CANCELLED, by)
+        return changed + list(credit_notes.values())
 
 
-def _open_credit_note(invoice: Invoice) -> Invoice:
+def _cancelled_label(txn: DistributionTransaction) -> str:
+    return f"lead {txn.lead.external_id} ({txn.get_cancel_reason_display().lower()})"
+
+
+def open_credit_note(invoice: Invoice) -> Invoice:
     """The invoice's credit-note draft, created if there is none. The caller holds the
     invoice's row lock, so two cancellations cannot both create one."""
     existing = Invoice.objects.filter(corrects=invoice, status=Invoice.DRAFT).first()

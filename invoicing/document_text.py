@@ -86,12 +86,13 @@ def labels() -> dict[str, str]:
 SUPPLIED_LEADS = gettext_noop("Leads supplied")
 CANCELLED_LEADS = gettext_noop("Cancelled leads")
 PRICE_REDUCTION = gettext_noop("Price reduction")
+RETURNED_LEADS = gettext_noop("Returned leads")
 
 
 def line_description(description: str) -> str:
     """A line's description in the active language: "Cancelled leads · Solar DE · Premium"
     reads "Stornierte Leads · Solar DE · Premium" on a German credit note."""
-    for words in (SUPPLIED_LEADS, CANCELLED_LEADS, PRICE_REDUCTION):
+    for words in (SUPPLIED_LEADS, CANCELLED_LEADS, PRICE_REDUCTION, RETURNED_LEADS):
         if description == words or description.startswith((words + " · ", words + ": ")):
             return _(words) + description[len(words) :]
     return description

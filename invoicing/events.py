@@ -28,6 +28,20 @@ def record_event(invoice: Invoice, kind: str, by=None, detail: str = "") -> Invo
     )
 
 
+def record_each_event(entries, kind: str, by=None) -> None:
+    """One event per (invoice, detail) pair, in one statement."""
+    InvoiceEvent.objects.bulk_create(
+        InvoiceEvent(
+            invoice=invoice,
+            kind=kind,
+            user=None if by is None or isinstance(by, str) else by,
+            actor=actor_name(by),
+            detail=detail[:500],
+        )
+        for invoice, detail in entries
+    )
+
+
 def record_events(invoices, kind: str, by=None, detail: str = "") -> None:
     InvoiceEvent.objects.bulk_create(
         InvoiceEvent(

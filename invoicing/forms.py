@@ -113,7 +113,7 @@ class PaidForm(forms.Form):
 
 class CancelDeliveryForm(forms.Form):
     reason = forms.ChoiceField(
-        label=_("Reason"), choices=DistributionTransaction.CANCEL_REASON_CHOICES
+        label=_("Reason"), choices=DistributionTransaction.MANUAL_CANCEL_REASONS
     )
 
 

@@ -651,11 +651,13 @@ class BillingRun(models.Model):
 
     PENDING = "pending"
     RUNNING = "running"
+    WAITING_FOR_RETURNS = "returns"
     DONE = "done"
     FAILED = "failed"
     STATUS_CHOICES = [
         (PENDING, _("Waiting")),
         (RUNNING, _("Running")),
+        (WAITING_FOR_RETURNS, _("Drafts ready, waiting for returns")),
         (DONE, _("Done")),
         (FAILED, _("Failed")),
     ]
@@ -675,6 +677,8 @@ class BillingRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Entity.finalize_after_returns: the run finalizes from then on (tasks.resume_billing_runs).
+    finalize_after = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(entity="entity")
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from distribution.models import Lead
@@ -31,8 +32,9 @@ from .billing import (
     refresh_totals,
     with_totals,
 )
-from .document_text import SUPPLIED_LEADS
-from .events import record_event, record_events
+from .corrections import open_credit_note
+from .document_text import RETURNED_LEADS, SUPPLIED_LEADS
+from .events import record_each_event, record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .taxes import decide_self_billing_treatment
 
@@ -46,6 +48,7 @@ def unpaid_supplied_leads(entity: Entity, start: date, end: date):
         entity=entity,
         supplier__isnull=False,
         payout_invoice_id__isnull=True,
+        supply_returned_at__isnull=True,
         created_at__gte=lower,
         created_at__lt=upper,
     )
@@ -206,3 +209,86 @@ def add_payout_line(
             draft, InvoiceEvent.LINE_ADDED, by, f"{description}: {quantity} × {unit_price}"
         )
     return line
+
+
+def return_supplied_leads(leads: list[Lead], by=None) -> list[Invoice]:
+    """Pass buyers' accepted returns back to the leads' suppliers: the supplier is not paid
+    for a returned lead. A lead on no payout yet is left out of the next one; on a draft
+    payout it leaves the draft, which is recomputed (deleted if nothing is left); on a
+    finalized payout it goes onto that payout's self-billed credit-note draft (type 261),
+    created if there is none. Leads without a supplier, or returned already, are skipped.
+    Returns the payouts and credit-note drafts that changed."""
+    ids = sorted(lead.pk for lead in leads)
+    with transaction.atomic():
+        on_payout = Lead.objects.filter(pk__in=ids, payout_invoice_id__isnull=False)
+        payouts = Invoice.objects.select_for_update().in_bulk(
+            sorted(set(on_payout.values_list("payout_invoice_id", flat=True)))
+        )
+        locked = list(
+            Lead.objects.select_for_update()
+            .filter(pk__in=ids, supplier__isnull=False, supply_returned_at__isnull=True)
+            .order_by("pk")
+        )
+        if any(lead.payout_invoice_id and lead.payout_invoice_id not in payouts for lead in locked):
+            raise InvoicingError(_("A lead was just paid out; please try again."))
+        Lead.objects.filter(pk__in=[lead.pk for lead in locked]).update(
+            supply_returned_at=timezone.now()
+        )
+        paid_out = [lead for lead in locked if lead.payout_invoice_id]
+        on_draft = [lead for lead in paid_out if payouts[lead.payout_invoice_id].is_draft]
+        on_final = [lead for lead in paid_out if not payouts[lead.payout_invoice_id].is_draft]
+        changed, events = [], []
+        if on_draft:
+            Lead.objects.filter(pk__in=[lead.pk for lead in on_draft]).update(
+                payout_invoice_id=None
+            )
+            drafts = [payouts[pk] for pk in sorted({lead.payout_invoice_id for lead in on_draft})]
+            rebuild_supplied_lines(drafts)
+            for draft in drafts:
+                if draft.lines.exists():
+                    changed.append(draft)
+                else:
+                    draft.delete()
+            kept = {draft.pk for draft in changed}
+            events += [
+                (payouts[lead.payout_invoice_id], f"lead {lead.external_id} returned")
+                for lead in on_draft
+                if lead.payout_invoice_id in kept
+            ]
+        credit_notes = {}
+        for lead in on_final:
+            payout = payouts[lead.payout_invoice_id]
+            if payout.pk not in credit_notes:
+                credit_notes[payout.pk] = open_credit_note(payout)
+            events += [(payout, f"lead {lead.external_id} returned: {credit_notes[payout.pk]}"),
+                       (credit_notes[payout.pk], f"lead {lead.external_id} returned")]  # fmt: skip
+        for payout_id, credit_note in credit_notes.items():
+            Lead.objects.filter(
+                pk__in=[lead.pk for lead in on_final if lead.payout_invoice_id == payout_id]
+            ).update(payout_credit_note_id=credit_note.pk)
+            rebuild_returned_supply_lines(credit_note)
+        record_each_event(events, InvoiceEvent.DELIVERY_CANCELLED, by)
+    return changed + list(credit_notes.values())
+
+
+def rebuild_returned_supply_lines(credit_note: Invoice) -> None:
+    """One line per purchase price of the returned leads a payout's credit note carries."""
+    InvoiceLine.objects.filter(invoice=credit_note, kind=InvoiceLine.SUPPLIED).delete()
+    rows = (
+        Lead.objects.filter(payout_credit_note_id=credit_note.pk)
+        .values("purchase_price")
+        .annotate(leads=Count("id"))
+        .order_by("-purchase_price")
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=credit_note,
+            kind=InvoiceLine.SUPPLIED,
+            description=RETURNED_LEADS,
+            quantity=row["leads"],
+            unit_price=row["purchase_price"],
+            net_amount=line_net_amount(row["leads"], row["purchase_price"], credit_note.currency),
+        )
+        for row in rows
+    )
+    refresh_totals([credit_note])

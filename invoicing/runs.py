@@ -10,17 +10,21 @@ halfway, bills each delivery once and finalizes each invoice once:
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from distribution.returns import longest_window_days
+from entities.languages import format_date
 from entities.mail import MailNotConfigured
 from entities.models import Entity
 from entities.services import issuing_problem
 
-from .billing import finalize_invoice, generate_drafts, local_today
+from .billing import finalize_invoice, generate_drafts, local_today, period_bounds
 from .channels import queue_sending
 from .documents import store_documents
 from .forms import previous_month
@@ -53,7 +57,8 @@ def start_run(
             },
         )
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
-        if not created and (scheduled or run.status in (BillingRun.PENDING, BillingRun.RUNNING)):
+        in_progress = (BillingRun.PENDING, BillingRun.RUNNING, BillingRun.WAITING_FOR_RETURNS)
+        if not created and (scheduled or run.status in in_progress):
             return run, False
         if not created:  # by hand, after it finished: bill what came since, in this mode
             run.mode, run.status, run.finished_at = mode, BillingRun.PENDING, None
@@ -112,8 +117,41 @@ def _execute(run_id: int) -> None:
     if run.mode == Entity.BILL_DRAFTS or not run.invoice_ids:
         finish(run)
         return
+    # Once set, the date stands: a resumed run finalizes whatever the policies say now.
+    wait_until = run.finalize_after or returns_close_at(run)
+    if wait_until and timezone.now() < wait_until:
+        BillingRun.objects.filter(pk=run.pk).update(
+            status=BillingRun.WAITING_FOR_RETURNS, finalize_after=wait_until
+        )
+        return
     for invoice_id in run.invoice_ids:
         finalize_for_run.delay(run.pk, invoice_id)
+
+
+def returns_close_at(run: BillingRun):
+    """When partners can no longer return the period's leads, if the Entity finalizes only
+    then (Entity.finalize_after_returns), else None."""
+    if not run.entity.finalize_after_returns:
+        return None
+    days = longest_window_days(run.entity)
+    if not days:
+        return None
+    return period_bounds(run.entity, run.period_start, run.period_end)[1] + timedelta(days=days)
+
+
+def resume_runs_after_returns() -> int:
+    """Go on with the runs whose period's return window has closed: generate what came in
+    meanwhile (returns have already left the drafts), then finalize."""
+    from .tasks import run_billing
+
+    due = BillingRun.objects.filter(
+        status=BillingRun.WAITING_FOR_RETURNS, finalize_after__lte=timezone.now()
+    )
+    ids = list(due.values_list("pk", flat=True))
+    due.update(status=BillingRun.PENDING)
+    for run_id in ids:
+        run_billing.delay(run_id)
+    return len(ids)
 
 
 def finalize_one(run_id: int, invoice_id: int) -> None:
@@ -158,6 +196,10 @@ def progress(run: BillingRun) -> dict:
         done = len(final | {int(pk) for pk in run.errors if pk.isdigit()})
     problems = len(run.errors)
     label = run.get_status_display()
+    if run.status == BillingRun.WAITING_FOR_RETURNS and run.finalize_after:
+        label = _("Drafts ready; finalizing once the return window closes, {when}").format(
+            when=format_date(run.finalize_after.astimezone(ZoneInfo(run.entity.time_zone)))
+        )
     if run.status == BillingRun.DONE and problems:
         label = ngettext(
             "Done with {count} problem", "Done with {count} problems", problems

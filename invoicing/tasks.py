@@ -3,12 +3,14 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django_scopes import scopes_disabled
 
+from entities.mail import TemporaryMailError
 from entities.models import Entity
 
 from . import channels, exchange_rates, runs
 from .documents import render_missing_documents
 from .models import Dispatch
 from .payments import mark_overdue_invoices
+from .returns import notify
 
 
 @shared_task
@@ -108,6 +110,20 @@ def finalize_for_run(self, run_id: int, invoice_id: int) -> None:
     """Finalize one invoice of a run and render its documents, on whichever worker is free."""
     with scopes_disabled():
         runs.finalize_one(run_id, invoice_id)
+
+
+@shared_task(autoretry_for=(TemporaryMailError,), retry_backoff=60, max_retries=5)
+def mail_return_decisions(return_ids: list[int]) -> int:
+    """Tell the partners what became of their lead returns."""
+    with scopes_disabled():
+        return notify.mail_decisions(return_ids)
+
+
+@shared_task
+def resume_billing_runs() -> int:
+    """Hourly: finalize the runs that waited for their period's return window to close."""
+    with scopes_disabled():
+        return runs.resume_runs_after_returns()
 
 
 @shared_task

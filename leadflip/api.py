@@ -22,6 +22,7 @@ from django_scopes import scope, scopes_disabled
 from distribution.models import (
     Assignment,
     DistributionTransaction,
+    LeadReturn,
 )
 from distribution.services import (
     DeliveryError,
@@ -34,6 +35,7 @@ from entities.models import ApiKey, Entity, hash_api_key
 from invoicing.corrections import cancel_delivery
 from invoicing.documents import has_xml, stored_document
 from invoicing.models import Invoice, InvoicingError
+from invoicing.returns import MAX_PER_SUBMISSION, submit_returns
 from invoicing.views import document_response
 from partners.models import Partner
 
@@ -261,6 +263,65 @@ def deliveries(request, entity, body):
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
 
 
+@api_view("POST")
+def returns(request, entity, body):
+    """Return leads on a partner's behalf: {"partner": id, "leads": ["external id", …],
+    "reason": "one of the policy's reasons", "evidence": "optional"}. The same rules as in
+    the partner portal. 201 with each return recorded (waiting, or accepted at once) and why
+    the others were refused; 409 when none could be."""
+    errors = {}
+    partner = None
+    partner_id = parse_id(body.get("partner"))
+    if body.get("partner") in (None, ""):
+        errors["partner"] = "This field is required."
+    elif partner_id is None:
+        errors["partner"] = "Give the partner's id as an integer."
+    else:
+        partner = Partner.objects.filter(pk=partner_id, entity=entity).first()
+        if partner is None:
+            errors["partner"] = f"No partner {partner_id} in {entity.name}."
+    leads = body.get("leads")
+    if not isinstance(leads, list) or not leads:
+        errors["leads"] = "Give the lead ids as a non-empty list."
+    elif len(leads) > MAX_PER_SUBMISSION:
+        errors["leads"] = f"At most {MAX_PER_SUBMISSION} leads per request."
+    elif problem := next(filter(None, map(lead_id_problem, leads)), ""):
+        errors["leads"] = problem
+    for name, limit in (("reason", 100), ("evidence", 2000)):
+        value = body.get(name, "")
+        if not isinstance(value, str):
+            errors[name] = "Give it as a string."
+        elif len(value) > limit:
+            errors[name] = f"At most {limit:,} characters."
+    if "reason" not in errors and not body.get("reason", "").strip():
+        errors["reason"] = "This field is required."
+    for field in sorted(set(body) - {"partner", "leads", "reason", "evidence"}):
+        errors[field] = "Unknown field."
+    if errors:
+        return invalid(errors)
+    ids = list(dict.fromkeys(str(lead).strip() for lead in leads))
+    try:
+        outcome = submit_returns(
+            partner, ids, body["reason"], body.get("evidence", ""), api_actor(request)
+        )
+    except InvoicingError as exc:
+        return invalid({"leads": str(exc)})
+    answer = {"returns": [return_json(r) for r in outcome.returns], "refused": outcome.refused}
+    return JsonResponse(answer, status=201 if outcome.returns else 409)
+
+
+def return_json(lead_return: LeadReturn) -> dict:
+    lead_return.refresh_from_db(fields=["status"])  # an automatic approval decided it
+    return {
+        "id": lead_return.pk,
+        "lead": lead_return.delivery.lead.external_id,
+        "delivery": lead_return.delivery_id,
+        "reason": lead_return.reason,
+        "status": lead_return.status,
+        "submitted_at": lead_return.submitted_at.isoformat(),
+    }
+
+
 def lead_id_problem(lead) -> str:
     if lead is None or (isinstance(lead, str) and not lead.strip()):
         return "This field is required."
@@ -353,7 +414,7 @@ def cancel(request, entity, body, pk):
     )
     if txn is None:
         return error(404, f"No delivery {pk} in {entity.name}.")
-    reasons = dict(DistributionTransaction.CANCEL_REASON_CHOICES)
+    reasons = dict(DistributionTransaction.MANUAL_CANCEL_REASONS)
     if not isinstance(body.get("reason"), str) or body["reason"] not in reasons:
         return invalid({"reason": "Choose one of: " + ", ".join(reasons) + "."})
     if txn.is_cancelled:

@@ -7,6 +7,7 @@ urlpatterns = [
     path("deliveries", api.deliveries, name="deliveries"),
     path("leads", api.lead_source, name="lead_source"),
     path("deliveries/<int:pk>/cancel", api.cancel, name="cancel_delivery"),
+    path("returns", api.returns, name="returns"),
 ]
 urlpatterns += [
     path("invoices/<int:pk>/pdf", api.invoice_document, {"kind": "pdf"}, name="invoice_pdf"),

@@ -292,6 +292,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.start_scheduled_billing",
         "schedule": crontab(minute=15, hour="*"),  # each Entity's billing day, in its time zone
     },
+    "resume-billing-runs-after-returns": {
+        "task": "invoicing.tasks.resume_billing_runs",
+        "schedule": crontab(minute=45, hour="*"),
+    },
     "mark-overdue-invoices": {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own

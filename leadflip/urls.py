@@ -32,6 +32,7 @@ urlpatterns = [
     path("signup/confirm/<str:token>/", entity_views.verify_email, name="verify_email"),
     path("signup/confirm-again/", entity_views.resend_verification, name="resend_verification"),
     path("distribution/invoices/", include("invoicing.urls")),
+    path("distribution/returns/", include("invoicing.return_urls")),
     path("distribution/", include("distribution.urls")),
     path("partners/", include("partners.urls")),
     path("settings/", include("entities.urls")),

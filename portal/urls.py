@@ -12,6 +12,7 @@ urlpatterns = [
     path("leads/", views.leads, name="leads"),
     path("leads.csv", views.leads_csv, name="leads_csv"),
     path("invoices/", views.invoices, name="invoices"),
+    path("returns/", views.returns, name="returns"),
     path("invoices/<int:pk>/pdf/", views.invoice_document, {"kind": "pdf"}, name="invoice_pdf"),
     path("invoices/<int:pk>/xml/", views.invoice_document, {"kind": "xml"}, name="invoice_xml"),
     path("profile/", views.profile, name="profile"),

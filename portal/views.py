@@ -18,14 +18,18 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from distribution.models import DistributionTransaction
+from distribution.models import DistributionTransaction, LeadReturn
+from distribution.returns import allowance, month_of, policies_for
 from entities import csv_export
 from entities.security import client_ip, may_send_reset_mail
 from invoicing.documents import stored_document
 from invoicing.events import record_event
-from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceEvent
+from invoicing.models import Dispatch, Invoice, InvoiceDocument, InvoiceEvent, InvoicingError
+from invoicing.return_forms import ReturnRequestForm
+from invoicing.returns import submit_returns
 from partners.changes import pending_request, request_changes
 from partners.checks import (
     agreement_problem,
@@ -247,6 +251,92 @@ def invoices(request):
         invoice.state = invoice.payment_status(today)
         invoice.dispatch = invoice.gone_out[0] if invoice.gone_out else None
     return render(request, "portal/invoices.html", {"page": page})
+
+
+@auth.portal_login_required
+def returns(request):
+    """The partner's lead returns: its requests and their state, the window and cap left,
+    and the form to return leads (ids ticked on the leads page, typed, pasted or a CSV)."""
+    partner = request.partner
+    rules = return_rules(partner)
+    reasons = list(dict.fromkeys(r for rule in rules for r in rule["policy"].reason_list))
+    form = ReturnRequestForm(
+        request.POST or None,
+        request.FILES or None,
+        reasons=reasons,
+        initial={"leads": "\n".join(request.GET.getlist("leads"))},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outcome = submit_returns(
+                partner, data["lead_ids"], data["reason"], data["evidence"],
+                f"partner portal: {request.portal_user}",
+            )  # fmt: skip
+        except InvoicingError as error:
+            messages.error(request, str(error))
+        else:
+            if outcome.returns:
+                messages.success(
+                    request,
+                    ngettext(
+                        "{count} lead returned: we will let you know our decision.",
+                        "{count} leads returned: we will let you know our decision.",
+                        len(outcome.returns),
+                    ).format(count=len(outcome.returns)),
+                )
+            for lead_id, why in list(outcome.refused.items())[:20]:
+                messages.warning(request, f"{lead_id}: {why}")
+            if len(outcome.refused) > 20:
+                messages.warning(
+                    request,
+                    _("{count} more leads could not be returned.").format(
+                        count=len(outcome.refused) - 20
+                    ),
+                )
+            return redirect("portal:returns")
+    requests = (
+        LeadReturn.objects.filter(partner=partner)
+        .select_related("delivery__lead")
+        .order_by("-submitted_at", "-pk")
+    )
+    return render(
+        request,
+        "portal/returns.html",
+        {
+            "form": form,
+            "rules": rules,
+            "page": Paginator(requests, 50).get_page(request.GET.get("page")),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def return_rules(partner) -> list[dict]:
+    """Each return policy that governs the partner's assignments: what it allows and, for
+    this month and the last (while its leads can still be returned), the returns left."""
+    assignments = list(
+        partner.assignments.select_related("profile").order_by("profile__name", "name")
+    )
+    by_policy = {}
+    for assignment_id, policy in policies_for(assignments).items():
+        by_policy.setdefault(policy.pk, {"policy": policy, "assignments": []})
+        by_policy[policy.pk]["assignments"] += [a for a in assignments if a.pk == assignment_id]
+    now = timezone.now()
+    for rule in by_policy.values():
+        policy = rule["policy"]
+        months = []
+        this_month = month_of(DistributionTransaction(delivered_at=now), partner.entity)
+        last_month = month_of(
+            DistributionTransaction(delivered_at=this_month[0] - timedelta(days=1)), partner.entity
+        )
+        if now - timedelta(days=policy.window_days) < last_month[1]:
+            months.append(last_month)
+        months.append(this_month)
+        rule["months"] = [
+            (month[0].date(), allowance(policy, partner.pk, month)) for month in months
+        ]
+    return list(by_policy.values())
 
 
 @auth.portal_login_required

@@ -221,3 +221,24 @@ def make_payout(entity, supplier=None, leads: int = 3, price="4.00"):
     supply(entity, supplier, leads, price)
     generate_payout_drafts(entity, *OCTOBER)
     return Invoice.objects.get(partner=supplier, self_billed=True, status=Invoice.DRAFT)
+
+
+def make_return_policy(owner, **fields):
+    """A return policy of a profile or an assignment: 7 days, no cap, unless told."""
+    from distribution.models import Assignment, ReturnPolicy
+
+    field = "assignment" if isinstance(owner, Assignment) else "profile"
+    partners = fields.pop("auto_approve_partners", [])
+    policy = ReturnPolicy.objects.create(**{field: owner}, **fields)
+    policy.auto_approve_partners.set(partners)
+    return policy
+
+
+def period_of(moment: datetime, time_zone: str = "Europe/Berlin") -> tuple[date, date]:
+    """The calendar month, in the Entity's time zone, that `moment` falls in."""
+    import calendar
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(time_zone)).date()
+    last = calendar.monthrange(local.year, local.month)[1]
+    return local.replace(day=1), local.replace(day=last)

@@ -11,7 +11,14 @@ from decimal import Decimal
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
+from distribution.models import (
+    Assignment,
+    DistributionProfile,
+    DistributionTransaction,
+    Lead,
+    LeadReturn,
+    ReturnPolicy,
+)
 from entities import team
 from entities.models import (
     Account,
@@ -34,6 +41,7 @@ from invoicing.models import (
     Payment,
 )
 from invoicing.payments import mark_paid
+from invoicing.returns import submit_returns
 from partners.changes import request_changes
 from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 
@@ -118,6 +126,12 @@ OBJECT_URLS = {
         "assignment",
         {"name": "Changed", "partner": "PARTNER", "price_override": "1.00", "is_active": "on"},
     ),
+    "distribution:profile_returns": ("post", "profile", {"window_days": "1", "reasons": "x"}),
+    "distribution:assignment_returns": (
+        "post",
+        "assignment",
+        {"window_days": "1", "reasons": "x"},
+    ),
     "entities:revoke_api_key": ("post", "api_key", {}),
     "entities:change_role": ("post", "membership", {"role": "owner"}),
     "entities:remove_member": ("post", "membership", {"confirmed": "1"}),
@@ -172,6 +186,7 @@ OTHER_WRITES = {
     "invoicing:selected": {"action": "finalize"},
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
     "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
+    "returns:decide": {"action": "accept"},
 }
 
 # Pages without an object id that only read (or, like switching Entity or language, change
@@ -193,6 +208,7 @@ READS = {
     "partners:list",
     "distribution:logs",
     "distribution:profiles",
+    "returns:queue",
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
     "entities:team",
     # The user's own login: its second factor and password.
@@ -245,6 +261,10 @@ def world(entity):
     mark_paid(paid, paid.issue_date)
     profile = make_profile(entity)
     [unbilled] = deliver(make_assignment(profile, partner), 1)
+    ReturnPolicy.objects.create(profile=profile)
+    [lead_return] = submit_returns(
+        partner, [unbilled.lead.external_id], "Duplicate", "", "partner portal: x"
+    ).returns
     api_key, _ = ApiKey.issue(entity, "integration")
     portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
     payout = make_payout(entity)
@@ -283,6 +303,7 @@ def world(entity):
             ).pk
         ],
         "partner_pk": partner.pk,
+        "lead_return": lead_return.pk,
     }
 
 
@@ -310,6 +331,8 @@ def snapshot() -> dict:
         Membership,
         Invitation,
         AccountEvent,
+        LeadReturn,
+        ReturnPolicy,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(
@@ -368,3 +391,17 @@ def test_a_viewer_gets_403_on_every_other_write(viewer_client, world, name):
 )
 def test_a_viewer_can_read_every_object_page(viewer_client, world, name):
     assert request(viewer_client, name, world).status_code == 200
+
+
+@pytest.mark.parametrize("action", ["accept", "reject"])
+def test_another_account_cannot_decide_this_accounts_returns(outsider_client, world, action):
+    before = snapshot()
+    data = {"action": action, "note": "no", "returns": [world["lead_return"]]}
+    outsider_client.get(reverse("returns:decide"), data)
+    outsider_client.post(reverse("returns:decide"), data)
+    assert snapshot() == before
+
+
+def test_another_account_does_not_see_this_accounts_returns(outsider_client, world):
+    response = outsider_client.get(reverse("returns:queue"), {"status": ""})
+    assert response.context["page"].paginator.count == 0

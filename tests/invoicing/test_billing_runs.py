@@ -212,3 +212,61 @@ def test_the_background_run_takes_any_period(owner_client, entity):
     assert response.status_code == 302
     run = BillingRun.objects.get()
     assert (run.period_start, run.period_end) == (date(2026, 7, 1), date(2026, 9, 30))
+
+
+# Waiting for the return window (issue 20)
+
+
+@pytest.fixture
+def waits_for_returns(entity):
+    from ..factories import make_return_policy
+
+    entity.finalize_after_returns = True
+    entity.save()
+    [partner] = partners_with_deliveries(entity, 1)
+    # A window long enough to be open still, whatever the day the test runs.
+    make_return_policy(partner.assignments.get().profile, window_days=365)
+    return partner
+
+
+def test_a_run_waits_for_the_return_window_before_finalizing(entity, run_now, waits_for_returns):
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    assert run.status == BillingRun.WAITING_FOR_RETURNS
+    assert run.finalize_after == datetime(2026, 11, 1, tzinfo=ZoneInfo("Europe/Berlin")) + (
+        datetime(2027, 11, 1) - datetime(2026, 11, 1)
+    )
+    assert Invoice.objects.get(entity=entity).status == Invoice.DRAFT
+
+
+def test_a_waiting_run_finalizes_once_the_window_has_closed(
+    entity, run_now, waits_for_returns, django_capture_on_commit_callbacks
+):
+    from invoicing.runs import resume_runs_after_returns
+
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    BillingRun.objects.filter(pk=run.pk).update(
+        finalize_after=datetime(2026, 11, 8, tzinfo=ZoneInfo("UTC"))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert resume_runs_after_returns() == 1
+    run.refresh_from_db()
+    assert run.status == BillingRun.DONE
+    assert Invoice.objects.get(entity=entity).status == Invoice.FINAL
+
+
+def test_a_waiting_run_is_not_started_twice(entity, run_now, waits_for_returns):
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    again, queued = start_run(entity, *OCTOBER, Entity.BILL_FINALIZE)
+    assert (again, queued) == (run, False)
+
+
+def test_without_the_setting_a_run_finalizes_at_once(entity, run_now, waits_for_returns):
+    entity.finalize_after_returns = False
+    entity.save()
+    assert run_now(entity, Entity.BILL_FINALIZE).status == BillingRun.DONE
+
+
+def test_beat_resumes_waiting_runs_every_hour():
+    entry = settings.CELERY_BEAT_SCHEDULE["resume-billing-runs-after-returns"]
+    assert entry["task"] == "invoicing.tasks.resume_billing_runs"
+    assert entry["schedule"].hour == set(range(24))

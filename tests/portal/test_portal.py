@@ -194,7 +194,7 @@ def test_a_draft_is_not_found_in_the_portal(buyer, entity, partner, name):
 
 def test_every_portal_page_needs_a_portal_login(client):
     for name in ["portal:dashboard", "portal:leads", "portal:leads_csv", "portal:invoices",
-                 "portal:profile"]:  # fmt: skip
+                 "portal:profile", "portal:returns"]:  # fmt: skip
         response = client.get(reverse(name))
         assert response.status_code == 302 and response.url.startswith("/partner/login/"), name
 
@@ -215,6 +215,7 @@ PAGES = {
     "portal:leads_csv",
     "portal:invoices",
     "portal:profile",
+    "portal:returns",
 }
 POST_ONLY = {"portal:accept_terms"}
 
@@ -228,7 +229,7 @@ def test_every_portal_url_is_covered_here():
 
 
 def test_every_portal_action_needs_a_portal_login(client):
-    for name in POST_ONLY:
+    for name in POST_ONLY | {"portal:returns"}:
         response = client.post(reverse(name), {"accept": "yes"})
         assert response.status_code == 302 and response.url.startswith("/partner/login/"), name
 

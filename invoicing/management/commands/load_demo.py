@@ -15,7 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from distribution.models import Assignment, DistributionProfile, DistributionTransaction, Lead
+from distribution.models import (
+    Assignment,
+    DistributionProfile,
+    DistributionTransaction,
+    Lead,
+    ReturnPolicy,
+)
 from entities.models import Account, Entity, Membership, User
 from invoicing.billing import (
     finalize_invoice,
@@ -28,6 +34,7 @@ from invoicing.forms import previous_month
 from invoicing.models import Invoice
 from invoicing.payments import mark_overdue_invoices, record_payment
 from invoicing.payouts import generate_payout_drafts
+from invoicing.returns import decide_returns, submit_returns
 from partners.checks import refresh_invoicing_problems
 from partners.models import Partner, PartnerUser, SelfBillingAgreement
 
@@ -290,6 +297,7 @@ def load(account: Account, deliveries: int, rng: random.Random, history: bool = 
             )
     cancelled = create_deliveries(assignments, deliveries, rng, suppliers, prices)
     issued = sum(bill_history(entity, rng) for entity in entities.values()) if history else 0
+    demo_returns(partners[PORTAL_PARTNER])
     return {
         "partners": len(partners),
         "profiles": len(PROFILES),
@@ -297,6 +305,34 @@ def load(account: Account, deliveries: int, rng: random.Random, history: bool = 
         "cancelled": cancelled,
         "invoices": issued,
     }
+
+
+def demo_returns(partner: Partner) -> None:
+    """A return policy on the portal partner's profiles and a few of its recent leads
+    returned: two accepted, one rejected, the rest waiting in the queue."""
+    profiles = DistributionProfile.objects.filter(assignments__partner=partner).distinct()
+    for profile in profiles:
+        ReturnPolicy.objects.create(profile=profile, window_days=14, cap_count=25,
+                                    pass_back=True)  # fmt: skip
+    recent = (
+        DistributionTransaction.objects.filter(
+            partner=partner,
+            status=DistributionTransaction.DELIVERED,
+            delivered_at__gte=timezone.now() - timedelta(days=10),
+        )
+        .select_related("lead")
+        .order_by("-delivered_at")[:5]
+    )
+    ids = [txn.lead.external_id for txn in recent]
+    if len(ids) < 5:  # a small demo (the tests') has no leads to spare
+        return
+    by = f"partner portal: {PARTNER_EMAIL}"
+    returns = submit_returns(partner, ids[:3], "Wrong contact details", "", by).returns
+    returns += submit_returns(
+        partner, ids[3:], "Duplicate", "Same person as last week.", by
+    ).returns
+    decide_returns(returns[:2], True, "", BY)
+    decide_returns(returns[2:3], False, "We reached the customer on this number.", BY)
 
 
 def create_deliveries(assignments, count: int, rng: random.Random, suppliers, prices) -> int:
@@ -308,7 +344,7 @@ def create_deliveries(assignments, count: int, rng: random.Random, suppliers, pr
     days = (now.date() - first).days
     weights = [rng.uniform(0.5, 3.0) for _ in assignments]
     cancelled = 0
-    reasons = [r for r, _ in DistributionTransaction.CANCEL_REASON_CHOICES]
+    reasons = [r for r, _ in DistributionTransaction.MANUAL_CANCEL_REASONS]
     for batch_start in range(0, count, BATCH):
         size = min(BATCH, count - batch_start)
         picks = rng.choices(assignments, weights, k=size)

@@ -359,6 +359,9 @@ class LeadReturn(models.Model):
         (REJECTED, _("Rejected")),
     ]
 
+    # decided_by of a return the policy accepted at once.
+    AUTOMATIC = "automatic approval"
+
     entity = models.ForeignKey(Entity, models.CASCADE, related_name="+")
     partner = models.ForeignKey(Partner, models.PROTECT, related_name="lead_returns")
     delivery = models.OneToOneField(
@@ -392,3 +395,8 @@ class LeadReturn(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == self.PENDING
+
+    @property
+    def decider(self) -> str:
+        """Who decided, for the screen."""
+        return _("automatically") if self.decided_by == self.AUTOMATIC else self.decided_by

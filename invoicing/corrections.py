@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from distribution.models import Assignment, DistributionTransaction, Lead
+from distribution.models import Assignment, DistributionTransaction, Lead, LeadReturn
 from distribution.services import mark_deliveries_cancelled
 from entities.languages import format_date, format_number
 from entities.numbers import amount as format_amount
@@ -49,6 +49,11 @@ def cancel_deliveries(txns, reason: str, by=None) -> list[Invoice]:
     Returns the drafts and credit-note drafts that changed. Raises DeliveryError (and
     cancels none) when one of them is cancelled already."""
     ids = sorted(txn.pk for txn in txns)
+    waiting = LeadReturn.objects.filter(delivery_id__in=ids, status=LeadReturn.PENDING)
+    if reason != DistributionTransaction.REASON_RETURNED and waiting.exists():
+        raise InvoicingError(
+            _("The partner asked to return this lead: accept or reject the return in Returns.")
+        )
     with transaction.atomic():
         billed = DistributionTransaction.objects.filter(pk__in=ids, invoice_id__isnull=False)
         # Lock the invoices before the transactions: the order generate_drafts uses.
@@ -75,11 +80,7 @@ def cancel_deliveries(txns, reason: str, by=None) -> list[Invoice]:
             )
             drafts = [invoices[pk] for pk in sorted({t.invoice_id for t in on_draft})]
             rebuild_delivery_lines(drafts)
-            for draft in drafts:
-                if draft.lines.exists():
-                    changed.append(draft)
-                else:
-                    draft.delete()
+            changed = drop_empty_drafts(drafts)
             kept = {draft.pk for draft in changed}
             events += [
                 (invoices[t.invoice_id], _cancelled_label(t))
@@ -105,20 +106,32 @@ def cancel_deliveries(txns, reason: str, by=None) -> list[Invoice]:
         return changed + list(credit_notes.values())
 
 
+def drop_empty_drafts(drafts: list[Invoice]) -> list[Invoice]:
+    """The drafts that still have lines after a correction; the others are deleted."""
+    kept = []
+    for draft in drafts:
+        if draft.lines.exists():
+            kept.append(draft)
+        else:
+            draft.delete()
+    return kept
+
+
 def _cancelled_label(txn: DistributionTransaction) -> str:
     return f"lead {txn.lead.external_id} ({txn.get_cancel_reason_display().lower()})"
 
 
-def open_credit_note(invoice: Invoice) -> Invoice:
-    """The invoice's credit-note draft, created if there is none. The caller holds the
-    invoice's row lock, so two cancellations cannot both create one."""
+CANCELLED_NOTE = gettext_noop("Credit for cancelled leads of invoice {number} of {date}.")
+
+
+def open_credit_note(invoice: Invoice, notes: str = CANCELLED_NOTE) -> Invoice:
+    """The invoice's credit-note draft, created (with `notes`, a message to translate) if
+    there is none. The caller holds the invoice's row lock, so two cancellations cannot
+    both create one."""
     existing = Invoice.objects.filter(corrects=invoice, status=Invoice.DRAFT).first()
     if existing:
         return existing
-    credit_note = _new_credit_note(
-        invoice,
-        gettext_noop("Credit for cancelled leads of invoice {number} of {date}."),
-    )
+    credit_note = _new_credit_note(invoice, notes)
     record_event(invoice, InvoiceEvent.CREDIT_NOTE_ISSUED, None, f"draft #{credit_note.pk}")
     return credit_note
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from distribution.models import Lead
 from entities.models import Entity
@@ -32,13 +33,16 @@ from .billing import (
     refresh_totals,
     with_totals,
 )
-from .corrections import open_credit_note
+from .corrections import drop_empty_drafts, open_credit_note
 from .document_text import RETURNED_LEADS, SUPPLIED_LEADS
 from .events import record_each_event, record_event, record_events
 from .models import Invoice, InvoiceEvent, InvoiceLine, InvoicingError
 from .taxes import decide_self_billing_treatment
 
 SUPPLIED_LINE = SUPPLIED_LEADS
+RETURNED_SUPPLY_NOTE = gettext_noop(
+    "Credit for leads of self-billed invoice {number} of {date} that buyers returned."
+)
 
 
 def unpaid_supplied_leads(entity: Entity, start: date, end: date):
@@ -211,13 +215,13 @@ def add_payout_line(
     return line
 
 
-def return_supplied_leads(leads: list[Lead], by=None) -> list[Invoice]:
+def return_supplied_leads(leads: list[Lead], by=None) -> set[int]:
     """Pass buyers' accepted returns back to the leads' suppliers: the supplier is not paid
     for a returned lead. A lead on no payout yet is left out of the next one; on a draft
     payout it leaves the draft, which is recomputed (deleted if nothing is left); on a
     finalized payout it goes onto that payout's self-billed credit-note draft (type 261),
     created if there is none. Leads without a supplier, or returned already, are skipped.
-    Returns the payouts and credit-note drafts that changed."""
+    Returns the ids of the leads it corrected."""
     ids = sorted(lead.pk for lead in leads)
     with transaction.atomic():
         on_payout = Lead.objects.filter(pk__in=ids, payout_invoice_id__isnull=False)
@@ -244,11 +248,7 @@ def return_supplied_leads(leads: list[Lead], by=None) -> list[Invoice]:
             )
             drafts = [payouts[pk] for pk in sorted({lead.payout_invoice_id for lead in on_draft})]
             rebuild_supplied_lines(drafts)
-            for draft in drafts:
-                if draft.lines.exists():
-                    changed.append(draft)
-                else:
-                    draft.delete()
+            changed = drop_empty_drafts(drafts)
             kept = {draft.pk for draft in changed}
             events += [
                 (payouts[lead.payout_invoice_id], f"lead {lead.external_id} returned")
@@ -259,7 +259,7 @@ def return_supplied_leads(leads: list[Lead], by=None) -> list[Invoice]:
         for lead in on_final:
             payout = payouts[lead.payout_invoice_id]
             if payout.pk not in credit_notes:
-                credit_notes[payout.pk] = open_credit_note(payout)
+                credit_notes[payout.pk] = open_credit_note(payout, RETURNED_SUPPLY_NOTE)
             events += [(payout, f"lead {lead.external_id} returned: {credit_notes[payout.pk]}"),
                        (credit_notes[payout.pk], f"lead {lead.external_id} returned")]  # fmt: skip
         for payout_id, credit_note in credit_notes.items():
@@ -268,7 +268,7 @@ def return_supplied_leads(leads: list[Lead], by=None) -> list[Invoice]:
             ).update(payout_credit_note_id=credit_note.pk)
             rebuild_returned_supply_lines(credit_note)
         record_each_event(events, InvoiceEvent.DELIVERY_CANCELLED, by)
-    return changed + list(credit_notes.values())
+    return {lead.pk for lead in locked}
 
 
 def rebuild_returned_supply_lines(credit_note: Invoice) -> None:

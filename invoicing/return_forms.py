@@ -45,8 +45,9 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Scoped to the request's Entity: another tenant's id is not a choice.
-        self.fields["returns"].queryset = LeadReturn.objects.filter(status=LeadReturn.PENDING)
+        # Scoped to the request's Entity: another tenant's id is not a choice. Decided ones
+        # are (another operator may have been quicker): the decision leaves them out.
+        self.fields["returns"].queryset = LeadReturn.objects.all()
 
     def clean_returns(self):
         returns = self.cleaned_data["returns"]

@@ -63,7 +63,21 @@ def decide(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     action, note = form.cleaned_data["action"], form.cleaned_data["note"]
-    returns = list(form.cleaned_data["returns"].select_related("delivery__lead", "partner"))
+    ticked = form.cleaned_data["returns"]
+    returns = list(
+        ticked.filter(status=LeadReturn.PENDING).select_related("delivery__lead", "partner")
+    )
+    if decided_before := len(ticked) - len(returns):
+        messages.info(
+            request,
+            ngettext(
+                "{count} of the ticked returns was decided already.",
+                "{count} of the ticked returns were decided already.",
+                decided_before,
+            ).format(count=decided_before),
+        )
+    if not returns:
+        return redirect(back)
     accept = action == DecisionForm.ACCEPT
     count = len(returns)
     if request.method == "GET":

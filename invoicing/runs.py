@@ -110,7 +110,10 @@ def _execute(run_id: int) -> None:
     )
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run.pk)
-        run.invoice_ids = sorted(set(run.invoice_ids) | set(ids))
+        # A draft can be gone since the run last looked (a return emptied it while the run
+        # waited for the return window): keep only the invoices that are there.
+        kept = Invoice.objects.filter(pk__in=run.invoice_ids).values_list("pk", flat=True)
+        run.invoice_ids = sorted(set(kept) | set(ids))
         run.drafts_created += result.drafts_created + payouts.drafts_created
         run.deliveries_billed += result.transactions_billed
         run.save(update_fields=["invoice_ids", "drafts_created", "deliveries_billed"])
@@ -156,7 +159,14 @@ def resume_runs_after_returns() -> int:
 
 def finalize_one(run_id: int, invoice_id: int) -> None:
     run = BillingRun.objects.get(pk=run_id)
-    invoice = Invoice.objects.select_related("entity", "partner").get(pk=invoice_id)
+    invoice = Invoice.objects.select_related("entity", "partner").filter(pk=invoice_id).first()
+    if invoice is None:  # a draft deleted since the run listed it: nothing to finalize
+        with transaction.atomic():
+            locked = BillingRun.objects.select_for_update().get(pk=run.pk)
+            locked.invoice_ids = [pk for pk in locked.invoice_ids if pk != invoice_id]
+            locked.save(update_fields=["invoice_ids"])
+        finish_if_complete(run)
+        return
     by = run.started_by or SCHEDULER
     if invoice.is_draft:
         try:

@@ -1073,6 +1073,8 @@ def start_run(request):
     if queued:
         period = f"{format_date(data['start'])} – {format_date(data['end'])}"
         messages.success(request, _("Billing {period} started.").format(period=period))
+    elif run.status == BillingRun.WAITING_FOR_RETURNS:
+        messages.info(request, runs.progress(run)["status_label"])
     else:
         messages.info(request, _("This period is being billed already; its progress is below."))
     return redirect("invoicing:index")

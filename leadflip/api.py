@@ -24,6 +24,7 @@ from distribution.models import (
     DistributionTransaction,
     LeadReturn,
 )
+from distribution.returns import policies_for
 from distribution.services import (
     DeliveryError,
     delivery_time_problem,
@@ -297,6 +298,15 @@ def returns(request, entity, body):
         errors["reason"] = "This field is required."
     for field in sorted(set(body) - {"partner", "leads", "reason", "evidence"}):
         errors[field] = "Unknown field."
+    if partner is not None and "reason" not in errors:
+        policies = policies_for(partner.assignments.all()).values()
+        reasons = sorted({reason for policy in policies for reason in policy.reason_list})
+        if body["reason"].strip() not in reasons:
+            errors["reason"] = (
+                f"Choose one of: {', '.join(reasons)}."
+                if reasons
+                else "No profile of this partner takes returns (it has no return policy)."
+            )
     if errors:
         return invalid(errors)
     ids = list(dict.fromkeys(str(lead).strip() for lead in leads))

@@ -14,6 +14,7 @@ Window and cap are checked on submission and again on acceptance, under the part
 lock, so that concurrent submissions cannot together exceed a cap. The partner hears of
 each decision by email, in its language (notify)."""
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from distribution.models import DistributionTransaction, LeadReturn
+from distribution.models import DistributionTransaction, Lead, LeadReturn
 from distribution.returns import (
     allowance,
     is_auto_approved,
@@ -30,6 +31,7 @@ from distribution.returns import (
     submission_problem,
     window_closes_at,
 )
+from distribution.services import DeliveryError
 from entities.models import AccountEvent
 from entities.team import record
 from partners.models import Partner
@@ -38,8 +40,9 @@ from ..corrections import cancel_deliveries
 from ..models import InvoicingError
 from ..payouts import return_supplied_leads
 
+logger = logging.getLogger(__name__)
+
 MAX_PER_SUBMISSION = 1000
-AUTOMATIC = "automatic approval"
 
 
 @dataclass
@@ -82,7 +85,9 @@ def submit_returns(
     now = timezone.now()
     with transaction.atomic():
         # One submission or acceptance per partner at a time: the cap counts what they add.
-        Partner.objects.select_for_update().get(pk=partner.pk)
+        # NO KEY UPDATE: deliveries and invoices for the partner, which take a key-share lock
+        # on its row, go on meanwhile.
+        Partner.objects.select_for_update(no_key=True).get(pk=partner.pk)
         deliveries = list(
             DistributionTransaction.objects.filter(partner=partner, lead__external_id__in=lead_ids)
             .select_related("lead", "assignment")
@@ -137,7 +142,11 @@ def submit_returns(
                 f"{partner.name}: {_lead_list(outcome.returns)} · {reason}",
             )
         if automatic:
-            decide_returns(automatic, True, "", AUTOMATIC)
+            try:
+                with transaction.atomic():  # if it cannot be decided now, the returns wait
+                    decide_returns(automatic, True, "", LeadReturn.AUTOMATIC)
+            except InvoicingError:
+                logger.info("Returns of %s wait: not decided automatically", partner.pk)
     return outcome
 
 
@@ -155,7 +164,8 @@ def decide_returns(returns, approve: bool, note: str, by) -> Outcome:
     with transaction.atomic():
         pending = LeadReturn.objects.filter(pk__in=ids, status=LeadReturn.PENDING)
         partner_ids = sorted(set(pending.values_list("partner_id", flat=True)))
-        list(Partner.objects.select_for_update().filter(pk__in=partner_ids).order_by("pk"))
+        locked_partners = Partner.objects.select_for_update(no_key=True).filter(pk__in=partner_ids)
+        list(locked_partners.order_by("pk"))
         pending = list(
             pending.select_for_update(of=("self",))
             .select_related("delivery__lead", "delivery__assignment", "partner__entity__account")
@@ -168,12 +178,18 @@ def decide_returns(returns, approve: bool, note: str, by) -> Outcome:
         actor = by if isinstance(by, str) else getattr(by, "email", "")
         status = LeadReturn.APPROVED if approve else LeadReturn.REJECTED
         if approve:
-            cancel_deliveries(
-                [r.delivery for r in decided], DistributionTransaction.REASON_RETURNED, by
-            )
-            passed = [r for r in decided if r.passed_back]
-            return_supplied_leads([r.delivery.lead for r in passed], by)
+            try:
+                cancel_deliveries(
+                    [r.delivery for r in decided], DistributionTransaction.REASON_RETURNED, by
+                )
+            except DeliveryError:  # cancelled by hand since _acceptable looked
+                raise InvoicingError(
+                    _("A delivery was cancelled meanwhile; please decide again.")
+                ) from None
+            passed = _pass_back(decided, by)
             LeadReturn.objects.filter(pk__in=[r.pk for r in passed]).update(passed_back=True)
+            for lead_return in passed:
+                lead_return.passed_back = True
         LeadReturn.objects.filter(pk__in=[r.pk for r in decided]).update(
             status=status, decided_at=now, decided_by=actor, decision_note=note[:500]
         )
@@ -188,16 +204,41 @@ def decide_returns(returns, approve: bool, note: str, by) -> Outcome:
         for account, decided_here in by_account.items():
             detail = f"{verb}: {_lead_list(decided_here)}" + (f" · {note}" if note else "")
             record(account, AccountEvent.RETURNS_DECIDED, by, detail)
-        from ..tasks import mail_return_decisions
-
-        decided_ids = [r.pk for r in decided]
-        transaction.on_commit(lambda: mail_return_decisions.delay(decided_ids))
+        _mail_after_commit(decided)
     return outcome
 
 
+def _pass_back(accepted: list[LeadReturn], by) -> list[LeadReturn]:
+    """Correct the suppliers' payouts for the accepted returns whose policy passes them
+    back, and return those corrected. A supplier is paid once per lead, however many buyers
+    bought it: it loses the payment once no buyer pays for the lead any more, so a lead
+    another buyer keeps is still paid out."""
+    candidates = [r for r in accepted if r.policy.pass_back and r.delivery.lead.supplier_id]
+    unpaid = set(
+        Lead.objects.filter(pk__in=[r.delivery.lead_id for r in candidates])
+        .exclude(transactions__status=DistributionTransaction.DELIVERED)
+        .values_list("pk", flat=True)
+    )
+    corrected = return_supplied_leads(
+        [r.delivery.lead for r in candidates if r.delivery.lead_id in unpaid], by
+    )
+    return [r for r in candidates if r.delivery.lead_id in corrected]
+
+
+def _mail_after_commit(decided: list[LeadReturn]) -> None:
+    """One email task per partner, so that a retry for one never mails another twice."""
+    from ..tasks import mail_return_decisions
+
+    by_partner = {}
+    for lead_return in decided:
+        by_partner.setdefault(lead_return.partner_id, []).append(lead_return.pk)
+    for ids in by_partner.values():
+        transaction.on_commit(lambda ids=ids: mail_return_decisions.delay(ids))
+
+
 def _acceptable(pending: list[LeadReturn], outcome: Outcome) -> list[LeadReturn]:
-    """The waiting returns that the policy still allows, with `passed_back` set on those
-    whose supplier is to be corrected; the others go to outcome.refused."""
+    """The waiting returns that the policy still allows, each with its `policy`; the others
+    go to outcome.refused."""
     policies = policies_for({r.delivery.assignment for r in pending})
     allowances = {}
     accepted = []
@@ -232,7 +273,7 @@ def _acceptable(pending: list[LeadReturn], outcome: Outcome) -> list[LeadReturn]
             ).format(cap=cap.cap)
             continue
         allowances[key] = type(cap)(cap.cap, cap.used + 1)
-        lead_return.passed_back = policy.pass_back and delivery.lead.supplier_id is not None
+        lead_return.policy = policy
         accepted.append(lead_return)
     return accepted
 

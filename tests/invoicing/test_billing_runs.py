@@ -270,3 +270,27 @@ def test_beat_resumes_waiting_runs_every_hour():
     entry = settings.CELERY_BEAT_SCHEDULE["resume-billing-runs-after-returns"]
     assert entry["task"] == "invoicing.tasks.resume_billing_runs"
     assert entry["schedule"].hour == set(range(24))
+
+
+def test_a_waiting_run_finishes_when_returns_emptied_a_draft(
+    entity, run_now, waits_for_returns, django_capture_on_commit_callbacks
+):
+    from invoicing.returns import decide_returns, submit_returns
+    from invoicing.runs import resume_runs_after_returns
+
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    leads = list(
+        DistributionTransaction.objects.filter(partner=waits_for_returns).values_list(
+            "lead__external_id", flat=True
+        )
+    )
+    returns = submit_returns(waits_for_returns, leads, "Duplicate", "", "portal").returns
+    decide_returns(returns, True, "", "finance")
+    assert not Invoice.objects.filter(entity=entity).exists()
+    BillingRun.objects.filter(pk=run.pk).update(
+        finalize_after=datetime(2026, 11, 8, tzinfo=ZoneInfo("UTC"))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        resume_runs_after_returns()
+    run.refresh_from_db()
+    assert (run.status, run.invoice_ids) == (BillingRun.DONE, [])

@@ -353,3 +353,46 @@ def test_the_supplier_page_shows_how_many_of_its_leads_came_back(
     decide_returns(waiting(partner, txns[:1]), True, "", "finance")
     page = finance_client.get(reverse("partners:detail", args=[supplier.pk])).content.decode()
     assert "1 of 2 supplied" in page and "1 passed back" in page
+
+
+def test_the_api_refuses_a_reason_no_policy_of_the_partner_offers(
+    api_key, partner, assignment, policy
+):
+    txns = delivered(assignment)
+    body = {"partner": partner.pk, "leads": [txns[0].lead.external_id], "reason": "Bored"}
+    response = api_post(body, api_key)
+    assert response.status_code == 400
+    assert response.json()["errors"]["reason"][0].startswith("Choose one of: Duplicate,")
+
+
+# Decisions meeting each other
+
+
+def test_a_return_decided_by_someone_else_meanwhile_is_left_out(
+    finance_client, partner, assignment, policy
+):
+    from invoicing.returns import decide_returns
+
+    returns = waiting(partner, delivered(assignment, 2))
+    decide_returns(returns[:1], False, "Works.", "another operator")
+    response = finance_client.post(
+        reverse("returns:decide"),
+        {"action": "accept", "returns": [r.pk for r in returns]},
+        follow=True,
+    )
+    assert "1 of the ticked returns was decided already." in response.content.decode()
+    assert LeadReturn.objects.get(pk=returns[0].pk).status == LeadReturn.REJECTED
+    assert LeadReturn.objects.get(pk=returns[1].pk).status == LeadReturn.APPROVED
+
+
+def test_a_lead_waiting_for_a_return_decision_is_not_cancelled_by_hand(
+    finance_client, partner, assignment, policy
+):
+    txns = delivered(assignment)
+    waiting(partner, txns)
+    response = finance_client.post(
+        reverse("invoicing:cancel_delivery", args=[txns[0].pk]), {"reason": "rejected"}, follow=True
+    )
+    assert "accept or reject the return in Returns" in response.content.decode()
+    txns[0].refresh_from_db()
+    assert txns[0].status == DistributionTransaction.DELIVERED

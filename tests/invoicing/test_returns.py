@@ -389,6 +389,24 @@ def test_a_return_passed_back_after_the_payout_is_final_is_a_self_billed_credit_
     assert lead.payout_credit_note_id == credit_note.pk
 
 
+def test_a_lead_another_buyer_keeps_is_still_paid_out(
+    entity, partner, supplier, assignment, policy
+):
+    policy.pass_back = True
+    policy.save()
+    txns = delivered(assignment, 2)
+    supplied(entity, supplier, txns)
+    other = make_assignment(assignment.profile, make_partner(entity))
+    from distribution.services import record_delivery
+
+    record_delivery(other, txns[0].lead.external_id, txns[0].delivered_at)
+    [lead_return] = accept(submit(partner, txns[:1])).returns
+    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
+    payout = Invoice.objects.get(partner=supplier, self_billed=True)
+    assert (payout.subtotal, lead_return.passed_back) == (Decimal("8.00"), False)
+    assert not LeadReturn.objects.get(pk=lead_return.pk).passed_back
+
+
 def test_a_return_is_not_passed_back_unless_the_policy_says_so(
     entity, partner, supplier, assignment, policy
 ):
@@ -398,6 +416,35 @@ def test_a_return_is_not_passed_back_unless_the_policy_says_so(
     generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
     payout = Invoice.objects.get(partner=supplier, self_billed=True)
     assert (payout.subtotal, lead_return.passed_back) == (Decimal("8.00"), False)
+
+
+def test_a_payouts_credit_note_says_the_leads_were_returned(
+    entity, partner, supplier, assignment, policy
+):
+    policy.pass_back = True
+    policy.save()
+    txns = delivered(assignment, 2)
+    supplied(entity, supplier, txns)
+    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
+    payout = finalize_invoice(Invoice.objects.get(partner=supplier, self_billed=True))
+    accept(submit(partner, txns[:1]))
+    credit_note = Invoice.objects.get(corrects=payout)
+    assert credit_note.notes.startswith(f"Credit for leads of self-billed invoice {payout.number}")
+    assert credit_note.lines.get().description == "Returned leads"
+
+
+def test_an_automatic_approval_that_cannot_be_made_leaves_the_returns_waiting(
+    partner, assignment, policy
+):
+    from invoicing.corrections import cancel_delivery
+
+    policy.auto_approve_reasons = REASON
+    policy.save()
+    txns = delivered(assignment, 2)
+    cancel_delivery(txns[1], DistributionTransaction.REASON_REFUNDED)
+    outcome = submit(partner, txns)  # the cancelled one is refused, the other accepted
+    assert [r.delivery for r in outcome.returns] == [txns[0]]
+    assert LeadReturn.objects.get().status == LeadReturn.APPROVED
 
 
 def test_the_credit_of_a_finalized_payout_cannot_be_moved(

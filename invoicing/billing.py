@@ -32,6 +32,7 @@ from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
 from .amounts import Totals, invoice_totals, line_net_amount, round_money
+from .banking import payment_reference
 from .document_text import in_language
 from .documents import store_documents
 from .events import actor_name, record_event, record_events
@@ -1021,6 +1022,7 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
         draft.number = take_next_number(entity, draft.document_kind, issued_on)
         draft.status = Invoice.FINAL
         _issue(draft, issued_on)
+        draft.payment_reference = payment_reference(draft)
         draft.template_version = template_version(entity)
         draft.finalized_at = timezone.now()
         draft.finalized_by = None if user is None or isinstance(user, str) else user

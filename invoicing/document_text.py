@@ -20,6 +20,7 @@ from entities.languages import currency_sign, format_date, format_number
 from entities.national_mentions import RECOVERY_INDEMNITY_EUR, register_line
 from entities.numbers import amount, iban
 
+from .banking import printed_reference
 from .models import Invoice
 
 
@@ -77,6 +78,7 @@ def labels() -> dict[str, str]:
         "leads_in_annex": _("The delivered leads are listed in the annex."),
         "reverse_charge": _(REVERSE_CHARGE),
         "self_billing": _(SELF_BILLING),
+        "epc_qr": _("Scan the code with your banking app to pay by transfer."),
     }
 
 
@@ -163,11 +165,18 @@ def payment_text(invoice: Invoice) -> list[str]:
             int(days or 0),
         ) % {"buyer": buyer.get("name", ""), "total": total, "days": days, "due": due}
         return [text, transfer] if transfer else [text]
-    text = ngettext(
-        "Payable within %(days)s day, by %(due)s, quoting invoice number %(number)s.",
-        "Payable within %(days)s days, by %(due)s, quoting invoice number %(number)s.",
-        int(days or 0),
-    ) % {"days": days, "due": due, "number": invoice.number}
+    if invoice.payment_reference:
+        text = ngettext(
+            "Payable within %(days)s day, by %(due)s, quoting payment reference %(reference)s.",
+            "Payable within %(days)s days, by %(due)s, quoting payment reference %(reference)s.",
+            int(days or 0),
+        ) % {"days": days, "due": due, "reference": printed_reference(invoice.payment_reference)}
+    else:
+        text = ngettext(
+            "Payable within %(days)s day, by %(due)s, quoting invoice number %(number)s.",
+            "Payable within %(days)s days, by %(due)s, quoting invoice number %(number)s.",
+            int(days or 0),
+        ) % {"days": days, "due": due, "number": invoice.number}
     return [text, transfer] if transfer else [text]
 
 

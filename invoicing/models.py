@@ -121,6 +121,9 @@ class Invoice(models.Model):
     )
 
     number = models.CharField(max_length=60, blank=True)
+    # The structured reference the buyer quotes when paying (banking.references): ISO 11649
+    # "RF…", or a Belgian seller's structured communication. Set at finalize.
+    payment_reference = models.CharField(max_length=35, blank=True)
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     seller = models.JSONField(default=dict, blank=True, help_text=_("Frozen at finalize."))

@@ -48,6 +48,7 @@ from entities.numbers import iban
 from partners.models import Partner
 
 from .amounts import invoice_totals, line_net_amount
+from .banking import epc_qr, payment_reference, printed_reference
 from .document_text import (
     corrects,
     exchange_rate_notice,
@@ -366,6 +367,9 @@ def invoice_data(invoice: Invoice, lines=None) -> dict:
             else "",
             "payment_terms_days": buyer.get("payment_terms_days", ""),
             "payment_text": payment_text(invoice),
+            "payment_reference": printed_reference(invoice.payment_reference),
+            # A data: URI of the EPC QR code's SVG, or "" (banking.qr).
+            "epc_qr": epc_qr(invoice),
             # What the seller's country asks for beyond Art. 226 (France: late payment).
             "mentions": national_invoice_mentions(invoice),
         },
@@ -537,6 +541,7 @@ def _sample_invoice(entity: Entity, case: str) -> tuple[Invoice, list[InvoiceLin
         tax_exemption_code=code,
     )
     invoice.number = format_document_number(entity.numbering(invoice.document_kind)[0], 42, today)
+    invoice.payment_reference = payment_reference(invoice, ident=42)
     if self_billed:
         invoice.seller = partner
         invoice.buyer = entity_as_buyer(entity, Partner(payment_terms_days=14))

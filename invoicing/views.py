@@ -38,6 +38,7 @@ from . import (
     template_review,
     templating,
 )
+from .banking import printed_reference
 from .channels import email as email_channel
 from .channels import peppol
 from .documents import (
@@ -275,6 +276,7 @@ def _render_detail(request, invoice, status=200, **forms):
     context = {
         "invoice": invoice,
         "lines": list(invoice.lines.select_related("assignment")),
+        "payment_reference": printed_reference(invoice.payment_reference),
         "state": invoice.payment_status(today),
         "credit_form": forms.get("credit_form") or CreditForm(),
         "payout_line_form": forms.get("payout_line_form") or PayoutLineForm(),

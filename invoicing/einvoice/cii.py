@@ -88,6 +88,8 @@ def serialize(doc: Document) -> bytes:
     _el(transaction, "ram:ApplicableHeaderTradeDelivery")
 
     settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    if doc.remittance:
+        _el(settlement, "ram:PaymentReference", doc.remittance)
     if doc.tax_currency:
         _el(settlement, "ram:TaxCurrencyCode", doc.tax_currency)
     _el(settlement, "ram:InvoiceCurrencyCode", doc.currency)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from entities.national_mentions import SIRET_SCHEME, registration_id, registration_scheme
 
+from ..banking import printed_reference
 from ..document_text import REVERSE_CHARGE as REVERSE_CHARGE_MENTION
 from ..document_text import (
     SELF_BILLING,
@@ -152,6 +153,7 @@ class Document:
     business_process: str = ""  # BT-23
     notes: list[str] = field(default_factory=list)  # BT-22
     payment: Payment | None = None
+    remittance: str = ""  # BT-83, the payment reference
     payment_terms: str = ""  # BT-20
     preceding_invoice: tuple[str, date] | None = None  # BG-3: BT-25, BT-26
     supporting_documents: list[SupportingDocument] = field(default_factory=list)  # BG-24
@@ -305,6 +307,7 @@ def _build_document(invoice: Invoice, xrechnung: bool, peppol: bool) -> Document
         due_payable=invoice.total,
         notes=notes,
         payment=payment,
+        remittance=remittance_information(invoice),
         payment_terms=payment_terms(invoice),
         preceding_invoice=(invoice.corrects.number, invoice.corrects.issue_date)
         if invoice.is_credit_note
@@ -315,6 +318,13 @@ def _build_document(invoice: Invoice, xrechnung: bool, peppol: bool) -> Document
         if invoice.tax_currency
         else None,
     )
+
+
+def remittance_information(invoice: Invoice) -> str:
+    """BT-83: an ISO 11649 reference as its electronic form ("RF18539007547034"), a
+    Belgian structured communication as Belgian tools read it ("+++012/3456/78939+++")."""
+    reference = invoice.payment_reference
+    return reference if reference.startswith("RF") else printed_reference(reference)
 
 
 def _seller_identifier(seller: dict, vat_ids_allowed: bool) -> dict:

@@ -79,6 +79,8 @@ def serialize(doc: Document) -> bytes:
         _el(means, "cbc:PaymentMeansCode", doc.payment.means_code)
         if credit and doc.due_date:
             _el(means, "cbc:PaymentDueDate", doc.due_date.isoformat())
+        if doc.remittance:
+            _el(means, "cbc:PaymentID", doc.remittance)
         account = _el(means, "cac:PayeeFinancialAccount")
         _el(account, "cbc:ID", doc.payment.iban)
         if doc.payment.account_name:

@@ -430,6 +430,8 @@ class InvoiceEvent(models.Model):
     DELIVERY_CANCELLED = "delivery_cancelled"
     CREDIT_NOTE_ISSUED = "credit_note_issued"
     VOIDED = "voided"
+    PAYMENT_SENT = "payment_sent"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn"
     KIND_CHOICES = [
         (GENERATED, _("Generated")),
         (CREDIT_ADDED, _("Credit added")),
@@ -450,6 +452,8 @@ class InvoiceEvent(models.Model):
         (DELIVERY_CANCELLED, _("Delivery cancelled")),
         (CREDIT_NOTE_ISSUED, _("Credit note issued")),
         (VOIDED, _("Voided")),
+        (PAYMENT_SENT, _("Payment sent (SEPA file)")),
+        (TRANSFER_WITHDRAWN, _("SEPA file withdrawn")),
     ]
 
     # CASCADE only ever deletes the events of a draft: the database refuses to delete those
@@ -695,3 +699,48 @@ class BillingRun(models.Model):
 
     def __str__(self):
         return f"Billing {self.period_start} – {self.period_end} ({self.status})"
+
+
+class CreditTransfer(models.Model):
+    """A SEPA credit transfer file (pain.001) that pays suppliers' self-billed invoices from
+    one of the Entity's bank accounts on one execution date: made here, uploaded by the
+    operator to its bank. The file is kept as it was downloaded."""
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="credit_transfers")
+    execution_date = models.DateField(_("execution date"))
+    debtor_iban = models.CharField(max_length=34)
+    message_id = models.CharField(max_length=35)
+    content = models.BinaryField()
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    # Withdrawn before the bank ran it: its payouts left it and are due again.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"SEPA {self.execution_date:%Y-%m-%d} ({self.message_id})"
+
+    @property
+    def filename(self) -> str:
+        return f"sepa-payouts-{self.execution_date:%Y-%m-%d}-{self.pk}.xml"
+
+
+class TransferredPayout(models.Model):
+    """A self-billed invoice in a credit transfer file: its payment is sent. An invoice is
+    in one file at most; withdrawing the file (before the bank ran it) deletes these rows,
+    which frees the invoices for the next file."""
+
+    transfer = models.ForeignKey(CreditTransfer, models.CASCADE, related_name="payouts")
+    invoice = models.OneToOneField(Invoice, models.PROTECT, related_name="transfer")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    def __str__(self):
+        return f"{self.invoice} in {self.transfer}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payout_views, views
 
 app_name = "invoicing"
 urlpatterns = [
@@ -13,6 +13,14 @@ urlpatterns = [
     path("selected/", views.selected, name="selected"),
     path("template/", views.invoice_template, name="template"),
     path("template/preview/", views.invoice_template_preview, name="template_preview"),
+    path("payouts/", payout_views.payouts, name="payouts"),
+    path("payouts/transfer/", payout_views.create_transfer, name="create_transfer"),
+    path("payouts/transfers/<int:pk>/file/", payout_views.transfer_file, name="transfer_file"),
+    path(
+        "payouts/transfers/<int:pk>/withdraw/",
+        payout_views.withdraw_transfer,
+        name="withdraw_transfer",
+    ),
     path("runs/", views.start_run, name="start_run"),
     path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("<int:pk>/", views.invoice_detail, name="detail"),

@@ -30,15 +30,18 @@ from entities.models import (
     SmtpSettings,
 )
 from entities.services import archive
-from invoicing.billing import add_credit
+from invoicing.banking import create_transfer
+from invoicing.billing import add_credit, finalize_invoice
 from invoicing.models import (
     BillingRun,
+    CreditTransfer,
     Dispatch,
     Invoice,
     InvoiceDocument,
     InvoiceEvent,
     InvoiceLine,
     Payment,
+    TransferredPayout,
 )
 from invoicing.payments import mark_paid
 from invoicing.returns import submit_returns
@@ -102,6 +105,8 @@ OBJECT_URLS = {
     "invoicing:send": ("post", "final", {}),
     "invoicing:render_documents": ("post", "final", {}),
     "invoicing:run_status": ("get", "run", None),
+    "invoicing:transfer_file": ("get", "transfer", None),
+    "invoicing:withdraw_transfer": ("post", "transfer", {}),
     "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
     "partners:toggle_portal_user": ("post", "portal_user", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
@@ -187,6 +192,7 @@ OTHER_WRITES = {
     "invoicing:start_run": {"start": "2026-10-01", "end": "2026-10-31", "mode": "drafts"},
     "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
     "returns:decide": {"action": "accept"},
+    "invoicing:create_transfer": {"execution_date": "2030-01-01"},
 }
 
 # Pages without an object id that only read (or, like switching Entity or language, change
@@ -209,6 +215,7 @@ READS = {
     "distribution:logs",
     "distribution:profiles",
     "returns:queue",
+    "invoicing:payouts",
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
     "entities:team",
     # The user's own login: its second factor and password.
@@ -268,6 +275,8 @@ def world(entity):
     api_key, _ = ApiKey.issue(entity, "integration")
     portal_user = PartnerUser.objects.create(partner=partner, email="buyer@partner.test")
     payout = make_payout(entity)
+    paid_out = finalize_invoice(make_payout(entity))
+    transfer = create_transfer(entity, [paid_out], paid_out.due_date, "finance")
     change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
     member = make_user(entity.account, Membership.FINANCE, email="member@acme.test")
     invitation, _token = team.invite(entity.account, "invited@acme.test", "finance", member)
@@ -304,6 +313,7 @@ def world(entity):
         ],
         "partner_pk": partner.pk,
         "lead_return": lead_return.pk,
+        "transfer": [transfer.pk],
     }
 
 
@@ -333,6 +343,8 @@ def snapshot() -> dict:
         AccountEvent,
         LeadReturn,
         ReturnPolicy,
+        CreditTransfer,
+        TransferredPayout,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(

@@ -127,3 +127,11 @@ def test_an_invoice_in_another_currency_has_no_qr_code(entity):
     generate_drafts(entity, date(2026, 10, 1), date(2026, 10, 31))
     invoice = finalize_invoice(Invoice.objects.get(partner=partner))
     assert qr_codes(invoice) == []
+
+
+def test_the_invoice_page_shows_the_reference(finance_client, entity):
+    from django.urls import reverse
+
+    invoice = make_final(entity)
+    page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
+    assert iso11649.format(invoice.payment_reference) in page

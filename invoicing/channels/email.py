@@ -14,6 +14,7 @@ from entities.models import fill_email_template
 from entities.numbers import amount as format_amount
 from entities.site import site_url
 
+from ..banking import printed_reference
 from ..documents import documents_pending
 from ..models import Dispatch, Invoice, InvoiceDocument, InvoiceEvent, InvoicingError
 from . import Channel, Outcome, PermanentError, TemporaryError
@@ -82,6 +83,12 @@ def payment_line(invoice: Invoice) -> str:
         return _(
             "Of its total, %(paid)s is paid: please pay the remaining %(amount)s by %(due)s."
         ) % {"paid": paid, "amount": open_amount, "due": due}
+    if invoice.payment_reference:
+        return _("Please pay %(amount)s by %(due)s, quoting payment reference %(reference)s.") % {
+            "amount": open_amount,
+            "due": due,
+            "reference": printed_reference(invoice.payment_reference),
+        }
     return _("Please pay %(amount)s by %(due)s.") % {"amount": open_amount, "due": due}
 
 

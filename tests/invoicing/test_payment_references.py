@@ -135,3 +135,11 @@ def test_the_invoice_page_shows_the_reference(finance_client, entity):
     invoice = make_final(entity)
     page = finance_client.get(reverse("invoicing:detail", args=[invoice.pk])).content.decode()
     assert iso11649.format(invoice.payment_reference) in page
+
+
+def test_the_invoice_email_asks_for_the_reference(entity):
+    from invoicing.channels.email import build_message
+
+    invoice = make_final(entity)
+    body = build_message(invoice, "buyer@partner.test").body
+    assert f"quoting payment reference {iso11649.format(invoice.payment_reference)}" in body

@@ -206,6 +206,7 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
             )
         if original.is_credit_note:
             raise InvoicingError(_("A credit note cannot be voided."))
+        original.refuse_while_in_transfer()
         open_draft = original.credit_notes.filter(status=Invoice.DRAFT).first()
         if open_draft:
             raise InvoicingError(
@@ -266,6 +267,7 @@ def reduce_price(
         original = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not original.is_final or original.is_credit_note:
             raise InvoicingError(_("Only a finalized invoice can have its price reduced."))
+        original.refuse_while_in_transfer()
         if original.credit_notes.filter(status=Invoice.DRAFT).exists():
             raise InvoicingError(_("Finalize the open credit note for this invoice first."))
         left = uncredited_totals([original])[original.pk]

@@ -310,6 +310,26 @@ class Invoice(models.Model):
     def open_balance(self):
         return self.total - self.amount_paid
 
+    @property
+    def awaits_transfer(self) -> bool:
+        """A payout in a SEPA transfer file the bank may still run: what it pays is fixed."""
+        return (
+            self.self_billed
+            and not self.paid_at
+            and TransferredPayout.objects.filter(
+                invoice_id=self.pk, transfer__withdrawn_at=None
+            ).exists()
+        )
+
+    def refuse_while_in_transfer(self) -> None:
+        if self.awaits_transfer:
+            raise InvoicingError(
+                _(
+                    "{number} is in a SEPA transfer file: withdraw the file first, or record "
+                    "the payment once the bank has run it."
+                ).format(number=self.number)
+            )
+
     def payment_status(self, today: date) -> str:
         """'draft', 'void', 'paid', 'overdue', 'partially paid' or 'open'."""
         if self.is_draft:

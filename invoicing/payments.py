@@ -165,6 +165,7 @@ def set_off(credit_note: Invoice, invoice: Invoice, amount: Decimal, on: date, b
     InvoicingError if the two do not fit or the amount is more than either has open."""
     if not credit_note.is_credit_note or invoice.is_credit_note:
         raise InvoicingError(_("A credit note is set off against an invoice."))
+    invoice.refuse_while_in_transfer()
     if not open_invoices_to_set_off(credit_note).filter(pk=invoice.pk).exists():
         raise InvoicingError(
             _("{invoice} is not an open invoice of {partner} in {currency}.").format(

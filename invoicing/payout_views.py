@@ -18,7 +18,7 @@ from entities.languages import format_date
 from entities.numbers import amount as format_amount
 from entities.numbers import iban
 
-from . import banking
+from .banking import sepa
 from .billing import local_today
 from .models import CreditTransfer, Invoice, InvoicingError
 
@@ -46,16 +46,14 @@ class TransferForm(forms.Form):
 def payouts(request):
     entity = request.entity
     today = local_today(entity)
-    due = banking.payouts_due(entity, today)
+    due = sepa.payouts_due(entity, today)
     transfers = Paginator(CreditTransfer.objects.all(), 20).get_page(request.GET.get("page"))
     return render(
         request,
         "invoicing/payouts.html",
         {
             "due": due,
-            "later": banking.payouts_due(entity, today.replace(year=today.year + 10)).exclude(
-                pk__in=due.values("pk")
-            ),
+            "later": sepa.payouts_due(entity).exclude(pk__in=due.values("pk")),
             "transfers": transfers,
             "today": today,
             "has_iban": bool(entity.iban),
@@ -75,7 +73,7 @@ def create_transfer(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)
     day, ticked = form.cleaned_data["execution_date"], form.cleaned_data["payouts"]
-    payable = list(banking.payouts_due(request.entity, day).filter(pk__in=ticked))
+    payable = list(sepa.payouts_due(request.entity, day).filter(pk__in=ticked))
     if request.method == "GET":
         if not payable:
             messages.error(request, _("None of these payouts is due and unpaid by that date."))
@@ -110,7 +108,7 @@ def create_transfer(request):
             },
         )
     try:
-        transfer = banking.create_transfer(request.entity, payable, day, request.user)
+        transfer = sepa.create_transfer(request.entity, payable, day, request.user)
     except InvoicingError as error:
         messages.error(request, str(error))
         return redirect(back)
@@ -122,9 +120,13 @@ def create_transfer(request):
     return redirect(back)
 
 
-@entity_required
+@role_required("finance")  # a bank-ready file with every supplier's IBAN in it
 def transfer_file(request, pk):
     transfer = get_object_or_404(CreditTransfer, pk=pk)
+    if transfer.withdrawn_at:
+        # Its payouts may be in a newer file: uploading this one too would pay them twice.
+        messages.error(request, _("This transfer file is withdrawn: it is not to be uploaded."))
+        return redirect("invoicing:payouts")
     response = HttpResponse(bytes(transfer.content), content_type="application/xml")
     response["Content-Disposition"] = f'attachment; filename="{transfer.filename}"'
     return response
@@ -148,7 +150,7 @@ def withdraw_transfer(request, pk):
             back=reverse("invoicing:payouts"),
         )
     try:
-        count = banking.withdraw_transfer(transfer, request.user)
+        count = sepa.withdraw_transfer(transfer, request.user)
     except InvoicingError as error:
         messages.error(request, str(error))
     else:

@@ -30,7 +30,7 @@ from entities.models import (
     SmtpSettings,
 )
 from entities.services import archive
-from invoicing.banking import create_transfer
+from invoicing.banking.sepa import create_transfer
 from invoicing.billing import add_credit, finalize_invoice
 from invoicing.models import (
     BillingRun,

@@ -2,17 +2,11 @@
 EPC QR code its PDF prints for a transfer (qr), and SEPA credit transfer files that pay the
 suppliers' self-billed invoices (sepa).
 
-Other modules call these from here."""
+Finalizing asks this package for the reference, so the entry points here are those that
+build on the models alone; `banking.sepa`, which builds on payments (and so on billing), is
+imported by its callers as a module of its own."""
 
 from .qr import epc_qr
 from .references import payment_reference, printed_reference
-from .sepa import create_transfer, payouts_due, withdraw_transfer
 
-__all__ = [
-    "create_transfer",
-    "epc_qr",
-    "payment_reference",
-    "payouts_due",
-    "printed_reference",
-    "withdraw_transfer",
-]
+__all__ = ["epc_qr", "payment_reference", "printed_reference"]

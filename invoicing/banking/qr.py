@@ -24,8 +24,8 @@ def epc_qr(invoice: Invoice, amount: Decimal | None = None) -> str:
         return ""
     if not Decimal("0.01") <= amount <= MAX_AMOUNT:
         return ""
-    if invoice.is_credit_note or invoice.self_billed or not invoice.number:
-        return ""  # nothing to pay by transfer, or a draft (no number to quote yet)
+    if invoice.is_credit_note or invoice.self_billed or not invoice.is_final:
+        return ""  # nothing to pay by transfer, or a draft's preview (nothing to pay yet)
     code = epc_code(invoice, amount)
     buffer = io.BytesIO()
     code.save(buffer, kind="svg", scale=3, border=2, xmldecl=False)

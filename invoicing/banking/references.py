@@ -8,8 +8,9 @@ so that the payment can be matched to the invoice (BT-83 in the e-invoice).
   SEPA credit transfers carry as structured remittance information (EPC069-12): "RF", two
   mod-97 check digits (ISO 7064) and up to 21 letters and digits (python-stdnum `iso11649`).
 
-The reference is taken from the invoice number where that fits, so that a reader of a bank
-statement recognises it; from the invoice's id otherwise. It is set when the invoice is
+The reference is taken from the invoice number where that fits and is the Entity's only one,
+so that a reader of a bank statement recognises it; from the invoice's id ("LF" and the id)
+otherwise. It is set when the invoice is
 finalized and frozen with it. Credit notes and self-billed invoices (which the Entity pays
 itself) carry none: the invoice number is their reference."""
 
@@ -30,7 +31,14 @@ def payment_reference(invoice: Invoice, ident: int | None = None) -> str:
     ident = ident or invoice.pk
     if invoice.entity.country == "BE":
         return belgian_structured_communication(ident)
-    return creditor_reference(invoice.number) or creditor_reference(f"{ident}")
+    reference = creditor_reference(invoice.number)
+    # Two numbers can share their letters and digits (RE-2026-0001 and RE2026-0001 after a
+    # change of format): the second takes one from its id. Finalizing holds the invoice
+    # sequence's lock, so two invoices cannot take the same one at once.
+    taken = Invoice.objects.filter(entity=invoice.entity, payment_reference=reference)
+    if not reference or taken.exclude(pk=invoice.pk).exists():
+        reference = creditor_reference(f"LF{ident}")
+    return reference
 
 
 def creditor_reference(base: str) -> str:

@@ -6,10 +6,12 @@ One file per Entity bank account and execution date; the payouts in it count as 
 sent" (TransferredPayout) until the bank statement shows them paid, and a file the bank has
 not run can be withdrawn, which frees its payouts for the next one."""
 
+import re
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,14 +21,17 @@ from entities.models import Entity
 
 from ..events import record_events
 from ..models import CreditTransfer, Invoice, InvoiceEvent, InvoicingError, TransferredPayout
+from ..payments import set_off
 
 MAX_PER_FILE = 5000
 
 
-def payouts_due(entity: Entity, by: date):
+def payouts_due(entity: Entity, by: date | None = None):
     """The Entity's finalized self-billed EUR invoices with money still to pay, due by the
-    date, that are in no transfer file yet. A supplier without an IBAN is left out."""
-    return (
+    date (any date without one), that are in no transfer file yet. Left out: a supplier
+    without an IBAN, and a payout with a credit-note draft (finalize that first: it changes
+    what is owed)."""
+    payouts = (
         Invoice.objects.filter(
             entity=entity,
             self_billed=True,
@@ -34,14 +39,15 @@ def payouts_due(entity: Entity, by: date):
             status=Invoice.FINAL,
             currency="EUR",
             paid_at__isnull=True,
-            due_date__lte=by,
             transfer__isnull=True,
         )
         .filter(total__gt=F("amount_paid"))
         .exclude(seller__iban="")
+        .exclude(credit_notes__status=Invoice.DRAFT)
         .select_related("partner")
         .order_by("due_date", "pk")
     )
+    return payouts if by is None else payouts.filter(due_date__lte=by)
 
 
 def create_transfer(entity: Entity, invoices, execution_date: date, by) -> CreditTransfer:
@@ -62,24 +68,23 @@ def create_transfer(entity: Entity, invoices, execution_date: date, by) -> Credi
             raise InvoicingError(
                 _("At most {count} payouts in one file.").format(count=MAX_PER_FILE)
             )
-        sepa = SepaTransfer(
-            {
-                "name": entity.legal_name,
-                "IBAN": compact(entity.iban),
-                "BIC": compact(entity.bic),
-                "batch": True,
-                "currency": "EUR",
-            },
-            clean=True,
-        )
+        payable = _net_of_credit_notes(payable, execution_date, by)
+        if not payable:
+            raise InvoicingError(_("Their credit notes settle these payouts: nothing to pay."))
+        config = {"name": entity.legal_name, "IBAN": compact(entity.iban), "batch": True,
+                  "currency": "EUR"}  # fmt: skip
+        if entity.bic:  # sepaxml writes an empty BIC element otherwise, which the XSD refuses
+            config["BIC"] = compact(entity.bic)
+        sepa = SepaTransfer(config, clean=True)
+        end_to_end = _end_to_end_ids(payable)
         for invoice in payable:
             payment = {
                 "name": invoice.seller.get("name", "") or invoice.partner.legal_name,
                 "IBAN": compact(invoice.seller["iban"]),
                 "amount": cents(invoice.open_balance),
                 "execution_date": execution_date,
-                "description": _("Payout {number}").format(number=invoice.number),
-                "endtoend_id": invoice.number[:35],
+                "description": epc_text(_("Payout {number}").format(number=invoice.number)),
+                "endtoend_id": end_to_end[invoice.pk],
             }
             if invoice.seller.get("bic"):
                 payment["BIC"] = compact(invoice.seller["bic"])
@@ -100,10 +105,18 @@ def create_transfer(entity: Entity, invoices, execution_date: date, by) -> Credi
             count=len(payable),
             created_by=getattr(by, "email", str(by or "")),
         )
-        TransferredPayout.objects.bulk_create(
-            TransferredPayout(transfer=transfer, invoice=invoice, amount=invoice.open_balance)
-            for invoice in payable
-        )
+        try:
+            with transaction.atomic():
+                TransferredPayout.objects.bulk_create(
+                    TransferredPayout(
+                        transfer=transfer, invoice=invoice, amount=invoice.open_balance
+                    )
+                    for invoice in payable
+                )
+        except IntegrityError:  # a concurrent request put one of them in its file first
+            raise InvoicingError(
+                _("One of these payouts was just put in another transfer file.")
+            ) from None
         record_events(payable, InvoiceEvent.PAYMENT_SENT, by, f"SEPA {execution_date:%Y-%m-%d}")
     return transfer
 
@@ -116,7 +129,9 @@ def withdraw_transfer(transfer: CreditTransfer, by) -> int:
         if transfer.withdrawn_at:
             raise InvoicingError(_("This transfer file is withdrawn already."))
         payouts = list(transfer.payouts.select_related("invoice"))
-        if any(payout.invoice.amount_paid for payout in payouts):
+        # Paid since the file was made (by this file, as the bank ran it): it stays.
+        if any(payout.invoice.paid_at or payout.invoice.open_balance < payout.amount
+               for payout in payouts):  # fmt: skip
             raise InvoicingError(_("A payout in this file is already paid: the bank has run it."))
         invoices = [payout.invoice for payout in payouts]
         transfer.payouts.all().delete()
@@ -124,6 +139,42 @@ def withdraw_transfer(transfer: CreditTransfer, by) -> int:
         transfer.save(update_fields=["withdrawn_at"])
         record_events(invoices, InvoiceEvent.TRANSFER_WITHDRAWN, by, transfer.message_id)
     return len(invoices)
+
+
+def _net_of_credit_notes(payouts: list[Invoice], on: date, by) -> list[Invoice]:
+    """Set each payout's open finalized credit notes (returned leads, price reductions)
+    off against it, so that the file pays what is owed; the payouts still to pay."""
+    for payout in payouts:
+        for credit_note in payout.credit_notes.filter(status=Invoice.FINAL, paid_at__isnull=True):
+            amount = min(credit_note.open_balance, payout.open_balance)
+            if amount > 0:
+                set_off(credit_note, payout, amount, on, by)
+                payout.refresh_from_db()
+    return [payout for payout in payouts if payout.open_balance > 0]
+
+
+def _end_to_end_ids(payouts: list[Invoice]) -> dict[int, str]:
+    """The payout's number as its end-to-end id where that is a valid, unique one (at most
+    35 characters of the EPC set), else one made from its id."""
+    ids = {payout.pk: epc_text(payout.number) for payout in payouts}
+    counts = Counter(ids.values())
+    return {
+        pk: value if value and len(value) <= 35 and counts[value] == 1 else f"PAYOUT-{pk}"
+        for pk, value in ids.items()
+    }
+
+
+# The characters every SEPA bank takes (EPC217-08, the basic Latin set).
+NOT_EPC = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+
+
+def epc_text(value: str) -> str:
+    """Text for a SEPA file: characters out of the basic Latin set become '-', and no '/'
+    starts or ends it or comes twice in a row."""
+    value = NOT_EPC.sub("-", value)
+    while "//" in value:
+        value = value.replace("//", "/")
+    return value.strip("/").strip()
 
 
 def compact(value: str) -> str:

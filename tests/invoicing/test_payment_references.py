@@ -143,3 +143,21 @@ def test_the_invoice_email_asks_for_the_reference(entity):
     invoice = make_final(entity)
     body = build_message(invoice, "buyer@partner.test").body
     assert f"quoting payment reference {iso11649.format(invoice.payment_reference)}" in body
+
+
+def test_two_numbers_with_the_same_letters_and_digits_get_different_references(entity):
+    from invoicing.banking.references import payment_reference
+
+    first, second = make_final(entity), make_final(entity)
+    second.number = first.number.replace("-", "")  # as after a change of number format
+    reference = payment_reference(second)
+    assert reference != first.payment_reference and reference.endswith(f"LF{second.pk}")
+
+
+def test_the_draft_preview_has_no_qr_code(entity):
+    from invoicing.banking import epc_qr
+    from invoicing.billing import draft_as_issued
+
+    from ..factories import make_draft
+
+    assert epc_qr(draft_as_issued(make_draft(entity))) == ""

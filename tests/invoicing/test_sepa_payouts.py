@@ -10,7 +10,7 @@ import sepaxml
 from django.urls import reverse
 from lxml import etree
 
-from invoicing.banking import create_transfer, payouts_due, withdraw_transfer
+from invoicing.banking.sepa import create_transfer, payouts_due, withdraw_transfer
 from invoicing.billing import finalize_invoice, local_today
 from invoicing.models import CreditTransfer, InvoiceEvent, InvoicingError
 from invoicing.payments import record_payment
@@ -132,3 +132,64 @@ def test_an_execution_date_in_the_past_is_refused(finance_client, entity, payout
 def test_the_page_lists_what_is_due(finance_client, entity, payout):
     page = finance_client.get(reverse("invoicing:payouts")).content.decode()
     assert payout.number in page
+
+
+def test_the_file_pays_what_is_owed_after_a_credit_note(entity, payout):
+    from invoicing.corrections import reduce_price
+
+    credit_note = reduce_price(payout, "Two leads were returned", amount=Decimal("4.00"))
+    transfer = create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    assert xml_of(transfer).findtext(".//p:InstdAmt", namespaces=PAIN) == "9.52"  # 14.28 - 4.76
+    credit_note.refresh_from_db()
+    assert credit_note.paid_at is not None  # set off against the payout it reduced
+
+
+def test_a_payout_with_a_credit_note_draft_waits(entity, payout):
+    from invoicing.corrections import open_credit_note
+
+    open_credit_note(payout)
+    assert not payouts_due(entity).exists()
+
+
+def test_an_entity_without_a_bic_makes_a_valid_file(entity, payout):
+    entity.bic = ""
+    entity.save()
+    transfer = create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    assert schema.validate(xml_of(transfer)), schema.error_log
+
+
+def test_a_file_of_a_payout_paid_in_part_before_can_be_withdrawn(entity, payout):
+    record_payment(payout, Decimal("4.28"), payout.issue_date)
+    transfer = create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    assert withdraw_transfer(transfer, "finance") == 1
+
+
+def test_a_withdrawn_file_is_not_downloaded(finance_client, entity, payout):
+    transfer = create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    withdraw_transfer(transfer, "finance")
+    response = finance_client.get(reverse("invoicing:transfer_file", args=[transfer.pk]))
+    assert response.status_code == 302
+
+
+def test_a_viewer_does_not_download_the_file(viewer_client, entity, payout):
+    transfer = create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    response = viewer_client.get(reverse("invoicing:transfer_file", args=[transfer.pk]))
+    assert response.status_code == 403
+
+
+def test_a_payout_in_a_file_is_not_voided_or_reduced(entity, payout):
+    from invoicing.corrections import reduce_price, void_invoice
+
+    create_transfer(entity, [payout], execution_day(entity, payout), "finance")
+    with pytest.raises(InvoicingError, match="SEPA transfer file"):
+        void_invoice(payout, "Wrong supplier")
+    with pytest.raises(InvoicingError, match="SEPA transfer file"):
+        reduce_price(payout, "Discount", percent=Decimal("10"))
+
+
+def test_texts_in_the_file_keep_to_the_sepa_characters():
+    from invoicing.banking.sepa import epc_text
+
+    assert epc_text("AFF#2026_01") == "AFF-2026-01"
+    assert epc_text("/A//B/") == "A/B"

@@ -392,11 +392,13 @@ def invoice_list(entity: Entity, account: Account, count: int) -> float:
          "tax_note", "tax_exemption_reason", "tax_exemption_code", "einvoice_format",
          "subtotal", "tax_amount", "total", "notes", "amount_paid", "is_overdue", "void_reason",
          "created_at", "tax_country", "tax_currency", "exchange_rate_source",
-         "exchange_rate_entered_by", "allowance_amount", "allowance_reason", "language"],
+         "exchange_rate_entered_by", "allowance_amount", "allowance_reason", "language",
+         "payment_reference"],
         ((entity.pk, partners[n % len(partners)], "invoice", False, "final", date(2020, 1, 1) + timedelta(days=n // 100),
           date(2020, 1, 1) + timedelta(days=n // 100), "EUR", f"HIST-{n:07}", today, today + timedelta(days=14),
           "{}", "{}", "S", Decimal("19"), "", "", "", "pdf", Decimal("100"), Decimal("19"), Decimal("119"),
-          "", Decimal("0"), n % 3 == 0, "", datetime.now(BERLIN), "DE", "", "", "", Decimal("0"), "", "en")
+          "", Decimal("0"), n % 3 == 0, "", datetime.now(BERLIN), "DE", "", "", "", Decimal("0"), "", "en",
+          "")
          for n in range(count - existing)),
     )  # fmt: skip
     with connection.cursor() as cursor:

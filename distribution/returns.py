@@ -50,10 +50,10 @@ def longest_window_days(entity: Entity) -> int:
     return longest or 0
 
 
-def month_of(delivery: DistributionTransaction, entity: Entity) -> tuple[datetime, datetime]:
-    """The bounds of the calendar month, in the Entity's time zone, the delivery fell in."""
+def month_of(moment: datetime, entity: Entity) -> tuple[datetime, datetime]:
+    """The bounds of the calendar month, in the Entity's time zone, that `moment` fell in."""
     tz = ZoneInfo(entity.time_zone)
-    local = delivery.delivered_at.astimezone(tz)
+    local = moment.astimezone(tz)
     start = datetime(local.year, local.month, 1, tzinfo=tz)
     following = datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=tz)
     return start, following
@@ -79,6 +79,9 @@ class Allowance:
     @property
     def left(self) -> int | None:
         return None if self.cap is None else max(self.cap - self.used, 0)
+
+    def with_one_more(self) -> "Allowance":
+        return Allowance(self.cap, self.used + 1)
 
 
 def allowance(
@@ -127,6 +130,11 @@ def submission_problem(
     if policy.evidence_required and not evidence.strip():
         return _("Say what you found: this profile asks for evidence with each return.")
     return ""
+
+
+def offered_reasons(policies) -> list[str]:
+    """The reasons a partner can choose from under these policies, each once, in order."""
+    return list(dict.fromkeys(reason for policy in policies for reason in policy.reason_list))
 
 
 def is_auto_approved(policy: ReturnPolicy, partner_id: int, reason: str) -> bool:

@@ -24,7 +24,7 @@ from distribution.models import (
     DistributionTransaction,
     LeadReturn,
 )
-from distribution.returns import policies_for
+from distribution.returns import offered_reasons, policies_for
 from distribution.services import (
     DeliveryError,
     delivery_time_problem,
@@ -271,16 +271,7 @@ def returns(request, entity, body):
     the partner portal. 201 with each return recorded (waiting, or accepted at once) and why
     the others were refused; 409 when none could be."""
     errors = {}
-    partner = None
-    partner_id = parse_id(body.get("partner"))
-    if body.get("partner") in (None, ""):
-        errors["partner"] = "This field is required."
-    elif partner_id is None:
-        errors["partner"] = "Give the partner's id as an integer."
-    else:
-        partner = Partner.objects.filter(pk=partner_id, entity=entity).first()
-        if partner is None:
-            errors["partner"] = f"No partner {partner_id} in {entity.name}."
+    partner = find_partner(body, "partner", entity, errors, "the partner's id")
     leads = body.get("leads")
     if not isinstance(leads, list) or not leads:
         errors["leads"] = "Give the lead ids as a non-empty list."
@@ -299,8 +290,7 @@ def returns(request, entity, body):
     for field in sorted(set(body) - {"partner", "leads", "reason", "evidence"}):
         errors[field] = "Unknown field."
     if partner is not None and "reason" not in errors:
-        policies = policies_for(partner.assignments.all()).values()
-        reasons = sorted({reason for policy in policies for reason in policy.reason_list})
+        reasons = sorted(offered_reasons(policies_for(partner.assignments.all()).values()))
         if body["reason"].strip() not in reasons:
             errors["reason"] = (
                 f"Choose one of: {', '.join(reasons)}."
@@ -330,6 +320,21 @@ def return_json(lead_return: LeadReturn) -> dict:
         "status": lead_return.status,
         "submitted_at": lead_return.submitted_at.isoformat(),
     }
+
+
+def find_partner(body: dict, field: str, entity, errors: dict, what: str) -> Partner | None:
+    """The Entity's partner whose id `body[field]` gives, or None with the reason in
+    errors[field]."""
+    partner_id = parse_id(body.get(field))
+    if body.get(field) in (None, ""):
+        errors[field] = "This field is required."
+    elif partner_id is None:
+        errors[field] = f"Give {what} as an integer."
+    elif (partner := Partner.objects.filter(pk=partner_id, entity=entity).first()) is None:
+        errors[field] = f"No partner {partner_id} in {entity.name}."
+    else:
+        return partner
+    return None
 
 
 def lead_id_problem(lead) -> str:
@@ -370,18 +375,9 @@ def lead_source(request, entity, body):
     errors = {}
     if problem := lead_id_problem(body.get("lead")):
         errors["lead"] = problem
-    supplier = None
-    supplier_id = parse_id(body.get("supplier"))
-    if body.get("supplier") in (None, ""):
-        errors["supplier"] = "This field is required."
-    elif supplier_id is None:
-        errors["supplier"] = "Give the supplier's partner id as an integer."
-    else:
-        supplier = Partner.objects.filter(pk=supplier_id, entity=entity).first()
-        if supplier is None:
-            errors["supplier"] = f"No partner {supplier_id} in {entity.name}."
-        elif not supplier.is_supplier:
-            errors["supplier"] = f"{supplier.name} is not marked as a lead supplier."
+    supplier = find_partner(body, "supplier", entity, errors, "the supplier's partner id")
+    if supplier is not None and not supplier.is_supplier:
+        errors["supplier"] = f"{supplier.name} is not marked as a lead supplier."
     price = None
     try:
         raw_price = body.get("purchase_price")

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction, LeadReturn
-from distribution.returns import allowance, month_of, policies_for
+from distribution.returns import allowance, month_of, offered_reasons, policies_for
 from entities import csv_export
 from entities.security import client_ip, may_send_reset_mail
 from invoicing.documents import stored_document
@@ -259,7 +259,7 @@ def returns(request):
     and the form to return leads (ids ticked on the leads page, typed, pasted or a CSV)."""
     partner = request.partner
     rules = return_rules(partner)
-    reasons = list(dict.fromkeys(r for rule in rules for r in rule["policy"].reason_list))
+    reasons = offered_reasons(rule["policy"] for rule in rules)
     form = ReturnRequestForm(
         request.POST or None,
         request.FILES or None,
@@ -326,10 +326,8 @@ def return_rules(partner) -> list[dict]:
     for rule in by_policy.values():
         policy = rule["policy"]
         months = []
-        this_month = month_of(DistributionTransaction(delivered_at=now), partner.entity)
-        last_month = month_of(
-            DistributionTransaction(delivered_at=this_month[0] - timedelta(days=1)), partner.entity
-        )
+        this_month = month_of(now, partner.entity)
+        last_month = month_of(this_month[0] - timedelta(days=1), partner.entity)
         if now - timedelta(days=policy.window_days) < last_month[1]:
             months.append(last_month)
         months.append(this_month)

@@ -112,7 +112,7 @@ def submit_returns(
             if problem := submission_problem(delivery, policy, reason, evidence, now):
                 outcome.refused[lead_id] = problem
                 continue
-            key = (policy.pk, month_of(delivery, partner.entity))
+            key = (policy.pk, month_of(delivery.delivered_at, partner.entity))
             if key not in allowances:
                 allowances[key] = allowance(policy, partner.pk, key[1])
             cap = allowances[key]
@@ -121,7 +121,7 @@ def submit_returns(
                     "The limit of {cap} returns for leads delivered in this month is reached."
                 ).format(cap=cap.cap)
                 continue
-            allowances[key] = type(cap)(cap.cap, cap.used + 1)
+            allowances[key] = cap.with_one_more()
             lead_return = LeadReturn.objects.create(
                 entity=partner.entity,
                 partner=partner,
@@ -261,7 +261,8 @@ def _acceptable(pending: list[LeadReturn], outcome: Outcome) -> list[LeadReturn]
                 "It came after the return window of {days} days."
             ).format(days=policy.window_days)
             continue
-        key = (policy.pk, lead_return.partner_id, month_of(delivery, lead_return.partner.entity))
+        month = month_of(delivery.delivered_at, lead_return.partner.entity)
+        key = (policy.pk, lead_return.partner_id, month)
         if key not in allowances:
             allowances[key] = allowance(
                 policy, lead_return.partner_id, key[2], statuses=[LeadReturn.APPROVED]
@@ -272,7 +273,7 @@ def _acceptable(pending: list[LeadReturn], outcome: Outcome) -> list[LeadReturn]
                 "The partner has {cap} accepted returns for that month already, the limit."
             ).format(cap=cap.cap)
             continue
-        allowances[key] = type(cap)(cap.cap, cap.used + 1)
+        allowances[key] = cap.with_one_more()
         lead_return.policy = policy
         accepted.append(lead_return)
     return accepted

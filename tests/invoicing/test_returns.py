@@ -343,16 +343,28 @@ def supplier(entity):
     return make_supplier(entity)
 
 
+def passed_back_deliveries(entity, supplier, policy, count):
+    """`count` deliveries of leads the supplier brought, under a policy that passes returns
+    back."""
+    policy.pass_back = True
+    policy.save()
+    txns = delivered(policy.profile.assignments.get(), count)
+    supplied(entity, supplier, txns)
+    return txns
+
+
+def payout_draft(entity, supplier, txns):
+    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
+    return Invoice.objects.get(partner=supplier, self_billed=True)
+
+
 def supplied(entity, supplier, txns, price="4.00"):
     for txn in txns:
         record_lead_source(entity, txn.lead.external_id, supplier, Decimal(price), txn.delivered_at)
 
 
 def test_a_return_passed_back_is_not_paid_out(entity, partner, supplier, assignment, policy):
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 3)
-    supplied(entity, supplier, txns)
+    txns = passed_back_deliveries(entity, supplier, policy, 3)
     [lead_return] = accept(submit(partner, txns[:1])).returns
     generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
     payout = Invoice.objects.get(partner=supplier, self_billed=True)
@@ -362,10 +374,7 @@ def test_a_return_passed_back_is_not_paid_out(entity, partner, supplier, assignm
 def test_a_return_passed_back_leaves_the_suppliers_draft_payout(
     entity, partner, supplier, assignment, policy
 ):
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 3)
-    supplied(entity, supplier, txns)
+    txns = passed_back_deliveries(entity, supplier, policy, 3)
     generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
     accept(submit(partner, txns[:1]))
     payout = Invoice.objects.get(partner=supplier, self_billed=True)
@@ -375,12 +384,8 @@ def test_a_return_passed_back_leaves_the_suppliers_draft_payout(
 def test_a_return_passed_back_after_the_payout_is_final_is_a_self_billed_credit_note(
     entity, partner, supplier, assignment, policy
 ):
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 3)
-    supplied(entity, supplier, txns)
-    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
-    payout = finalize_invoice(Invoice.objects.get(partner=supplier, self_billed=True))
+    txns = passed_back_deliveries(entity, supplier, policy, 3)
+    payout = finalize_invoice(payout_draft(entity, supplier, txns))
     accept(submit(partner, txns[:1]))
     credit_note = finalize_invoice(Invoice.objects.get(corrects=payout))
     assert (credit_note.self_billed, credit_note.subtotal) == (True, Decimal("4.00"))
@@ -392,10 +397,7 @@ def test_a_return_passed_back_after_the_payout_is_final_is_a_self_billed_credit_
 def test_a_lead_another_buyer_keeps_is_still_paid_out(
     entity, partner, supplier, assignment, policy
 ):
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 2)
-    supplied(entity, supplier, txns)
+    txns = passed_back_deliveries(entity, supplier, policy, 2)
     other = make_assignment(assignment.profile, make_partner(entity))
     from distribution.services import record_delivery
 
@@ -421,12 +423,8 @@ def test_a_return_is_not_passed_back_unless_the_policy_says_so(
 def test_a_payouts_credit_note_says_the_leads_were_returned(
     entity, partner, supplier, assignment, policy
 ):
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 2)
-    supplied(entity, supplier, txns)
-    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
-    payout = finalize_invoice(Invoice.objects.get(partner=supplier, self_billed=True))
+    txns = passed_back_deliveries(entity, supplier, policy, 2)
+    payout = finalize_invoice(payout_draft(entity, supplier, txns))
     accept(submit(partner, txns[:1]))
     credit_note = Invoice.objects.get(corrects=payout)
     assert credit_note.notes.startswith(f"Credit for leads of self-billed invoice {payout.number}")
@@ -452,12 +450,8 @@ def test_the_credit_of_a_finalized_payout_cannot_be_moved(
 ):
     from django.db import IntegrityError, transaction
 
-    policy.pass_back = True
-    policy.save()
-    txns = delivered(assignment, 2)
-    supplied(entity, supplier, txns)
-    generate_payout_drafts(entity, *period_of(txns[0].delivered_at))
-    payout = finalize_invoice(Invoice.objects.get(partner=supplier, self_billed=True))
+    txns = passed_back_deliveries(entity, supplier, policy, 2)
+    payout = finalize_invoice(payout_draft(entity, supplier, txns))
     accept(submit(partner, txns[:1]))
     finalize_invoice(Invoice.objects.get(corrects=payout))
     with pytest.raises(IntegrityError, match="finalized credit note"), transaction.atomic():

@@ -413,6 +413,14 @@ class Payment(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
+    bank_entry = models.ForeignKey(
+        "BankEntry",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        help_text=_("The bank statement entry this payment was matched to."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(entity="invoice__entity")
@@ -730,6 +738,9 @@ class CreditTransfer(models.Model):
     execution_date = models.DateField(_("execution date"))
     debtor_iban = models.CharField(max_length=34)
     message_id = models.CharField(max_length=35)
+    # The file's one payment information block: a bank booking the file as one debit names
+    # it (or the message id) on the statement.
+    payment_info_id = models.CharField(max_length=35, blank=True)
     content = models.BinaryField()
     total = models.DecimalField(max_digits=14, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -759,8 +770,104 @@ class TransferredPayout(models.Model):
     transfer = models.ForeignKey(CreditTransfer, models.CASCADE, related_name="payouts")
     invoice = models.OneToOneField(Invoice, models.PROTECT, related_name="transfer")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # As written in the file: the bank statement's debit names it, which marks the payout paid.
+    end_to_end_id = models.CharField(max_length=35, blank=True)
 
     objects = ScopedManager(entity="invoice__entity")
 
     def __str__(self):
         return f"{self.invoice} in {self.transfer}"
+
+
+class BankStatement(models.Model):
+    """A bank statement file uploaded for one of the Entity's bank accounts (CAMT.053,
+    CAMT.054 or MT940), kept as it was uploaded. The same file uploaded twice is refused;
+    entries already imported from another file are skipped."""
+
+    CAMT053 = "camt.053"
+    CAMT054 = "camt.054"
+    MT940 = "mt940"
+    FORMAT_CHOICES = [
+        (CAMT053, _("CAMT.053 statement")),
+        (CAMT054, _("CAMT.054 notification")),
+        (MT940, _("MT940 statement")),
+    ]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="bank_statements")
+    format = models.CharField(_("format"), max_length=10, choices=FORMAT_CHOICES)
+    statement_id = models.CharField(_("statement"), max_length=140, blank=True)
+    account_iban = models.CharField(_("account"), max_length=34)
+    filename = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    entries_count = models.PositiveIntegerField(_("entries"), default=0)
+    new_entries = models.PositiveIntegerField(_("new entries"), default=0)
+    imported_by = models.CharField(max_length=254, blank=True)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "sha256"], name="one_upload_per_file")
+        ]
+
+    def __str__(self):
+        return self.statement_id or self.filename
+
+
+class BankEntry(models.Model):
+    """One booked credit or debit of a bank statement, and what it was matched to: the
+    payments it recorded (`payments`), or the invoices a person is asked to choose from
+    (`suggestions`). An entry is imported once per account, by the bank's reference."""
+
+    MATCHED = "matched"
+    TO_CONFIRM = "to_confirm"
+    UNMATCHED = "unmatched"
+    IGNORED = "ignored"
+    STATUS_CHOICES = [
+        (MATCHED, _("Matched")),
+        (TO_CONFIRM, _("To confirm")),
+        (UNMATCHED, _("Unmatched")),
+        (IGNORED, _("Ignored")),
+    ]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="bank_entries")
+    statement = models.ForeignKey(BankStatement, models.PROTECT, related_name="entries")
+    account_iban = models.CharField(max_length=34)
+    reference = models.CharField(
+        max_length=200, help_text=_("The bank's reference for the entry, unique per account.")
+    )
+    booked_on = models.DateField(_("booked"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(max_length=3)
+    is_credit = models.BooleanField(help_text=_("Money in; a debit is money out."))
+    counterparty_name = models.CharField(_("from or to"), max_length=200, blank=True)
+    counterparty_iban = models.CharField(max_length=34, blank=True)
+    remittance = models.CharField(_("remittance information"), max_length=500, blank=True)
+    creditor_reference = models.CharField(max_length=35, blank=True)
+    end_to_end_id = models.CharField(max_length=35, blank=True)
+    batch_id = models.CharField(max_length=35, blank=True)
+    is_reversal = models.BooleanField(default=False, help_text=_("Takes back an earlier booking."))
+    status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES)
+    match_reason = models.CharField(max_length=300, blank=True)
+    suggestions = models.ManyToManyField(Invoice, blank=True, related_name="+")
+    decided_by = models.CharField(max_length=254, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-booked_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "account_iban", "reference"], name="one_entry_per_reference"
+            )
+        ]
+        indexes = [models.Index(fields=["entity", "status", "booked_on"])]
+
+    def __str__(self):
+        sign = "" if self.is_credit else "-"
+        return f"{self.booked_on} {sign}{self.amount} {self.currency} {self.counterparty_name}"

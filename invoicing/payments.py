@@ -36,10 +36,13 @@ def record_payment(
     by=None,
     set_off: bool = False,
     against: Invoice | None = None,
+    bank_entry=None,
+    how: str = "",
 ) -> Payment:
     """Record money received (for a credit note: refunded), or with `set_off` an amount
     settled against the invoice a credit note corrects. Paid in full when nothing is left
-    open."""
+    open. A payment from a bank statement names its entry, and `how` it was matched, in
+    the audit trail."""
     with transaction.atomic():
         locked = _lock_final(invoice)
         if amount <= 0:
@@ -60,6 +63,7 @@ def record_payment(
             recorded_by=_user(by),
             set_off=set_off,
             settled_against=against,
+            bank_entry=bank_entry,
         )
         locked.amount_paid += amount
         if locked.open_balance == 0:
@@ -72,7 +76,11 @@ def record_payment(
         detail = f"{format_amount(amount, locked.currency)} on {paid_on:%Y-%m-%d}"
         if against is not None:
             detail += f", set off against {against.number}"
-        record_event(locked, kind, by, detail)
+        if bank_entry is not None:
+            detail += f", bank statement {bank_entry.statement}, entry {bank_entry.reference}"
+        if how:
+            detail += f" ({how})"
+        record_event(locked, kind, by, detail[:500])
     invoice.amount_paid, invoice.paid_at = locked.amount_paid, locked.paid_at
     invoice.is_overdue = locked.is_overdue
     return payment

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import payout_views, views
+from . import payout_views, statement_views, views
 
 app_name = "invoicing"
 urlpatterns = [
@@ -21,6 +21,12 @@ urlpatterns = [
         payout_views.withdraw_transfer,
         name="withdraw_transfer",
     ),
+    path("statements/", statement_views.statements, name="statements"),
+    path("statements/upload/", statement_views.upload_statement, name="upload_statement"),
+    path("statements/entries/", statement_views.entries, name="bank_entries"),
+    path("statements/entries/<int:pk>/", statement_views.entry_detail, name="bank_entry"),
+    path("statements/entries/<int:pk>/assign/", statement_views.assign_entry, name="assign_entry"),
+    path("statements/entries/<int:pk>/ignore/", statement_views.ignore_entry, name="ignore_entry"),
     path("runs/", views.start_run, name="start_run"),
     path("runs/<int:pk>/", views.run_status, name="run_status"),
     path("<int:pk>/", views.invoice_detail, name="detail"),

@@ -31,8 +31,11 @@ from entities.models import (
 )
 from entities.services import archive
 from invoicing.banking.sepa import create_transfer
+from invoicing.banking.statements import import_statement
 from invoicing.billing import add_credit, finalize_invoice
 from invoicing.models import (
+    BankEntry,
+    BankStatement,
     BillingRun,
     CreditTransfer,
     Dispatch,
@@ -48,6 +51,7 @@ from invoicing.returns import submit_returns
 from partners.changes import request_changes
 from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
 
+from .bank_files import Booking, camt053
 from .factories import (
     deliver,
     make_assignment,
@@ -107,6 +111,9 @@ OBJECT_URLS = {
     "invoicing:run_status": ("get", "run", None),
     "invoicing:transfer_file": ("get", "transfer", None),
     "invoicing:withdraw_transfer": ("post", "transfer", {}),
+    "invoicing:bank_entry": ("get", "bank_entry", None),
+    "invoicing:assign_entry": ("post", "bank_entry", {"numbers": "RE-2026-0001"}),
+    "invoicing:ignore_entry": ("post", "bank_entry", {"note": "fees"}),
     "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
     "partners:toggle_portal_user": ("post", "portal_user", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
@@ -193,6 +200,7 @@ OTHER_WRITES = {
     "invoicing:template": {"template": "<p>{{ invoice.number }}</p>"},
     "returns:decide": {"action": "accept"},
     "invoicing:create_transfer": {"execution_date": "2030-01-01"},
+    "invoicing:upload_statement": {},
 }
 
 # Pages without an object id that only read (or, like switching Entity or language, change
@@ -216,6 +224,8 @@ READS = {
     "distribution:profiles",
     "returns:queue",
     "invoicing:payouts",
+    "invoicing:statements",
+    "invoicing:bank_entries",  # a statement of another tenant's is 404 (tested below)
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
     "entities:team",
     # The user's own login: its second factor and password.
@@ -277,6 +287,9 @@ def world(entity):
     payout = make_payout(entity)
     paid_out = finalize_invoice(make_payout(entity))
     transfer = create_transfer(entity, [paid_out], paid_out.due_date, "finance")
+    statement = import_statement(
+        entity, "camt.xml", camt053(entity.iban, [Booking("9.99", text="?")]), "finance"
+    )
     change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
     member = make_user(entity.account, Membership.FINANCE, email="member@acme.test")
     invitation, _token = team.invite(entity.account, "invited@acme.test", "finance", member)
@@ -314,6 +327,8 @@ def world(entity):
         "partner_pk": partner.pk,
         "lead_return": lead_return.pk,
         "transfer": [transfer.pk],
+        "bank_entry": [statement.entries.get().pk],
+        "statement": statement.pk,
     }
 
 
@@ -345,6 +360,8 @@ def snapshot() -> dict:
         ReturnPolicy,
         CreditTransfer,
         TransferredPayout,
+        BankStatement,
+        BankEntry,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(
@@ -429,3 +446,16 @@ def test_another_account_cannot_decide_this_accounts_returns(outsider_client, wo
 def test_another_account_does_not_see_this_accounts_returns(outsider_client, world):
     response = outsider_client.get(reverse("returns:queue"), {"status": ""})
     assert response.context["page"].paginator.count == 0
+
+
+def test_another_account_does_not_see_this_accounts_bank_entries(outsider_client, world):
+    page = outsider_client.get(reverse("invoicing:bank_entries"), {"status": "all"})
+    assert page.context["entries"].paginator.count == 0
+    assert (
+        outsider_client.get(reverse("invoicing:statements")).context["statements"].paginator.count
+        == 0
+    )
+    response = outsider_client.get(
+        reverse("invoicing:bank_entries"), {"statement": world["statement"]}
+    )
+    assert response.status_code == 404

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from lxml import etree
 from sepaxml import SepaTransfer
 
 from entities.models import Entity
@@ -24,6 +25,7 @@ from ..models import CreditTransfer, Invoice, InvoiceEvent, InvoicingError, Tran
 from ..payments import set_off
 
 MAX_PER_FILE = 5000
+PAIN = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 
 
 def payouts_due(entity: Entity, by: date | None = None):
@@ -100,6 +102,7 @@ def create_transfer(entity: Entity, invoices, execution_date: date, by) -> Credi
             execution_date=execution_date,
             debtor_iban=compact(entity.iban),
             message_id=sepa.msg_id[:35],
+            payment_info_id=_payment_info_id(content),
             content=content,
             total=sum((invoice.open_balance for invoice in payable), Decimal(0)),
             count=len(payable),
@@ -109,7 +112,10 @@ def create_transfer(entity: Entity, invoices, execution_date: date, by) -> Credi
             with transaction.atomic():
                 TransferredPayout.objects.bulk_create(
                     TransferredPayout(
-                        transfer=transfer, invoice=invoice, amount=invoice.open_balance
+                        transfer=transfer,
+                        invoice=invoice,
+                        amount=invoice.open_balance,
+                        end_to_end_id=end_to_end[invoice.pk],
                     )
                     for invoice in payable
                 )
@@ -139,6 +145,11 @@ def withdraw_transfer(transfer: CreditTransfer, by) -> int:
         transfer.save(update_fields=["withdrawn_at"])
         record_events(invoices, InvoiceEvent.TRANSFER_WITHDRAWN, by, transfer.message_id)
     return len(invoices)
+
+
+def _payment_info_id(content: bytes) -> str:
+    """sepaxml makes the id up; with `batch` the file has one payment information block."""
+    return etree.fromstring(content).findtext(f".//{{{PAIN}}}PmtInfId") or ""
 
 
 def _net_of_credit_notes(payouts: list[Invoice], on: date, by) -> list[Invoice]:

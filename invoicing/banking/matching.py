@@ -1,0 +1,238 @@
+"""Matching bank entries to invoices, and what a person decides about the rest.
+
+A credit is matched against the Entity's open invoices to buyers in its currency:
+1. by the payment reference the invoice asks for (structured, or quoted in the text);
+2. else by the invoice numbers the remittance text names;
+3. else by the payer's IBAN (the partner's), and the amount.
+When the invoices found are open for exactly the amount, their payments are recorded (in due
+date order). A part payment, an overpayment or a choice between invoices waits for a person
+(`to confirm`, with the invoices found as suggestions); a credit that names nothing known
+is unmatched.
+
+A debit is matched against the payouts in the Entity's SEPA transfer files: by the
+end-to-end id of one payout, or by the id of a whole file booked as one amount.
+
+Each payment recorded names the statement, the entry and how it was matched (in the audit
+trail); the entry keeps who decided and when."""
+
+import re
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from stdnum import iso11649
+from stdnum.be import ogm_vcs
+
+from entities.numbers import amount as format_amount
+
+from ..models import BankEntry, CreditTransfer, Invoice, InvoicingError, TransferredPayout
+from ..payments import record_payment
+
+TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-/_.]*[A-Za-z0-9])?")
+BELGIAN = re.compile(r"(?<!\d)(\d{3})\D{0,3}(\d{4})\D{0,3}(\d{5})(?!\d)")
+MAX_TOKENS = 60
+
+
+def open_invoices(entity, currency: str):
+    """What buyers still owe the Entity in this currency."""
+    return (
+        Invoice.objects.filter(
+            entity=entity,
+            kind=Invoice.KIND_INVOICE,
+            status=Invoice.FINAL,
+            self_billed=False,
+            paid_at__isnull=True,
+            currency=currency,
+        )
+        .filter(total__gt=F("amount_paid"))
+        .order_by("due_date", "issue_date", "pk")
+    )
+
+
+def match_entry(entry: BankEntry) -> None:
+    """Decide the new entry's status, and record the payments of an exact match."""
+    if entry.is_reversal:
+        _leave(entry, BankEntry.UNMATCHED, _("A reversal of an earlier booking: check it by hand."))
+    elif entry.is_credit:
+        _match_credit(entry)
+    else:
+        _match_debit(entry)
+
+
+def _match_credit(entry: BankEntry) -> None:
+    candidates = open_invoices(entity=entry.entity, currency=entry.currency)
+    references = _payment_references(f"{entry.creditor_reference} {entry.remittance}")
+    found = list(candidates.filter(payment_reference__in=references)) if references else []
+    how = _("matched automatically by the payment reference")
+    if not found:
+        tokens = _tokens(entry.remittance)
+        found = list(candidates.annotate(upper=Upper("number")).filter(upper__in=tokens))
+        how = _("matched automatically by the invoice number")
+    if not found and entry.counterparty_iban:
+        of_payer = list(candidates.filter(partner__iban__iexact=entry.counterparty_iban))
+        exact = [invoice for invoice in of_payer if invoice.open_balance == entry.amount]
+        found = exact if len(exact) == 1 else of_payer
+        how = _("matched automatically by the payer's IBAN and the amount")
+    if not found:
+        _leave(entry, BankEntry.UNMATCHED, _("Names no open invoice, and the payer is unknown."))
+        return
+    open_total = sum((invoice.open_balance for invoice in found), Decimal(0))
+    if open_total == entry.amount:
+        _record(entry, found, how, None)
+        return
+    if entry.amount < open_total:
+        reason = _("Part payment: {amount} of the {open} open.")
+    else:
+        reason = _("Overpayment: {amount}, but only {open} is open.")
+    _leave(
+        entry,
+        BankEntry.TO_CONFIRM,
+        reason.format(
+            amount=format_amount(entry.amount, entry.currency),
+            open=format_amount(open_total, entry.currency),
+        ),
+        found,
+    )
+
+
+def _match_debit(entry: BankEntry) -> None:
+    files = CreditTransfer.objects.filter(
+        entity=entry.entity, debtor_iban=entry.account_iban, withdrawn_at__isnull=True
+    )
+    payouts = TransferredPayout.objects.filter(transfer__in=files).select_related("invoice")
+    if entry.end_to_end_id:
+        payouts = payouts.filter(end_to_end_id=entry.end_to_end_id)
+        how = _("matched automatically by the transfer's end-to-end id")
+    elif entry.batch_id:
+        batch = Q(transfer__message_id=entry.batch_id) | Q(transfer__payment_info_id=entry.batch_id)
+        payouts = payouts.filter(batch)
+        how = _("matched automatically by the transfer file's id")
+    else:
+        payouts = payouts.none()
+    found = [payout.invoice for payout in payouts if payout.invoice.open_balance > 0]
+    if not found:
+        _leave(entry, BankEntry.UNMATCHED, _("Names no payout in a transfer file."))
+        return
+    open_total = sum((invoice.open_balance for invoice in found), Decimal(0))
+    if open_total == entry.amount and entry.currency == "EUR":
+        _record(entry, found, how, None)
+    else:
+        reason = _("Pays {amount}, but the payouts it names are open for {open}.").format(
+            amount=format_amount(entry.amount, entry.currency),
+            open=format_amount(open_total, "EUR"),
+        )
+        _leave(entry, BankEntry.TO_CONFIRM, reason, found)
+
+
+def assign(entry: BankEntry, invoices: list[Invoice], by, note: str = "") -> None:
+    """A person's decision: the entry pays these invoices, in due date order, each up to
+    what it has open. Refused when the entry is decided already, when an invoice does not
+    fit the entry, or when the amount is more than the invoices have open."""
+    with transaction.atomic():
+        entry = BankEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status in (BankEntry.MATCHED, BankEntry.IGNORED):
+            raise InvoicingError(_("This entry is decided already."))
+        if not invoices:
+            raise InvoicingError(_("Choose the invoices the entry pays."))
+        for invoice in invoices:
+            if (
+                invoice.entity_id != entry.entity_id
+                or invoice.currency != entry.currency
+                or invoice.self_billed == entry.is_credit
+                or invoice.is_credit_note
+            ):
+                raise InvoicingError(
+                    _("{number} cannot be paid by this entry.").format(number=invoice.number)
+                )
+        open_total = sum((invoice.open_balance for invoice in invoices), Decimal(0))
+        if entry.amount > open_total:
+            raise InvoicingError(
+                _(
+                    "{amount} is more than the {open} these invoices have open: add the "
+                    "invoice the rest is for, or ignore the entry with a note."
+                ).format(
+                    amount=format_amount(entry.amount, entry.currency),
+                    open=format_amount(open_total, entry.currency),
+                )
+            )
+        entry.note = note
+        _record(entry, invoices, _("confirmed by {user}").format(user=_name(by)), by)
+
+
+def ignore(entry: BankEntry, note: str, by) -> None:
+    """Nothing to match, e.g. bank fees or a refund: set aside, with why."""
+    if not note.strip():
+        raise InvoicingError(_("Say why the entry is ignored."))
+    with transaction.atomic():
+        entry = BankEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status in (BankEntry.MATCHED, BankEntry.IGNORED):
+            raise InvoicingError(_("This entry is decided already."))
+        entry.status = BankEntry.IGNORED
+        entry.note = note.strip()[:500]
+        entry.decided_by, entry.decided_at = _name(by), timezone.now()
+        entry.save(update_fields=["status", "note", "decided_by", "decided_at"])
+
+
+def _record(entry: BankEntry, invoices: list[Invoice], how: str, by) -> None:
+    """Pay the invoices from the entry, oldest due first; a failure (e.g. a payment date
+    before the invoice's issue date) leaves the entry to confirm, with why."""
+    invoices = sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.issue_date, i.pk))
+    try:
+        with transaction.atomic():
+            left = entry.amount
+            for invoice in invoices:
+                part = min(left, invoice.open_balance)
+                if part <= 0:
+                    break
+                record_payment(invoice, part, entry.booked_on, by, bank_entry=entry, how=how)
+                left -= part
+    except InvoicingError as error:
+        if by is not None:
+            raise
+        _leave(entry, BankEntry.TO_CONFIRM, str(error), invoices)
+        return
+    entry.status = BankEntry.MATCHED
+    entry.match_reason = how[:300]
+    entry.decided_by = _name(by) if by is not None else ""
+    entry.decided_at = timezone.now()
+    entry.save()
+    entry.suggestions.set(invoices)
+
+
+def _leave(entry: BankEntry, status: str, reason: str, suggestions=()) -> None:
+    entry.status, entry.match_reason = status, reason[:300]
+    entry.save()
+    entry.suggestions.set(suggestions)
+
+
+def _payment_references(text: str) -> set[str]:
+    """The payment references the text may hold: ISO 11649 ones ("RF18 RE20 2600 01"; as the
+    spaces are dropped, every valid prefix), and Belgian structured communications."""
+    found = set()
+    compact = re.sub(r"[^A-Z0-9+]", "", text.upper())
+    for start in (m.start() for m in re.finditer(r"RF\d\d", compact)):
+        for end in range(start + 5, min(start + 25, len(compact)) + 1):
+            if iso11649.is_valid(compact[start:end]):
+                found.add(compact[start:end])
+    for groups in BELGIAN.findall(text):
+        digits = "".join(groups)
+        if ogm_vcs.is_valid(digits):
+            found.add(digits)
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    """Words of the remittance text that may be invoice numbers: with a digit, uppercased,
+    with and without trailing punctuation."""
+    tokens = set()
+    for token in TOKEN.findall(text):
+        # "RE-2026-0001/RE-2026-0002" names two, "2026/0001" one: both ways are looked up.
+        tokens.update(part.upper() for part in [token, *token.split("/")] if part)
+    return sorted(token for token in tokens if any(c.isdigit() for c in token))[:MAX_TOKENS]
+
+
+def _name(by) -> str:
+    return getattr(by, "email", None) or str(by or "")

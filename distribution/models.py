@@ -4,11 +4,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 from django_scopes import ScopedManager
 
 from entities.models import CURRENCY_CHOICES, Entity
+from entities.numbers import amount
 from partners.models import Partner
 
 PRICE_FIELD = {
@@ -400,3 +401,47 @@ class LeadReturn(models.Model):
     def decider(self) -> str:
         """Who decided, for the screen."""
         return _("automatically") if self.decided_by == self.AUTOMATIC else self.decided_by
+
+
+class DeliveryHold(models.Model):
+    """A pause of every delivery to a buyer, by credit control: an invoice overdue too long,
+    or an open balance over the partner's credit limit. It ends by itself once the reason
+    is gone (a payment, a credit note); the rows stay as the partner's history. What caused
+    it is kept as facts, so that each reader sees it in their own language."""
+
+    OVERDUE = "overdue"
+    OVER_LIMIT = "over_limit"
+    CAUSE_CHOICES = [(OVERDUE, _("An invoice overdue")), (OVER_LIMIT, _("Over the credit limit"))]
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+")
+    partner = models.ForeignKey(Partner, models.CASCADE, related_name="delivery_holds")
+    cause = models.CharField(_("cause"), max_length=10, choices=CAUSE_CHOICES)
+    # OVERDUE: {"number", "days"}; OVER_LIMIT: {"balance", "limit", "currency"}
+    facts = models.JSONField(default=dict)
+    started_at = models.DateTimeField(_("paused"), default=timezone.now)
+    ended_at = models.DateTimeField(_("resumed"), null=True, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"], condition=Q(ended_at=None), name="one_open_hold_per_partner"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.partner} on hold since {self.started_at:%Y-%m-%d}"
+
+    def describe(self) -> str:
+        """Why, in the active language."""
+        facts = self.facts
+        if self.cause == self.OVERDUE:
+            return gettext("Invoice {number} was {days} days overdue.").format(**facts)
+        return gettext(
+            "The open balance of {balance} was over the credit limit of {limit}."
+        ).format(
+            balance=amount(Decimal(facts["balance"]), facts["currency"]),
+            limit=amount(Decimal(facts["limit"]), facts["currency"]),
+        )

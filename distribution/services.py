@@ -1,4 +1,5 @@
-"""Recording and cancelling deliveries."""
+"""Recording and cancelling deliveries, and pausing every delivery to a buyer (credit
+control decides when: invoicing.dunning.credit)."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from partners.models import Partner
 
 from .models import (
     Assignment,
+    DeliveryHold,
     DistributionProfile,
     DistributionTransaction,
     Lead,
@@ -54,6 +56,12 @@ def record_delivery(
     """
     if not assignment.is_active:
         raise DeliveryError(_("This assignment is paused and takes no deliveries."))
+    if hold := hold_of(assignment.partner_id):
+        raise DeliveryError(
+            _("Deliveries to this partner are paused by credit control: {reason}").format(
+                reason=hold.describe()
+            )
+        )
     external_lead_id = external_lead_id.strip()
     if not external_lead_id:
         raise DeliveryError(_("A lead id is required."))
@@ -83,6 +91,8 @@ WITH assignment AS (
     WHERE a.id = %(assignment)s AND p.entity_id = %(entity)s AND a.is_active
         AND NOT EXISTS (SELECT 1 FROM distribution_pricetier t
                         WHERE t.assignment_id = a.id OR t.profile_id = a.profile_id)
+        AND NOT EXISTS (SELECT 1 FROM distribution_deliveryhold h
+                        WHERE h.partner_id = a.partner_id AND h.ended_at IS NULL)
 ), lead AS (
     INSERT INTO distribution_lead (entity_id, external_id, created_at)
     SELECT %(entity)s, %(lead)s, %(now)s FROM assignment
@@ -105,7 +115,8 @@ def record_plain_delivery(
     entity, assignment_id: int, external_lead_id: str, delivered_at: datetime | None = None
 ) -> tuple[DistributionTransaction, bool] | None:
     """record_delivery by the assignment's id, in one statement on PostgreSQL. None, having
-    written nothing, when the assignment is not the Entity's, is paused, or is priced by
+    written nothing, when the assignment is not the Entity's, is paused (or its partner's
+    deliveries are), or is priced by
     volume tiers (or on SQLite): then record_delivery says why, or counts the tier."""
     external_lead_id = external_lead_id.strip()
     if connection.vendor != "postgresql" or not external_lead_id:
@@ -287,3 +298,32 @@ def set_tiers(owner: DistributionProfile | Assignment, tiers: list[tuple[int, De
 def describe_tiers(tiers) -> str:
     """'0: 15.00\n100: 12.00' — the form's text for a list of tiers."""
     return "\n".join(f"{tier.starts_after}: {tier.price.normalize():f}" for tier in tiers)
+
+
+def hold_of(partner_id: int) -> DeliveryHold | None:
+    """The pause of the partner's deliveries, if they are paused."""
+    return DeliveryHold.objects.filter(partner_id=partner_id, ended_at=None).first()
+
+
+def hold_deliveries(partner: Partner, cause: str, facts: dict) -> DeliveryHold | None:
+    """Pause every delivery to the partner, through all its assignments, for the cause (see
+    DeliveryHold); None when they are paused already."""
+    with transaction.atomic():
+        Partner.objects.select_for_update().filter(pk=partner.pk).first()
+        if hold_of(partner.pk):
+            return None
+        return DeliveryHold.objects.create(
+            entity_id=partner.entity_id, partner=partner, cause=cause, facts=facts
+        )
+
+
+def resume_deliveries(partner: Partner) -> DeliveryHold | None:
+    """End the pause of the partner's deliveries; None when there was none."""
+    with transaction.atomic():
+        Partner.objects.select_for_update().filter(pk=partner.pk).first()
+        hold = hold_of(partner.pk)
+        if hold is None:
+            return None
+        hold.ended_at = timezone.now()
+        hold.save(update_fields=["ended_at"])
+        return hold

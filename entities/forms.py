@@ -150,6 +150,13 @@ class EntityForm(SellerVatIdMixin, PrintableTextMixin, forms.ModelForm):
             "billing_day",
             "billing_mode",
             "finalize_after_returns",
+            "reminders_enabled",
+            "friendly_reminder_days",
+            "first_reminder_days",
+            "final_reminder_days",
+            "claim_late_payment_costs",
+            "hold_deliveries_overdue_days",
+            "hold_deliveries_over_limit",
             "invoice_email_subject",
             "invoice_email_body",
             "credit_note_email_subject",
@@ -189,6 +196,13 @@ class EntityForm(SellerVatIdMixin, PrintableTextMixin, forms.ModelForm):
                                     "self_billed_credit_note_numbers_reset_yearly"]),
         ("schedule", _("Billing schedule"), ["billing_day", "billing_mode",
                                             "finalize_after_returns"]),
+        ("reminders", _("Reminders and credit control"), ["reminders_enabled",
+                                                       "friendly_reminder_days",
+                                                       "first_reminder_days",
+                                                       "final_reminder_days",
+                                                       "claim_late_payment_costs",
+                                                       "hold_deliveries_overdue_days",
+                                                       "hold_deliveries_over_limit"]),
         ("emails", _("Emails"), ["invoice_email_subject", "invoice_email_body",
                               "credit_note_email_subject", "credit_note_email_body",
                               "self_billed_email_subject", "self_billed_email_body",
@@ -211,10 +225,21 @@ class EntityForm(SellerVatIdMixin, PrintableTextMixin, forms.ModelForm):
     def clean_bic(self):
         return clean_bic_value(self.cleaned_data["bic"])
 
+    def check_reminder_days(self, data):
+        """Each level later than the one before it; at least one when reminders are on."""
+        names = ["friendly_reminder_days", "first_reminder_days", "final_reminder_days"]
+        days = [(name, data.get(name)) for name in names if data.get(name)]
+        for (_before, earlier), (name, later) in zip(days, days[1:], strict=False):
+            if later <= earlier:
+                self.add_error(name, _("Later than the level before it, please."))
+        if data.get("reminders_enabled") and not days:
+            self.add_error("reminders_enabled", _("Give at least one level its days."))
+
     def clean(self):
         data = super().clean()
         self.check_vat_id(data)
         check_region(self, data)
+        self.check_reminder_days(data)
         if data.get("vat_rate_kind") == Entity.REDUCED_RATE and not data.get("reduced_rate_basis"):
             # A lead service is standard-rated: the reduced rate needs the law that allows it.
             self.add_error(

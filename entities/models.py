@@ -602,6 +602,56 @@ class Entity(PeppolParticipant):
             "can no longer return the period's leads, so that returns land before the invoice."
         ),
     )
+    # Reminders and credit control (invoicing.dunning).
+    reminders_enabled = models.BooleanField(
+        _("send payment reminders"),
+        default=False,
+        help_text=_("Emails each buyer whose invoice is overdue, in its language, every morning."),
+    )
+    friendly_reminder_days = models.PositiveSmallIntegerField(
+        _("friendly reminder, days after the due date"),
+        null=True,
+        blank=True,
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Empty: no friendly reminder."),
+    )
+    first_reminder_days = models.PositiveSmallIntegerField(
+        _("first reminder, days after the due date"),
+        null=True,
+        blank=True,
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Empty: none."),
+    )
+    final_reminder_days = models.PositiveSmallIntegerField(
+        _("final reminder, days after the due date"),
+        null=True,
+        blank=True,
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Empty: none."),
+    )
+    claim_late_payment_costs = models.BooleanField(
+        _("claim the late-payment compensation and interest on the final reminder"),
+        default=False,
+        help_text=_(
+            "From business buyers: the EUR 40 of the EU Late Payment Directive and the "
+            "statutory interest of your country, computed to the day."
+        ),
+    )
+    hold_deliveries_overdue_days = models.PositiveSmallIntegerField(
+        _("pause a buyer's deliveries when an invoice is overdue by more than (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(365)],
+        help_text=_("Empty: never for that. Deliveries resume by themselves once it is paid."),
+    )
+    hold_deliveries_over_limit = models.BooleanField(
+        _("pause a buyer's deliveries when its open balance is over its credit limit"),
+        default=False,
+        help_text=_("The credit limit is set per partner."),
+    )
     invoice_email_subject = models.CharField(
         _("invoice email subject"),
         max_length=200,

@@ -1,5 +1,6 @@
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,7 @@ from django_scopes import ScopedManager
 
 from distribution.models import Assignment
 from entities.models import Entity
+from entities.numbers import amount as format_amount
 from partners.models import Partner
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -460,6 +462,7 @@ class InvoiceEvent(models.Model):
     VOIDED = "voided"
     PAYMENT_SENT = "payment_sent"
     TRANSFER_WITHDRAWN = "transfer_withdrawn"
+    REMINDED = "reminded"
     KIND_CHOICES = [
         (GENERATED, _("Generated")),
         (CREDIT_ADDED, _("Credit added")),
@@ -482,6 +485,7 @@ class InvoiceEvent(models.Model):
         (VOIDED, _("Voided")),
         (PAYMENT_SENT, _("Payment sent (SEPA file)")),
         (TRANSFER_WITHDRAWN, _("SEPA file withdrawn")),
+        (REMINDED, _("Payment reminder sent")),
     ]
 
     # CASCADE only ever deletes the events of a draft: the database refuses to delete those
@@ -851,7 +855,38 @@ class BankEntry(models.Model):
     batch_id = models.CharField(max_length=35, blank=True)
     is_reversal = models.BooleanField(default=False, help_text=_("Takes back an earlier booking."))
     status = models.CharField(_("status"), max_length=10, choices=STATUS_CHOICES)
-    match_reason = models.CharField(max_length=300, blank=True)
+    # Why it has its status, as a code and its facts, so each reader sees it in their
+    # own language (`describe`).
+    BY_REFERENCE = "reference"
+    BY_NUMBER = "number"
+    BY_PAYER = "payer"
+    BY_END_TO_END = "end_to_end"
+    BY_BATCH = "batch"
+    CONFIRMED = "confirmed"
+    REVERSAL = "reversal"
+    UNKNOWN = "unknown"
+    NO_PAYOUT = "no_payout"
+    PART_PAYMENT = "part_payment"
+    OVERPAYMENT = "overpayment"
+    PAYOUTS_DIFFER = "payouts_differ"
+    NOT_RECORDED = "not_recorded"
+    REASON_TEXTS = {
+        BY_REFERENCE: _("matched automatically by the payment reference"),
+        BY_NUMBER: _("matched automatically by the invoice number"),
+        BY_PAYER: _("matched automatically by the payer's IBAN and the amount"),
+        BY_END_TO_END: _("matched automatically by the transfer's end-to-end id"),
+        BY_BATCH: _("matched automatically by the transfer file's id"),
+        CONFIRMED: _("confirmed by {user}"),
+        REVERSAL: _("A reversal of an earlier booking: check it by hand."),
+        UNKNOWN: _("Names no open invoice, and the payer is unknown."),
+        NO_PAYOUT: _("Names no payout in a transfer file."),
+        PART_PAYMENT: _("Part payment: {amount} of the {open} open."),
+        OVERPAYMENT: _("Overpayment: {amount}, but only {open} is open."),
+        PAYOUTS_DIFFER: _("Pays {amount}, but the payouts it names are open for {open}."),
+        NOT_RECORDED: _("Could not be recorded: {error}"),
+    }
+    reason = models.CharField(max_length=20, blank=True)
+    reason_facts = models.JSONField(default=dict)
     suggestions = models.ManyToManyField(Invoice, blank=True, related_name="+")
     decided_by = models.CharField(max_length=254, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -871,3 +906,55 @@ class BankEntry(models.Model):
     def __str__(self):
         sign = "" if self.is_credit else "-"
         return f"{self.booked_on} {sign}{self.amount} {self.currency} {self.counterparty_name}"
+
+    def describe(self) -> str:
+        """Why the entry has its status, in the active language."""
+        if not self.reason:
+            return ""
+        facts = dict(self.reason_facts)
+        for name in ("amount", "open"):
+            if name in facts:
+                facts[name] = format_amount(Decimal(facts[name]), self.currency)
+        return str(self.REASON_TEXTS[self.reason]).format(**facts)
+
+
+class Reminder(models.Model):
+    """A payment reminder emailed for an overdue invoice, at one level, with what it said
+    was open and, on a final reminder that claims them, the late-payment costs."""
+
+    FRIENDLY = "friendly"
+    FIRST = "first"
+    FINAL = "final"
+    LEVEL_CHOICES = [
+        (FRIENDLY, _("Friendly reminder")),
+        (FIRST, _("First reminder")),
+        (FINAL, _("Final reminder")),
+    ]
+
+    invoice = models.ForeignKey(Invoice, models.PROTECT, related_name="reminders")
+    level = models.CharField(_("level"), max_length=10, choices=LEVEL_CHOICES)
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    sent_on = models.DateField(help_text=_("The day it was sent, in the Entity's time zone."))
+    to = models.CharField(_("recipient"), max_length=254)
+    days_overdue = models.PositiveIntegerField()
+    open_amount = models.DecimalField(**MONEY)
+    compensation = models.DecimalField(
+        max_digits=14, decimal_places=2, default=0, help_text=_("The fixed EUR 40, if claimed.")
+    )
+    interest = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    interest_rate = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+
+    objects = ScopedManager(entity="invoice__entity")
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "level"], name="one_reminder_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.get_level_display()} for {self.invoice}"
+
+    @property
+    def claimed(self):
+        return self.compensation + self.interest

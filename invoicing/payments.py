@@ -14,6 +14,7 @@ from entities.models import Entity
 from entities.numbers import amount as format_amount
 
 from .billing import local_today
+from .dunning import credit
 from .events import record_event
 from .models import Invoice, InvoiceEvent, InvoicingError, Payment
 
@@ -81,6 +82,7 @@ def record_payment(
         if how:
             detail += f" ({how})"
         record_event(locked, kind, by, detail[:500])
+        credit.after_payment(locked)
     invoice.amount_paid, invoice.paid_at = locked.amount_paid, locked.paid_at
     invoice.is_overdue = locked.is_overdue
     return payment
@@ -112,6 +114,8 @@ def mark_unpaid(invoice: Invoice, by=None) -> None:
         record_event(
             locked, InvoiceEvent.MARKED_UNPAID, by, format_amount(removed, locked.currency)
         )
+        locked.refresh_from_db()
+        credit.after_payment(locked)
     invoice.refresh_from_db()
 
 

@@ -21,7 +21,7 @@ from entities.languages import format_date
 from entities.numbers import amount as format_amount
 
 from .banking import matching
-from .banking.statements import MAX_SIZE, import_statement
+from .banking.statements import check_size, import_statement
 from .models import BankEntry, BankStatement, Invoice, InvoicingError, Payment
 
 
@@ -88,10 +88,8 @@ def upload_statement(request):
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("invoicing:statements")
     upload = form.cleaned_data["file"]
-    if upload.size > MAX_SIZE:
-        messages.error(request, _("A statement file is at most 20 MB: upload it in parts."))
-        return redirect("invoicing:statements")
     try:
+        check_size(upload.size)  # before reading it into memory
         statement = import_statement(request.entity, upload.name, upload.read(), request.user)
     except InvoicingError as error:
         messages.error(request, str(error))

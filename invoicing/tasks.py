@@ -8,6 +8,7 @@ from entities.models import Entity
 
 from . import channels, exchange_rates, runs
 from .documents import render_missing_documents
+from .dunning import credit, reminders
 from .models import Dispatch
 from .payments import mark_overdue_invoices
 from .returns import notify
@@ -18,6 +19,20 @@ def mark_overdue() -> int:
     """Daily: record which unpaid invoices passed their due date, per Entity's own today."""
     with scopes_disabled():
         return sum(mark_overdue_invoices(entity) for entity in Entity.objects.all())
+
+
+@shared_task
+def collect_payments() -> dict[str, int]:
+    """Hourly: each Entity's payment reminders due today (in its daytime), and credit
+    control's pauses and resumes of deliveries."""
+    done = {"reminders": 0, "paused": 0, "resumed": 0}
+    with scopes_disabled():
+        for entity in Entity.objects.filter(archived_at__isnull=True):
+            if entity.reminders_enabled and reminders.in_sending_hours(entity):
+                done["reminders"] += reminders.send_reminders(entity)
+            for outcome, count in credit.review_entity(entity).items():
+                done[outcome] += count
+    return done
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=600, retry_backoff_max=3600, max_retries=6)

@@ -49,6 +49,7 @@ from .documents import (
     store_documents,
     stored_document,
 )
+from .dunning.reminders import late_costs_of
 from .events import events_csv, record_event
 from .exchange_rates import conversion_needed
 from .forms import (
@@ -290,6 +291,8 @@ def _render_detail(request, invoice, status=200, **forms):
         "events": list(invoice.events.all()),
         "credit_notes": list(invoice.credit_notes.order_by("pk")),
         "dispatches": list(invoice.dispatches.all()),
+        "reminders": list(invoice.reminders.all()),
+        "late_costs": late_costs_of(invoice, today),
     }
     documents = {d.kind: d for d in invoice.documents.defer("content")}
     context["document"] = documents.get(InvoiceDocument.PDF)

@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own
     },
+    "collect-payments": {
+        "task": "invoicing.tasks.collect_payments",
+        "schedule": crontab(minute=20, hour="*"),  # reminders in each Entity's daytime
+    },
     "sweep-stuck-dispatches": {
         "task": "invoicing.tasks.sweep_stuck_dispatches_task",
         "schedule": crontab(minute="*/5"),

@@ -102,6 +102,8 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "peppol_id",
             "buyer_reference",
             "line_items",
+            "credit_limit",
+            "no_reminders",
             "is_active",
         ]
         widgets = {"not_a_business_declared_on": forms.DateInput(attrs={"type": "date"})}

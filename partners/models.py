@@ -116,6 +116,20 @@ class Partner(PeppolParticipant):
         _("IBAN"), max_length=34, blank=True, help_text=_("Where you pay a supplier's payouts.")
     )
     bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("The most it may owe you at once, in its currency. Empty: no limit."),
+    )
+    no_reminders = models.BooleanField(
+        _("no payment reminders"),
+        default=False,
+        help_text=_("Never send this partner a payment reminder, e.g. while you agree terms."),
+    )
     payment_terms_days = models.PositiveSmallIntegerField(
         _("payment terms (days)"),
         default=14,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from distribution.models import DistributionTransaction, LeadReturn
 from distribution.returns import allowance, month_of, offered_reasons, policies_for
+from distribution.services import hold_of
 from entities import csv_export
 from entities.security import client_ip, may_send_reset_mail
 from invoicing.documents import stored_document
@@ -139,6 +140,7 @@ def dashboard(request):
             "recent": _invoices(request).order_by("-issue_date", "-pk")[:5],
             "problems": invoicing_details_problems(partner),
             "terms_to_accept": _terms_to_accept(partner),
+            "hold": hold_of(partner.pk),
         },
     )
 

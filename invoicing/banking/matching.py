@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from stdnum import iso11649
 from stdnum.be import ogm_vcs
@@ -55,7 +55,7 @@ def open_invoices(entity, currency: str):
 def match_entry(entry: BankEntry) -> None:
     """Decide the new entry's status, and record the payments of an exact match."""
     if entry.is_reversal:
-        _leave(entry, BankEntry.UNMATCHED, _("A reversal of an earlier booking: check it by hand."))
+        _leave(entry, BankEntry.UNMATCHED, BankEntry.REVERSAL)
     elif entry.is_credit:
         _match_credit(entry)
     else:
@@ -66,36 +66,26 @@ def _match_credit(entry: BankEntry) -> None:
     candidates = open_invoices(entity=entry.entity, currency=entry.currency)
     references = _payment_references(f"{entry.creditor_reference} {entry.remittance}")
     found = list(candidates.filter(payment_reference__in=references)) if references else []
-    how = _("matched automatically by the payment reference")
+    how = BankEntry.BY_REFERENCE
     if not found:
         tokens = _tokens(entry.remittance)
         found = list(candidates.annotate(upper=Upper("number")).filter(upper__in=tokens))
-        how = _("matched automatically by the invoice number")
+        how = BankEntry.BY_NUMBER
     if not found and entry.counterparty_iban:
         of_payer = list(candidates.filter(partner__iban__iexact=entry.counterparty_iban))
         exact = [invoice for invoice in of_payer if invoice.open_balance == entry.amount]
         found = exact if len(exact) == 1 else of_payer
-        how = _("matched automatically by the payer's IBAN and the amount")
+        how = BankEntry.BY_PAYER
     if not found:
-        _leave(entry, BankEntry.UNMATCHED, _("Names no open invoice, and the payer is unknown."))
+        _leave(entry, BankEntry.UNMATCHED, BankEntry.UNKNOWN)
         return
     open_total = sum((invoice.open_balance for invoice in found), Decimal(0))
     if open_total == entry.amount:
         _record(entry, found, how, None)
         return
-    if entry.amount < open_total:
-        reason = _("Part payment: {amount} of the {open} open.")
-    else:
-        reason = _("Overpayment: {amount}, but only {open} is open.")
-    _leave(
-        entry,
-        BankEntry.TO_CONFIRM,
-        reason.format(
-            amount=format_amount(entry.amount, entry.currency),
-            open=format_amount(open_total, entry.currency),
-        ),
-        found,
-    )
+    reason = BankEntry.PART_PAYMENT if entry.amount < open_total else BankEntry.OVERPAYMENT
+    facts = {"amount": str(entry.amount), "open": str(open_total)}
+    _leave(entry, BankEntry.TO_CONFIRM, reason, facts, found)
 
 
 def _match_debit(entry: BankEntry) -> None:
@@ -105,26 +95,23 @@ def _match_debit(entry: BankEntry) -> None:
     payouts = TransferredPayout.objects.filter(transfer__in=files).select_related("invoice")
     if entry.end_to_end_id:
         payouts = payouts.filter(end_to_end_id=entry.end_to_end_id)
-        how = _("matched automatically by the transfer's end-to-end id")
+        how = BankEntry.BY_END_TO_END
     elif entry.batch_id:
         batch = Q(transfer__message_id=entry.batch_id) | Q(transfer__payment_info_id=entry.batch_id)
         payouts = payouts.filter(batch)
-        how = _("matched automatically by the transfer file's id")
+        how = BankEntry.BY_BATCH
     else:
         payouts = payouts.none()
     found = [payout.invoice for payout in payouts if payout.invoice.open_balance > 0]
     if not found:
-        _leave(entry, BankEntry.UNMATCHED, _("Names no payout in a transfer file."))
+        _leave(entry, BankEntry.UNMATCHED, BankEntry.NO_PAYOUT)
         return
     open_total = sum((invoice.open_balance for invoice in found), Decimal(0))
     if open_total == entry.amount and entry.currency == "EUR":
         _record(entry, found, how, None)
     else:
-        reason = _("Pays {amount}, but the payouts it names are open for {open}.").format(
-            amount=format_amount(entry.amount, entry.currency),
-            open=format_amount(open_total, "EUR"),
-        )
-        _leave(entry, BankEntry.TO_CONFIRM, reason, found)
+        facts = {"amount": str(entry.amount), "open": str(open_total)}
+        _leave(entry, BankEntry.TO_CONFIRM, BankEntry.PAYOUTS_DIFFER, facts, found)
 
 
 def assign(entry: BankEntry, invoices: list[Invoice], by, note: str = "") -> None:
@@ -159,7 +146,7 @@ def assign(entry: BankEntry, invoices: list[Invoice], by, note: str = "") -> Non
                 )
             )
         entry.note = note
-        _record(entry, invoices, _("confirmed by {user}").format(user=_name(by)), by)
+        _record(entry, invoices, BankEntry.CONFIRMED, by)
 
 
 def ignore(entry: BankEntry, note: str, by) -> None:
@@ -176,10 +163,14 @@ def ignore(entry: BankEntry, note: str, by) -> None:
         entry.save(update_fields=["status", "note", "decided_by", "decided_at"])
 
 
-def _record(entry: BankEntry, invoices: list[Invoice], how: str, by) -> None:
+def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
     """Pay the invoices from the entry, oldest due first; a failure (e.g. a payment date
     before the invoice's issue date) leaves the entry to confirm, with why."""
     invoices = sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.issue_date, i.pk))
+    facts = {"user": _name(by)} if by is not None else {}
+    entry.reason, entry.reason_facts = reason, facts
+    with translation.override("en"):  # the audit trail's details are in English
+        how = entry.describe()
     try:
         with transaction.atomic():
             left = entry.amount
@@ -192,18 +183,17 @@ def _record(entry: BankEntry, invoices: list[Invoice], how: str, by) -> None:
     except InvoicingError as error:
         if by is not None:
             raise
-        _leave(entry, BankEntry.TO_CONFIRM, str(error), invoices)
+        _leave(entry, BankEntry.TO_CONFIRM, BankEntry.NOT_RECORDED, {"error": str(error)}, invoices)
         return
     entry.status = BankEntry.MATCHED
-    entry.match_reason = how[:300]
     entry.decided_by = _name(by) if by is not None else ""
     entry.decided_at = timezone.now()
     entry.save()
     entry.suggestions.set(invoices)
 
 
-def _leave(entry: BankEntry, status: str, reason: str, suggestions=()) -> None:
-    entry.status, entry.match_reason = status, reason[:300]
+def _leave(entry: BankEntry, status: str, reason: str, facts=None, suggestions=()) -> None:
+    entry.status, entry.reason, entry.reason_facts = status, reason, facts or {}
     entry.save()
     entry.suggestions.set(suggestions)
 

@@ -22,11 +22,15 @@ from .swift_mt940 import parse_mt940
 MAX_SIZE = 20 * 1024 * 1024
 
 
+def check_size(size: int) -> None:
+    if size > MAX_SIZE:
+        raise InvoicingError(_("A statement file is at most 20 MB: upload it in parts."))
+
+
 def read_statement(content: bytes) -> Statement:
     if not content.strip():
         raise InvoicingError(_("The file is empty."))
-    if len(content) > MAX_SIZE:
-        raise InvoicingError(_("A statement file is at most 20 MB: upload it in parts."))
+    check_size(len(content))
     return parse_camt(content) if is_camt(content) else parse_mt940(content)
 
 

@@ -12,7 +12,8 @@ def ids_from_the_files(apps, schema_editor):
     from lxml import etree
 
     CreditTransfer = apps.get_model("invoicing", "CreditTransfer")
-    for transfer in CreditTransfer.objects.all():
+    database = schema_editor.connection.alias  # the migrating role's, not the application's
+    for transfer in CreditTransfer.objects.using(database):
         xml = etree.fromstring(bytes(transfer.content))
         transfer.payment_info_id = xml.findtext(f".//{PAIN}PmtInfId") or ""
         transfer.save(update_fields=["payment_info_id"])
@@ -23,7 +24,7 @@ def ids_from_the_files(apps, schema_editor):
             by_iban.setdefault((iban, amount), []).append(
                 payment.findtext(f"{PAIN}PmtId/{PAIN}EndToEndId")
             )
-        for payout in transfer.payouts.select_related("invoice"):
+        for payout in transfer.payouts.using(database).select_related("invoice"):
             found = by_iban.get((payout.invoice.seller.get("iban", "").replace(" ", "").upper(),
                                  f"{payout.amount:.2f}"))
             if found:
@@ -67,7 +68,8 @@ class Migration(migrations.Migration):
                 ('batch_id', models.CharField(blank=True, max_length=35)),
                 ('is_reversal', models.BooleanField(default=False, help_text='Takes back an earlier booking.')),
                 ('status', models.CharField(choices=[('matched', 'Matched'), ('to_confirm', 'To confirm'), ('unmatched', 'Unmatched'), ('ignored', 'Ignored')], max_length=10, verbose_name='status')),
-                ('match_reason', models.CharField(blank=True, max_length=300)),
+                ('reason', models.CharField(blank=True, max_length=20)),
+                ('reason_facts', models.JSONField(default=dict)),
                 ('decided_by', models.CharField(blank=True, max_length=254)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),
                 ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),

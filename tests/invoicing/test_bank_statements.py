@@ -62,7 +62,7 @@ def test_the_invoice_number_in_the_remittance_text_pays_the_invoice(entity, invo
     statement = imported(entity, camt053(ACCOUNT, [Booking(money(invoice.total), text=text)]))
     invoice.refresh_from_db()
     assert invoice.paid_at
-    assert "invoice number" in entry_of(statement).match_reason
+    assert "invoice number" in entry_of(statement).describe()
 
 
 def test_one_credit_naming_two_invoices_pays_both(entity, partner):
@@ -82,7 +82,7 @@ def test_the_payers_iban_and_the_amount_pay_the_invoice(entity):
     statement = imported(entity, camt053(ACCOUNT, [booking]))
     invoice.refresh_from_db()
     assert invoice.paid_at
-    assert "IBAN" in entry_of(statement).match_reason
+    assert "IBAN" in entry_of(statement).describe()
 
 
 def test_a_part_payment_waits_for_confirmation(entity, invoice):
@@ -90,7 +90,7 @@ def test_a_part_payment_waits_for_confirmation(entity, invoice):
     entry = entry_of(statement)
     invoice.refresh_from_db()
     assert entry.status == BankEntry.TO_CONFIRM
-    assert "Part payment" in entry.match_reason
+    assert "Part payment" in entry.describe()
     assert list(entry.suggestions.all()) == [invoice]
     assert invoice.amount_paid == 0
 
@@ -109,7 +109,7 @@ def test_an_overpayment_waits_for_confirmation(entity, invoice):
     amount = invoice.total + Decimal("5.00")
     statement = imported(entity, camt053(ACCOUNT, [Booking(money(amount), text=invoice.number)]))
     entry = entry_of(statement)
-    assert entry.status == BankEntry.TO_CONFIRM and "Overpayment" in entry.match_reason
+    assert entry.status == BankEntry.TO_CONFIRM and "Overpayment" in entry.describe()
     with pytest.raises(InvoicingError, match="more than the"):
         assign(entry, [invoice], "finance")
 
@@ -388,3 +388,8 @@ def test_ignoring_an_entry_asks_first(finance_client, entity):
     finance_client.post(url, {"note": "Fees"})
     entry.refresh_from_db()
     assert entry.status == BankEntry.IGNORED
+
+
+def test_a_file_over_20_mb_is_refused(entity):
+    with pytest.raises(InvoicingError, match="at most 20 MB"):
+        imported(entity, b"<" + b" " * (20 * 1024 * 1024))

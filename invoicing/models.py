@@ -353,6 +353,14 @@ class Invoice(models.Model):
         return super().delete(*args, **kwargs)
 
 
+def unpaid_invoices(kind: str = "invoice", **filters):
+    """Finalized documents to buyers (not self-billed) with money still open: invoices the
+    buyer owes, or with `kind` "credit_note" credit notes owed to it."""
+    return Invoice.objects.filter(
+        kind=kind, status=Invoice.FINAL, self_billed=False, paid_at__isnull=True, **filters
+    ).filter(total__gt=models.F("amount_paid"))
+
+
 class InvoiceTotal(models.Model):
     """A change to the totals of an Entity's invoices, by what the invoice list filters on.
 

@@ -19,7 +19,7 @@ import re
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,7 +28,14 @@ from stdnum.be import ogm_vcs
 
 from entities.numbers import amount as format_amount
 
-from ..models import BankEntry, CreditTransfer, Invoice, InvoicingError, TransferredPayout
+from ..models import (
+    BankEntry,
+    CreditTransfer,
+    Invoice,
+    InvoicingError,
+    TransferredPayout,
+    unpaid_invoices,
+)
 from ..payments import record_payment
 
 TOKEN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-/_.]*[A-Za-z0-9])?")
@@ -38,18 +45,8 @@ MAX_TOKENS = 60
 
 def open_invoices(entity, currency: str):
     """What buyers still owe the Entity in this currency."""
-    return (
-        Invoice.objects.filter(
-            entity=entity,
-            kind=Invoice.KIND_INVOICE,
-            status=Invoice.FINAL,
-            self_billed=False,
-            paid_at__isnull=True,
-            currency=currency,
-        )
-        .filter(total__gt=F("amount_paid"))
-        .order_by("due_date", "issue_date", "pk")
-    )
+    owed = unpaid_invoices(entity=entity, currency=currency)
+    return owed.order_by("due_date", "issue_date", "pk")
 
 
 def match_entry(entry: BankEntry) -> None:

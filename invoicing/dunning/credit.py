@@ -6,44 +6,25 @@ on the partner page and in its portal."""
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import F
-
 from distribution.models import DeliveryHold
 from distribution.services import hold_deliveries, hold_of, resume_deliveries
 from entities.models import Entity
 from partners.models import Partner
 
 from ..billing import local_today
-from ..models import Invoice
+from ..models import Invoice, unpaid_invoices
 
 
 def owed_by(partner: Partner):
     """The partner's open invoices, oldest due first."""
-    return (
-        Invoice.objects.filter(
-            partner=partner,
-            kind=Invoice.KIND_INVOICE,
-            status=Invoice.FINAL,
-            self_billed=False,
-            paid_at__isnull=True,
-        )
-        .filter(total__gt=F("amount_paid"))
-        .order_by("due_date", "pk")
-    )
+    return unpaid_invoices(partner=partner).order_by("due_date", "pk")
 
 
 def open_balance(partner: Partner) -> Decimal:
     """What the partner owes in its currency: open invoices less open credit notes."""
     currency = partner.billing_currency
     invoices = owed_by(partner).filter(currency=currency)
-    credits = Invoice.objects.filter(
-        partner=partner,
-        kind=Invoice.KIND_CREDIT_NOTE,
-        status=Invoice.FINAL,
-        self_billed=False,
-        paid_at__isnull=True,
-        currency=currency,
-    )
+    credits = unpaid_invoices(Invoice.KIND_CREDIT_NOTE, partner=partner, currency=currency)
     owed = sum((i.open_balance for i in invoices), Decimal(0))
     return owed - sum((c.open_balance for c in credits), Decimal(0))
 
@@ -84,13 +65,7 @@ def review_entity(entity: Entity, today: date | None = None) -> dict[str, int]:
     rules = entity.hold_deliveries_overdue_days is not None or entity.hold_deliveries_over_limit
     if not rules and not DeliveryHold.objects.filter(entity=entity, ended_at=None).exists():
         return {"paused": 0, "resumed": 0}
-    owing = Invoice.objects.filter(
-        entity=entity,
-        kind=Invoice.KIND_INVOICE,
-        status=Invoice.FINAL,
-        self_billed=False,
-        paid_at__isnull=True,
-    ).values("partner_id")
+    owing = unpaid_invoices(entity=entity).values("partner_id")
     partners = Partner.objects.filter(entity=entity).filter(
         pk__in=owing
     ) | Partner.objects.filter(entity=entity, delivery_holds__ended_at__isnull=True,

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -25,7 +24,7 @@ from ..banking import printed_reference
 from ..billing import local_today
 from ..channels.email import recipient
 from ..events import record_event
-from ..models import Invoice, InvoiceDocument, InvoiceEvent, Reminder
+from ..models import Invoice, InvoiceDocument, InvoiceEvent, Reminder, unpaid_invoices
 from .late_payment import LateCosts, late_costs
 
 logger = logging.getLogger(__name__)
@@ -52,16 +51,11 @@ def reminders_due(entity: Entity, today: date) -> list[tuple[Invoice, str]]:
         return []
     earliest = min(days for _level, days in in_use)
     overdue = (
-        Invoice.objects.filter(
+        unpaid_invoices(
             entity=entity,
-            kind=Invoice.KIND_INVOICE,
-            status=Invoice.FINAL,
-            self_billed=False,
-            paid_at__isnull=True,
             due_date__lte=today - timedelta(days=earliest),
             partner__no_reminders=False,
         )
-        .filter(total__gt=F("amount_paid"))
         .exclude(credit_notes__status=Invoice.DRAFT)
         .select_related("partner", "entity")
         .prefetch_related("reminders")

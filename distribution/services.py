@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from entities.dates import EARLIEST
+from entities.models import Entity
 from partners.models import Partner
+from webhooks.events import publish
 
 from .models import (
     Assignment,
@@ -276,6 +278,22 @@ def mark_deliveries_cancelled(txns: list[DistributionTransaction], reason: str) 
     DistributionTransaction.objects.filter(pk__in=[txn.pk for txn in txns]).update(
         status=DistributionTransaction.CANCELLED, cancelled_at=now, cancel_reason=reason
     )
+    by_entity = {}
+    for txn in txns:
+        by_entity.setdefault(txn.entity_id, []).append(txn)
+    for entity_id, cancelled in by_entity.items():
+        publish(
+            Entity(pk=entity_id),
+            "delivery.cancelled",
+            {
+                "reason": reason,
+                "deliveries": [
+                    {"id": t.pk, "lead": t.lead.external_id, "partner": t.partner_id,
+                     "assignment": t.assignment_id, "price": str(t.price), "currency": t.currency}
+                    for t in cancelled
+                ],
+            },
+        )  # fmt: skip
     for txn in txns:
         txn.status, txn.cancelled_at, txn.cancel_reason = (
             DistributionTransaction.CANCELLED,

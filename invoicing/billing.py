@@ -31,6 +31,7 @@ from entities.services import issuing_problem
 from partners.checks import invoicing_details_problems
 from partners.models import Partner
 
+from . import announcements
 from .amounts import Totals, invoice_totals, line_net_amount, round_money
 from .banking import payment_reference
 from .document_text import in_language
@@ -1028,6 +1029,7 @@ def _finalize(invoice: Invoice, user=None, issued_on: date | None = None) -> Inv
         draft.finalized_by = None if user is None or isinstance(user, str) else user
         draft.save()
         record_event(draft, InvoiceEvent.FINALIZED, user, draft.number)
+        announcements.finalized(draft)
     return draft
 
 

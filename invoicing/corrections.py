@@ -17,6 +17,7 @@ from distribution.services import mark_deliveries_cancelled
 from entities.languages import format_date, format_number
 from entities.numbers import amount as format_amount
 
+from . import announcements
 from .amounts import line_net_amount, round_money
 from .billing import (
     finalize_invoice,
@@ -243,6 +244,8 @@ def void_invoice(invoice: Invoice, reason: str, by=None, issued_on: date | None 
         Lead.objects.filter(payout_invoice_id=original.pk).update(payout_invoice_id=None)
         _settle_after_void(original, credit_note, by)
         record_event(original, InvoiceEvent.VOIDED, by, f"{reason} · {credit_note.number}")
+        original.refresh_from_db()
+        announcements.voided(original, credit_note)
     return credit_note
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from entities.models import Entity
 from entities.numbers import amount as format_amount
 
+from . import announcements
 from .billing import local_today
 from .dunning import credit
 from .events import record_event
@@ -82,6 +83,8 @@ def record_payment(
         if how:
             detail += f" ({how})"
         record_event(locked, kind, by, detail[:500])
+        if locked.paid_at:
+            announcements.paid(locked)
         credit.after_payment(locked)
     invoice.amount_paid, invoice.paid_at = locked.amount_paid, locked.paid_at
     invoice.is_overdue = locked.is_overdue

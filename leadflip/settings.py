@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "distribution",
     "invoicing",
     "portal",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,8 @@ SMTP_TEST_TIMEOUT = envint("SMTP_TEST_TIMEOUT", 5)  # the Settings page's test e
 # (a self-hosted installation whose mail server is on its own network).
 ALLOW_PRIVATE_SMTP_HOSTS = envbool("ALLOW_PRIVATE_SMTP_HOSTS", False)
 ALLOW_PRIVATE_ACCESS_POINT_HOSTS = envbool("ALLOW_PRIVATE_ACCESS_POINT_HOSTS", False)
+# Webhook endpoints on a private network (and plain http), for a self-hosted installation.
+ALLOW_PRIVATE_WEBHOOK_HOSTS = envbool("ALLOW_PRIVATE_WEBHOOK_HOSTS", False)
 INVITATION_DAYS = envint("INVITATION_DAYS", 7)
 INVITATIONS_PER_HOUR = envint("INVITATIONS_PER_HOUR", 20)  # per Account
 OTP_TOTP_ISSUER = "Leadflip Invoicing"  # the name authenticator apps show

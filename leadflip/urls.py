@@ -35,6 +35,7 @@ urlpatterns = [
     path("distribution/returns/", include("invoicing.return_urls")),
     path("distribution/", include("distribution.urls")),
     path("partners/", include("partners.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("settings/", include("entities.urls")),
     path("api/v1/", include("leadflip.api_urls", namespace="api")),
     path("partner/", include("portal.urls")),

@@ -30,6 +30,7 @@ class Worker:
             "REDIS_URL": REDIS_URL,
             "SECRET_KEY": "test-only-secret",
             "ALLOW_PRIVATE_SMTP_HOSTS": "true",  # the test SMTP server is on loopback
+            "ALLOW_PRIVATE_WEBHOOK_HOSTS": "true",  # so is the webhook receiver
             "ALLOW_PRIVATE_ACCESS_POINT_HOSTS": "true",  # so is the access point stub
             **{key: str(value) for key, value in environment.items()},
         }

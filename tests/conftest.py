@@ -46,6 +46,7 @@ def _local_mail_servers(settings):
     refuses."""
     settings.ALLOW_PRIVATE_SMTP_HOSTS = True
     settings.ALLOW_PRIVATE_ACCESS_POINT_HOSTS = True
+    settings.ALLOW_PRIVATE_WEBHOOK_HOSTS = True
 
 
 @pytest.fixture(autouse=True)

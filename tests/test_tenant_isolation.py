@@ -50,6 +50,7 @@ from invoicing.payments import mark_paid
 from invoicing.returns import submit_returns
 from partners.changes import request_changes
 from partners.models import ChangeRequest, Partner, PartnerUser, SelfBillingAgreement
+from webhooks.models import Delivery, Endpoint
 
 from .bank_files import Booking, camt053
 from .factories import (
@@ -114,6 +115,15 @@ OBJECT_URLS = {
     "invoicing:bank_entry": ("get", "bank_entry", None),
     "invoicing:assign_entry": ("post", "bank_entry", {"numbers": "RE-2026-0001"}),
     "invoicing:ignore_entry": ("post", "bank_entry", {"note": "fees"}),
+    "webhooks:detail": ("get", "webhook", None),
+    "webhooks:edit": (
+        "post",
+        "webhook",
+        {"url": "https://example.com/x", "events": "invoice.paid"},
+    ),
+    "webhooks:delete": ("post", "webhook", {}),
+    "webhooks:test": ("post", "webhook", {}),
+    "webhooks:resend": ("post", "webhook_delivery", {}),
     "partners:invite": ("post", "partner", {"email": "new@partner.test"}),
     "partners:toggle_portal_user": ("post", "portal_user", {}),
     "invoicing:cancel_delivery": ("post", "transaction", {"reason": "rejected"}),
@@ -201,6 +211,7 @@ OTHER_WRITES = {
     "returns:decide": {"action": "accept"},
     "invoicing:create_transfer": {"execution_date": "2030-01-01"},
     "invoicing:upload_statement": {},
+    "webhooks:create": {"url": "https://example.com/hooks", "events": "invoice.paid"},
 }
 
 # Pages without an object id that only read (or, like switching Entity or language, change
@@ -226,6 +237,7 @@ READS = {
     "invoicing:payouts",
     "invoicing:statements",
     "invoicing:bank_entries",  # a statement of another tenant's is 404 (tested below)
+    "webhooks:endpoints",
     "invoicing:template_preview",  # renders a sample invoice, stores nothing
     "entities:team",
     # The user's own login: its second factor and password.
@@ -290,6 +302,7 @@ def world(entity):
     statement = import_statement(
         entity, "camt.xml", camt053(entity.iban, [Booking("9.99", text="?")]), "finance"
     )
+    webhook = Endpoint.objects.create(entity=entity, url="https://example.com/h", events=[])
     change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
     member = make_user(entity.account, Membership.FINANCE, email="member@acme.test")
     invitation, _token = team.invite(entity.account, "invited@acme.test", "finance", member)
@@ -328,6 +341,8 @@ def world(entity):
         "lead_return": lead_return.pk,
         "transfer": [transfer.pk],
         "bank_entry": [statement.entries.get().pk],
+        "webhook": [webhook.pk],
+        "webhook_delivery": [Delivery.objects.create(endpoint=webhook, event="x", payload={}).pk],
         "statement": statement.pk,
     }
 
@@ -362,6 +377,8 @@ def snapshot() -> dict:
         TransferredPayout,
         BankStatement,
         BankEntry,
+        Endpoint,
+        Delivery,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in tables}
     state["InvoiceDocument"] = list(
@@ -459,3 +476,8 @@ def test_another_account_does_not_see_this_accounts_bank_entries(outsider_client
         reverse("invoicing:bank_entries"), {"statement": world["statement"]}
     )
     assert response.status_code == 404
+
+
+def test_another_account_does_not_see_this_accounts_webhooks(outsider_client, world):
+    page = outsider_client.get(reverse("webhooks:endpoints"))
+    assert list(page.context["endpoints"]) == []

@@ -36,6 +36,7 @@ from entities.models import AccountEvent
 from entities.team import record
 from partners.models import Partner
 
+from .. import announcements
 from ..corrections import cancel_deliveries
 from ..models import InvoicingError
 from ..payouts import return_supplied_leads
@@ -204,6 +205,11 @@ def decide_returns(returns, approve: bool, note: str, by) -> Outcome:
         for account, decided_here in by_account.items():
             detail = f"{verb}: {_lead_list(decided_here)}" + (f" · {note}" if note else "")
             record(account, AccountEvent.RETURNS_DECIDED, by, detail)
+        by_entity = {}
+        for lead_return in decided:
+            by_entity.setdefault(lead_return.partner.entity, []).append(lead_return)
+        for entity, decided_here in by_entity.items():
+            announcements.returns_decided(entity, decided_here, status, note[:500])
         _mail_after_commit(decided)
     return outcome
 

@@ -132,3 +132,23 @@ def test_the_portal_tells_the_partner_its_deliveries_are_paused(strict, partner)
     client.post(reverse("portal:login"), {"email": user.email, "password": "correct-horse-42"})
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert "Lead deliveries to you are paused" in page and invoice.number in page
+
+
+def test_the_api_answers_that_a_paused_buyers_deliveries_are_paused(strict, partner, assignment):
+    import json
+
+    from django.test import Client
+
+    from entities.models import ApiKey
+
+    overdue(make_final(strict, partner), 11)
+    review_credit(partner)
+    key = ApiKey.issue(strict, "router")[1]
+    response = Client().post(
+        "/api/v1/deliveries",
+        json.dumps({"assignment": assignment.pk, "lead": "L-paused"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert response.status_code == 400
+    assert "paused by credit control" in response.json()["errors"]["assignment"][0]

@@ -1028,3 +1028,28 @@ class ApiKey(models.Model):
             entity=entity, name=name, prefix=secret[:10], key_hash=hash_api_key(secret)
         )
         return key, secret
+
+
+class IdempotentRequest(models.Model):
+    """A POST to the API sent with an Idempotency-Key: the same key again within a day gets
+    the stored answer instead of doing it twice (a client retrying after a lost answer).
+    `status` is empty while the first request is still running."""
+
+    KEPT_HOURS = 24
+
+    api_key = models.ForeignKey(ApiKey, models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = ScopedManager(entity="api_key__entity")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="one_request_per_key")
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.status or 'running'})"

@@ -23,3 +23,18 @@ def send_password_reset_task(email: str) -> None:
                 subject_template_name="registration/password_reset_subject.txt",
                 email_template_name="registration/password_reset_email.txt",
             )
+
+
+@shared_task
+def forget_idempotency_keys() -> int:
+    """Hourly: drop the stored answers of API requests older than a day."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from .models import IdempotentRequest
+
+    since = timezone.now() - timedelta(hours=IdempotentRequest.KEPT_HOURS)
+    with scopes_disabled():
+        return IdempotentRequest.objects.filter(created_at__lt=since).delete()[0]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.csv", views.export_csv, name="export"),
     path("oss/", views.oss_return, name="oss_return"),
     path("preview/", views.preview, name="preview"),
+    path("readiness/", views.readiness, name="readiness"),
     path("generate/", views.generate, name="generate"),
     path("send/", views.send_period, name="send_period"),
     path("selected/", views.selected, name="selected"),

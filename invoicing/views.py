@@ -82,6 +82,7 @@ from .models import (
     InvoicingError,
 )
 from .payouts import add_payout_line, generate_payout_drafts, preview_payouts
+from .readiness import blockers, quick_count
 from .tasks import follow_dispatch
 from .taxes import TaxTreatment
 from .totals import list_totals
@@ -139,6 +140,7 @@ def invoice_list(request):
             },
             "sort": sort,
             "late_reverse_charge": deadlines.late_reverse_charge_drafts(request.entity, today),
+            "to_fix": quick_count(request.entity, *_default_period(request).values()),
             "onboarding": onboarding.open_checklist(request.entity),
             "partners_to_fix": Partner.objects.filter(is_active=True)
             .exclude(invoicing_problems=[])
@@ -1158,3 +1160,14 @@ def invoice_template_preview(request):
         pdf = pdf_from_html(html)
         return HttpResponse(pdf, content_type="application/pdf")
     return JsonResponse({"html": html})
+
+
+@entity_required
+def readiness(request):
+    """Before finalizing a period: everything to fix, each with its link."""
+    form = PeriodForm(request.GET if "start" in request.GET else _default_period(request))
+    context = {"form": form}
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        context.update(start=start, end=end, blockers=blockers(request.entity, start, end))
+    return render(request, "invoicing/readiness.html", context)

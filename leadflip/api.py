@@ -5,15 +5,18 @@ Every error is JSON: `{"error": "..."}`, or for bad input `{"errors": {"field": 
 with status 400 and nothing written.
 """
 
+import base64
+import binascii
+import hashlib
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
-from django.http import JsonResponse
+from django.db import IntegrityError, connection, transaction
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -32,7 +35,8 @@ from distribution.services import (
     record_lead_source,
     record_plain_delivery,
 )
-from entities.models import ApiKey, Entity, hash_api_key
+from entities.models import ApiKey, Entity, IdempotentRequest, hash_api_key
+from invoicing.announcements import invoice_json
 from invoicing.corrections import cancel_delivery
 from invoicing.documents import has_xml, stored_document
 from invoicing.models import Invoice, InvoicingError
@@ -99,11 +103,68 @@ def api_view(method: str):
             if problem := text_problem(body):
                 return error(400, problem)
             with scope(entity=key.entity):
+                if "Idempotency-Key" in request.headers:
+                    return idempotent(request, key, raw, lambda: view(request, key.entity, body,
+                                                                      *args, **kwargs))  # fmt: skip
                 return view(request, key.entity, body, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def by_method(**views):
+    """One URL for several methods, each its own api_view (GET lists, POST records)."""
+
+    @csrf_exempt
+    def dispatch(request, *args, **kwargs):
+        view = views.get(request.method)
+        if view is None:
+            return error(405, f"Use {' or '.join(views)}.", Allow=", ".join(views))
+        return view(request, *args, **kwargs)
+
+    return dispatch
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+
+def idempotent(request, key: ApiKey, raw: bytes, run) -> JsonResponse:
+    """A POST with an Idempotency-Key: done once; the same key again within a day answers
+    as the first time did (with Idempotent-Replayed: true). The key with another request is
+    refused (422), and while the first is still running so is the second (409). An answer
+    of 5xx is not kept, so that a retry tries again."""
+    name = request.headers["Idempotency-Key"]
+    if not IDEMPOTENCY_KEY.match(name):
+        return error(400, "Give the Idempotency-Key as 1 to 255 printable ASCII characters.")
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + raw).hexdigest()
+    since = timezone.now() - timedelta(hours=IdempotentRequest.KEPT_HOURS)
+    IdempotentRequest.objects.filter(api_key=key, key=name, created_at__lt=since).delete()
+    try:
+        with transaction.atomic():
+            stored = IdempotentRequest.objects.create(api_key=key, key=name, request_hash=digest)
+    except IntegrityError:
+        earlier = IdempotentRequest.objects.filter(api_key=key, key=name).first()
+        if earlier is None or earlier.request_hash != digest:
+            return error(422, "This Idempotency-Key was used for another request.")
+        if earlier.status is None:
+            return error(409, "A request with this Idempotency-Key is still running.")
+        response = HttpResponse(
+            bytes(earlier.body), status=earlier.status, content_type="application/json"
+        )
+        response["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        response = run()
+    except Exception:
+        stored.delete()
+        raise
+    if response.status_code >= 500:
+        stored.delete()
+    else:
+        stored.status, stored.body = response.status_code, response.content
+        stored.save(update_fields=["status", "body"])
+    return response
 
 
 def _no_constant(name: str):
@@ -447,3 +508,91 @@ def invoice_document(request, entity, pk, kind):
             409, f"Invoice {invoice.number}'s documents are still being rendered; try again soon."
         )
     return document_response(document, api_actor(request))
+
+
+MAX_PAGE = 200
+
+
+def page_of(request, rows, errors: dict):
+    """A page of `rows` (a queryset ordered by id) after the request's cursor, and the
+    cursor of the next page (None on the last): {"data": [...], "next_cursor": ...}."""
+    try:
+        limit = int(request.GET.get("limit", 50))
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError
+    except ValueError:
+        errors["limit"] = f"Give a number from 1 to {MAX_PAGE}."
+        limit = 0
+    after = 0
+    if cursor := request.GET.get("cursor"):
+        try:
+            after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            errors["cursor"] = "Give the next_cursor of the page before, as it came."
+    if errors:
+        return [], None
+    found = list(rows.filter(pk__gt=after).order_by("pk")[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    next_cursor = None
+    if more:
+        next_cursor = base64.urlsafe_b64encode(str(found[-1].pk).encode()).decode().rstrip("=")
+    return found, next_cursor
+
+
+INVOICE_FILTERS = {"status", "kind", "partner", "self_billed", "period_from", "period_to",
+                   "limit", "cursor"}  # fmt: skip
+
+
+@api_view("GET")
+def list_invoices(request, entity):
+    """The Entity's invoices, credit notes and self-billed invoices, oldest first, a page
+    at a time; filters: status, kind, partner, self_billed, period_from, period_to."""
+    errors = {name: "Unknown filter." for name in sorted(set(request.GET) - INVOICE_FILTERS)}
+    rows = Invoice.objects.filter(entity=entity).select_related("partner", "corrects")
+    choices = {
+        "status": [Invoice.DRAFT, Invoice.FINAL, Invoice.VOID],
+        "kind": [Invoice.KIND_INVOICE, Invoice.KIND_CREDIT_NOTE],
+        "self_billed": ["true", "false"],
+    }
+    for name, allowed in choices.items():
+        if (value := request.GET.get(name)) is not None:
+            if value not in allowed:
+                errors[name] = f"Choose one of: {', '.join(allowed)}."
+            elif name == "self_billed":
+                rows = rows.filter(self_billed=value == "true")
+            else:
+                rows = rows.filter(**{name: value})
+    if (value := request.GET.get("partner")) is not None:
+        if (partner_id := parse_id(value)) is None:
+            errors["partner"] = "Give the partner's id as an integer."
+        else:
+            rows = rows.filter(partner_id=partner_id)
+    for name, lookup in (("period_from", "period_start__gte"), ("period_to", "period_end__lte")):
+        if (value := request.GET.get(name)) is not None:
+            try:
+                rows = rows.filter(**{lookup: date.fromisoformat(value)})
+            except ValueError:
+                errors[name] = "Give a date as YYYY-MM-DD."
+    found, next_cursor = page_of(request, rows, errors)
+    if errors:
+        return invalid(errors)
+    return JsonResponse({"data": [invoice_json(i) for i in found], "next_cursor": next_cursor})
+
+
+@api_view("GET")
+def list_deliveries(request, entity):
+    """The deliveries of one lead (?lead=external id), oldest first, a page at a time."""
+    errors = {name: "Unknown filter." for name in sorted(set(request.GET) - {"lead", "limit",
+                                                                            "cursor"})}  # fmt: skip
+    lead = request.GET.get("lead", "").strip()
+    if not lead:
+        errors["lead"] = "Give the lead's id: ?lead=…"
+    rows = DistributionTransaction.objects.filter(entity=entity, lead__external_id=lead)
+    found, next_cursor = page_of(request, rows.select_related("lead"), errors)
+    if errors:
+        return invalid(errors)
+    return JsonResponse({"data": [delivery_json(t) for t in found], "next_cursor": next_cursor})
+
+
+deliveries_endpoint = by_method(GET=list_deliveries, POST=deliveries)

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from . import api
+from . import api, openapi
 
 app_name = "api"
 urlpatterns = [
-    path("deliveries", api.deliveries, name="deliveries"),
+    path("openapi.json", openapi.document_view, name="openapi"),
+    path("docs", openapi.reference, name="docs"),
+    path("deliveries", api.deliveries_endpoint, name="deliveries"),
+    path("invoices", api.list_invoices, name="invoices"),
     path("leads", api.lead_source, name="lead_source"),
     path("deliveries/<int:pk>/cancel", api.cancel, name="cancel_delivery"),
     path("returns", api.returns, name="returns"),

@@ -303,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.mark_overdue",
         "schedule": crontab(minute=5, hour="*"),  # hourly: each Entity's midnight is its own
     },
+    "forget-idempotency-keys": {
+        "task": "entities.tasks.forget_idempotency_keys",
+        "schedule": crontab(minute=40, hour="*"),
+    },
     "collect-payments": {
         "task": "invoicing.tasks.collect_payments",
         "schedule": crontab(minute=20, hour="*"),  # reminders in each Entity's daytime

@@ -228,6 +228,7 @@ READS = {
     "entities:set_language",
     "invoicing:index",
     "invoicing:preview",
+    "invoicing:readiness",
     "invoicing:export",
     "invoicing:oss_return",
     "partners:list",

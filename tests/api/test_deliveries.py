@@ -172,12 +172,6 @@ def test_a_form_body_gets_415(api_key, assignment):
     assert nothing_written()
 
 
-def test_get_gets_405(api_key):
-    response = Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {api_key}")
-    assert response.status_code == 405
-    assert response["Allow"] == "POST"
-
-
 def test_cancelling_an_unbilled_delivery_excludes_it(api_key, assignment):
     [txn] = deliver(assignment)
     response = post(reverse("api:cancel_delivery", args=[txn.pk]), {"reason": "rejected"}, api_key)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("oss/", views.oss_return, name="oss_return"),
     path("preview/", views.preview, name="preview"),
     path("readiness/", views.readiness, name="readiness"),
+    path("accounting/", views.accounting_export, name="accounting_export"),
     path("generate/", views.generate, name="generate"),
     path("send/", views.send_period, name="send_period"),
     path("selected/", views.selected, name="selected"),

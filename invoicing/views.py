@@ -27,6 +27,7 @@ from entities.numbers import amount as format_amount
 from partners.models import Partner
 
 from . import (
+    accounting,
     billing,
     channels,
     corrections,
@@ -1171,3 +1172,27 @@ def readiness(request):
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         context.update(start=start, end=end, blockers=blockers(request.entity, start, end))
     return render(request, "invoicing/readiness.html", context)
+
+
+@entity_required
+def accounting_export(request):
+    """The period's journal entries as a download: the FEC (French Entities) or a CSV."""
+    form = PeriodForm(request.GET)
+    kind = request.GET.get("format", "csv")
+    if not form.is_valid() or kind not in ("csv", "fec"):
+        messages.error(request, _("Choose a period and a format for the accounting export."))
+        return redirect("invoicing:index")
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    try:
+        if kind == "fec":
+            content = accounting.fec(request.entity, start, end)
+            name, mimetype = accounting.fec_filename(request.entity, end), "text/plain"
+        else:
+            content = accounting.journal_csv(request.entity, start, end).encode()
+            name, mimetype = f"journal-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv", "text/csv"
+    except InvoicingError as error:
+        messages.error(request, str(error))
+        return redirect("invoicing:index")
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

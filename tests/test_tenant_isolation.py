@@ -229,6 +229,7 @@ READS = {
     "invoicing:index",
     "invoicing:preview",
     "invoicing:readiness",
+    "invoicing:accounting_export",
     "invoicing:export",
     "invoicing:oss_return",
     "partners:list",

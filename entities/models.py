@@ -1033,14 +1033,14 @@ class ApiKey(models.Model):
 class IdempotentRequest(models.Model):
     """A POST to the API sent with an Idempotency-Key: the same key again within a day gets
     the stored answer instead of doing it twice (a client retrying after a lost answer).
-    `status` is empty while the first request is still running."""
+    The row commits with the work and its answer, never before."""
 
     KEPT_HOURS = 24
 
     api_key = models.ForeignKey(ApiKey, models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField(null=True)
+    status = models.PositiveSmallIntegerField(null=True)  # set before the row commits
     body = models.BinaryField(default=b"")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

@@ -878,6 +878,7 @@ class BankEntry(models.Model):
     OVERPAYMENT = "overpayment"
     PAYOUTS_DIFFER = "payouts_differ"
     NOT_RECORDED = "not_recorded"
+    NAMES_SETTLED = "names_settled"
     REASON_TEXTS = {
         BY_REFERENCE: _("matched automatically by the payment reference"),
         BY_NUMBER: _("matched automatically by the invoice number"),
@@ -892,6 +893,7 @@ class BankEntry(models.Model):
         OVERPAYMENT: _("Overpayment: {amount}, but only {open} is open."),
         PAYOUTS_DIFFER: _("Pays {amount}, but the payouts it names are open for {open}."),
         NOT_RECORDED: _("Could not be recorded: {error}"),
+        NAMES_SETTLED: _("Names {number}, which is already paid or void: a second payment?"),
     }
     reason = models.CharField(max_length=20, blank=True)
     reason_facts = models.JSONField(default=dict)

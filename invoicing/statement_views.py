@@ -199,7 +199,7 @@ def assign_entry(request, pk):
 
 def _allocation(entry: BankEntry, invoices: list[Invoice]) -> list[str]:
     left, lines = entry.amount, []
-    for invoice in sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.pk)):
+    for invoice in matching.in_paying_order(invoices):
         part = min(left, invoice.open_balance)
         left -= part
         lines.append(

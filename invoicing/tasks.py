@@ -1,3 +1,5 @@
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -12,6 +14,8 @@ from .dunning import credit, reminders
 from .models import Dispatch
 from .payments import mark_overdue_invoices
 from .returns import notify
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -28,10 +32,13 @@ def collect_payments() -> dict[str, int]:
     done = {"reminders": 0, "paused": 0, "resumed": 0}
     with scopes_disabled():
         for entity in Entity.objects.filter(archived_at__isnull=True):
-            if entity.reminders_enabled and reminders.in_sending_hours(entity):
-                done["reminders"] += reminders.send_reminders(entity)
-            for outcome, count in credit.review_entity(entity).items():
-                done[outcome] += count
+            try:  # one Entity's trouble stops no other's
+                if entity.reminders_enabled and reminders.in_sending_hours(entity):
+                    done["reminders"] += reminders.send_reminders(entity)
+                for outcome, count in credit.review_entity(entity).items():
+                    done[outcome] += count
+            except Exception:
+                logger.exception("Collecting payments for %s failed", entity)
     return done
 
 

@@ -132,38 +132,38 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spa
 def idempotent(request, key: ApiKey, raw: bytes, run) -> JsonResponse:
     """A POST with an Idempotency-Key: done once; the same key again within a day answers
     as the first time did (with Idempotent-Replayed: true). The key with another request is
-    refused (422), and while the first is still running so is the second (409). An answer
-    of 5xx is not kept, so that a retry tries again."""
+    refused (422). An answer of 5xx is not kept, so that a retry tries again."""
     name = request.headers["Idempotency-Key"]
     if not IDEMPOTENCY_KEY.match(name):
         return error(400, "Give the Idempotency-Key as 1 to 255 printable ASCII characters.")
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + raw).hexdigest()
     since = timezone.now() - timedelta(hours=IdempotentRequest.KEPT_HOURS)
     IdempotentRequest.objects.filter(api_key=key, key=name, created_at__lt=since).delete()
-    try:
-        with transaction.atomic():
-            stored = IdempotentRequest.objects.create(api_key=key, key=name, request_hash=digest)
-    except IntegrityError:
-        earlier = IdempotentRequest.objects.filter(api_key=key, key=name).first()
-        if earlier is None or earlier.request_hash != digest:
-            return error(422, "This Idempotency-Key was used for another request.")
-        if earlier.status is None:
-            return error(409, "A request with this Idempotency-Key is still running.")
-        response = HttpResponse(
-            bytes(earlier.body), status=earlier.status, content_type="application/json"
-        )
-        response["Idempotent-Replayed"] = "true"
-        return response
-    try:
-        response = run()
-    except Exception:
-        stored.delete()
-        raise
-    if response.status_code >= 500:
-        stored.delete()
-    else:
-        stored.status, stored.body = response.status_code, response.content
-        stored.save(update_fields=["status", "body"])
+    with transaction.atomic():
+        # The key, the work and the answer commit together: a crash in between leaves
+        # neither, and a second request with the key waits here until the first is done.
+        try:
+            with transaction.atomic():
+                stored = IdempotentRequest.objects.create(
+                    api_key=key, key=name, request_hash=digest
+                )
+        except IntegrityError:
+            stored = None
+        if stored is not None:
+            response = run()
+            if response.status_code >= 500:
+                stored.delete()  # not kept: a retry tries again
+            else:
+                stored.status, stored.body = response.status_code, response.content
+                stored.save(update_fields=["status", "body"])
+            return response
+    earlier = IdempotentRequest.objects.filter(api_key=key, key=name).first()
+    if earlier is None or earlier.request_hash != digest:
+        return error(422, "This Idempotency-Key was used for another request.")
+    response = HttpResponse(
+        bytes(earlier.body), status=earlier.status, content_type="application/json"
+    )
+    response["Idempotent-Replayed"] = "true"
     return response
 
 

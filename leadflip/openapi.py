@@ -36,8 +36,9 @@ def _idempotency() -> dict:
         "required": False,
         "description": (
             "Send the same key again (within 24 hours) to get the first answer instead of "
-            "doing it twice; the answer then has the header Idempotent-Replayed: true. The "
-            "key with another request is refused with 422, and 409 while the first runs."
+            "doing it twice; the answer then has the header Idempotent-Replayed: true. A "
+            "second request while the first runs waits for it; the key with another request "
+            "is refused with 422."
         ),
         "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     }

@@ -20,9 +20,10 @@ class Inbox:
         self.envelopes = []
         self.temporary_failures = 0  # answer 451 to this many next messages
         self.refuse = False  # answer 550 to every message
+        self.refuse_to = set()  # answer 550 to a message for any of these addresses
 
     async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
+        if self.refuse or self.refuse_to & set(envelope.rcpt_tos):
             return "550 5.7.1 Message refused by policy"
         if self.temporary_failures:
             self.temporary_failures -= 1

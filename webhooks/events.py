@@ -8,10 +8,12 @@ a redirect is never followed: the product never reaches its own network for a cu
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
+import socket
+import ssl
 import time
-from urllib import error as urlerror
-from urllib import request as urlrequest
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -20,7 +22,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from entities.models import Entity
-from entities.network import non_public_address
 
 from .models import TEST_EVENT, Delivery, Endpoint
 
@@ -90,38 +91,61 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def url_problem(url: str) -> str:
     """Why the product may not post to this URL, or ""."""
+    return resolve(url)[1]
+
+
+def resolve(url: str) -> tuple[str, str]:
+    """The address to post the URL to, and why it may not be posted to ("" if it may).
+    The post goes to this very address: a name that resolves again to another one (DNS
+    rebinding) cannot steer it into a private network."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return _("Give an http or https URL.")
-    if settings.ALLOW_PRIVATE_WEBHOOK_HOSTS:
-        return ""
-    if parts.scheme != "https":
-        return _("Give an https URL: events carry your business data.")
+        return "", _("Give an http or https URL.")
+    allowed = settings.ALLOW_PRIVATE_WEBHOOK_HOSTS
+    if parts.scheme != "https" and not allowed:
+        return "", _("Give an https URL: events carry your business data.")
     try:
-        address = non_public_address(parts.hostname)
-    except LookupError:
-        return _("{host} cannot be found: check the name.").format(host=parts.hostname)
-    if address:
-        return _("{host} is on a private network ({address}); give a public URL.").format(
-            host=parts.hostname, address=address
-        )
-    return ""
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return "", _("{host} cannot be found: check the name.").format(host=parts.hostname)
+    addresses = [info[4][0] for info in infos]
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        address = getattr(address, "ipv4_mapped", None) or address
+        if not address.is_global and not allowed:
+            return "", _("{host} is on a private network ({address}); give a public URL.").format(
+                host=parts.hostname, address=address
+            )
+    return addresses[0], ""
 
 
-class _NoRedirects(urlrequest.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a 3xx is an answer, not a new address to post to
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_opener = urlrequest.build_opener(_NoRedirects)
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self):
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # SNI, cert
 
 
 def post(delivery: Delivery) -> int:
-    """Post the delivery once; its answer's status code. Raises TemporaryError or
-    PermanentError."""
+    """Post the delivery once, to the address checked; its answer's status code (a
+    redirect is never followed). Raises TemporaryError or PermanentError."""
     endpoint = delivery.endpoint
-    if problem := url_problem(endpoint.url):
+    address, problem = resolve(endpoint.url)
+    if problem:
         raise PermanentError(problem)
+    parts = urlsplit(endpoint.url)
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -130,20 +154,26 @@ def post(delivery: Delivery) -> int:
         "Leadflip-Delivery": str(delivery.event_id),
         SIGNATURE_HEADER: signature(endpoint.secret, int(time.time()), body),
     }
-    request = urlrequest.Request(endpoint.url, data=body, headers=headers, method="POST")
+    https = parts.scheme == "https"
+    connection = (_PinnedHTTPS if https else _PinnedHTTP)(
+        parts.hostname, parts.port or (443 if https else 80), address, TIMEOUT_SECONDS
+    )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status
-    except urlerror.HTTPError as error:
-        code = error.code
-        answer = f"{code} {error.reason}"
-        if 300 <= code < 400:
-            raise PermanentError(REDIRECT.format(code=code), code) from error
-        if code in (408, 429) or code >= 500:
-            raise TemporaryError(answer, code) from error
-        raise PermanentError(answer, code) from error
-    except (urlerror.URLError, OSError) as error:
-        raise TemporaryError(f"no answer: {getattr(error, 'reason', error)}") from error
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        code, reason = response.status, response.reason
+    except (OSError, http.client.HTTPException) as error:
+        raise TemporaryError(f"no answer: {error}") from error
+    finally:
+        connection.close()
+    if 200 <= code < 300:
+        return code
+    if 300 <= code < 400:
+        raise PermanentError(REDIRECT.format(code=code), code)
+    if code in (408, 429) or code >= 500:
+        raise TemporaryError(f"{code} {reason}", code)
+    raise PermanentError(f"{code} {reason}", code)
 
 
 def attempt(delivery_id: int) -> Delivery:

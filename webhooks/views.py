@@ -109,6 +109,9 @@ def test_endpoint(request, pk):
 @role_required("owner")
 def resend(request, pk):
     delivery = get_object_or_404(Delivery, pk=pk)
+    if delivery.status != Delivery.FAILED:
+        messages.error(request, _("Only a failed delivery is sent again."))
+        return redirect("webhooks:detail", pk=delivery.endpoint_id)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.PENDING)
         transaction.on_commit(lambda: events.queue_delivery(delivery.pk))

@@ -38,8 +38,13 @@ def give_references(entries: list[StatementEntry]) -> None:
     among entries that say the same in the file: reading the file again gives the same
     references, so its entries are not imported twice."""
     seen: Counter = Counter()
+    given = Counter(entry.reference for entry in entries if entry.reference)
+    repeated: Counter = Counter()
     for entry in entries:
         if entry.reference:
+            if given[entry.reference] > 1:  # the bank gave two entries one reference
+                repeated[entry.reference] += 1
+                entry.reference = f"{entry.reference}#{repeated[entry.reference]}"
             continue
         text = "|".join(
             str(value)

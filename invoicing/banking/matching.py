@@ -64,10 +64,15 @@ def _match_credit(entry: BankEntry) -> None:
     references = _payment_references(f"{entry.creditor_reference} {entry.remittance}")
     found = list(candidates.filter(payment_reference__in=references)) if references else []
     how = BankEntry.BY_REFERENCE
+    tokens = _tokens(entry.remittance)
     if not found:
-        tokens = _tokens(entry.remittance)
         found = list(candidates.annotate(upper=Upper("number")).filter(upper__in=tokens))
         how = BankEntry.BY_NUMBER
+    if not found and (settled := _names_settled(entry, references, tokens)):
+        # The text names an invoice already paid or void (a second payment, or the same
+        # booking in another file): never guess another invoice of the payer for it.
+        _leave(entry, BankEntry.TO_CONFIRM, BankEntry.NAMES_SETTLED, {"number": settled.number})
+        return
     if not found and entry.counterparty_iban:
         of_payer = list(candidates.filter(partner__iban__iexact=entry.counterparty_iban))
         exact = [invoice for invoice in of_payer if invoice.open_balance == entry.amount]
@@ -83,6 +88,16 @@ def _match_credit(entry: BankEntry) -> None:
     reason = BankEntry.PART_PAYMENT if entry.amount < open_total else BankEntry.OVERPAYMENT
     facts = {"amount": str(entry.amount), "open": str(open_total)}
     _leave(entry, BankEntry.TO_CONFIRM, reason, facts, found)
+
+
+def _names_settled(entry: BankEntry, references: set[str], tokens: list[str]) -> Invoice | None:
+    """The Entity's paid or void invoice the entry's text names, if any."""
+    named = Invoice.objects.filter(entity=entry.entity, self_billed=False).filter(
+        Q(status=Invoice.VOID) | Q(status=Invoice.FINAL, paid_at__isnull=False)
+    )
+    by_reference = named.filter(payment_reference__in=references) if references else named.none()
+    by_number = named.annotate(upper=Upper("number")).filter(upper__in=tokens)
+    return (by_reference | by_number).order_by("pk").first() if tokens or references else None
 
 
 def _match_debit(entry: BankEntry) -> None:
@@ -131,6 +146,10 @@ def assign(entry: BankEntry, invoices: list[Invoice], by, note: str = "") -> Non
                 raise InvoicingError(
                     _("{number} cannot be paid by this entry.").format(number=invoice.number)
                 )
+            if invoice.status != Invoice.FINAL or invoice.open_balance <= 0:
+                raise InvoicingError(
+                    _("{number} has nothing open to pay.").format(number=invoice.number)
+                )
         open_total = sum((invoice.open_balance for invoice in invoices), Decimal(0))
         if entry.amount > open_total:
             raise InvoicingError(
@@ -163,7 +182,7 @@ def ignore(entry: BankEntry, note: str, by) -> None:
 def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
     """Pay the invoices from the entry, oldest due first; a failure (e.g. a payment date
     before the invoice's issue date) leaves the entry to confirm, with why."""
-    invoices = sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.issue_date, i.pk))
+    invoices = in_paying_order(invoices)
     facts = {"user": _name(by)} if by is not None else {}
     entry.reason, entry.reason_facts = reason, facts
     with translation.override("en"):  # the audit trail's details are in English
@@ -173,10 +192,15 @@ def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
             left = entry.amount
             for invoice in invoices:
                 part = min(left, invoice.open_balance)
-                if part <= 0:
-                    break
-                record_payment(invoice, part, entry.booked_on, by, bank_entry=entry, how=how)
-                left -= part
+                if part > 0:
+                    record_payment(invoice, part, entry.booked_on, by, bank_entry=entry, how=how)
+                    left -= part
+            if left:
+                raise InvoicingError(
+                    _("{amount} of it is left over: the invoices have less open.").format(
+                        amount=format_amount(left, entry.currency)
+                    )
+                )
     except InvoicingError as error:
         if by is not None:
             raise
@@ -187,6 +211,11 @@ def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
     entry.decided_at = timezone.now()
     entry.save()
     entry.suggestions.set(invoices)
+
+
+def in_paying_order(invoices: list[Invoice]) -> list[Invoice]:
+    """The order an entry pays several invoices in: the one due first, first."""
+    return sorted(invoices, key=lambda i: (i.due_date or i.issue_date, i.issue_date, i.pk))
 
 
 def _leave(entry: BankEntry, status: str, reason: str, facts=None, suggestions=()) -> None:

@@ -20,6 +20,9 @@ from .sepa import compact
 from .swift_mt940 import parse_mt940
 
 MAX_SIZE = 20 * 1024 * 1024
+# The unique constraints two simultaneous uploads of one file run into (PostgreSQL names
+# them; SQLite names the table).
+UPLOADED_TWICE = ("one_upload_per_file", "one_entry_per_reference", "invoicing_bank")
 
 
 def check_size(size: int) -> None:
@@ -83,7 +86,9 @@ def import_statement(entity: Entity, filename: str, content: bytes, by) -> BankS
                 match_entry(entry)
             stored.new_entries = len(new)
             stored.save(update_fields=["new_entries"])
-    except IntegrityError:  # the same file or entry, uploaded at the same moment
+    except IntegrityError as error:  # the same file or entries, uploaded at the same moment
+        if not any(name in str(error) for name in UPLOADED_TWICE):
+            raise
         raise InvoicingError(
             _("This file is being imported already: look again in a moment.")
         ) from None

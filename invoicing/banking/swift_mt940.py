@@ -58,7 +58,12 @@ def parse_mt940(content: bytes) -> Statement:
         booked = data.get("entry_date") or data["date"]
         statement.entries.append(
             StatementEntry(
-                reference="" if bank_reference.upper() in NO_REFERENCE else bank_reference,
+                # A bank's MT940 reference is not always unique: with the day, the amount
+                # and the direction it is.
+                reference=""
+                if bank_reference.upper() in NO_REFERENCE
+                else f"{bank_reference}/{booked:%Y%m%d}/{abs(Decimal(amount.amount))}/"
+                f"{'C' if is_credit else 'D'}",
                 booked_on=date(booked.year, booked.month, booked.day),
                 amount=abs(Decimal(amount.amount)),
                 currency=amount.currency or currency,

@@ -75,12 +75,15 @@ def reminders_due(entity: Entity, today: date) -> list[tuple[Invoice, str]]:
 
 def late_costs_of(invoice: Invoice, today: date) -> LateCosts | None:
     """What a business buyer owes today for paying the invoice late; None for an invoice
-    not overdue, a private buyer, or another currency than EUR (the Directive's EUR 40)."""
+    not overdue, a private buyer, another currency than EUR (the Directive's EUR 40), or a
+    seller outside the EU."""
     if invoice.self_billed or invoice.is_credit_note or invoice.paid_at or not invoice.is_final:
         return None
     if not invoice.due_date or invoice.due_date >= today or invoice.open_balance <= 0:
         return None
     if invoice.partner.kind != Partner.COMPANY or invoice.currency != "EUR":
+        return None
+    if not invoice.entity.is_in_eu:  # the Late Payment Directive is EU law
         return None
     return late_costs(invoice.entity.country, invoice.open_balance, invoice.due_date, today)
 
@@ -228,14 +231,17 @@ def send_reminder(invoice: Invoice, level: str, today: date) -> Reminder | None:
 
 def send_reminders(entity: Entity, today: date | None = None) -> int:
     """Send the Entity's reminders due today; how many went out. A mail server that fails
-    leaves the rest for the next run."""
+    leaves the rest for the next run; an address it refuses is skipped (and tried again
+    on the next run, so a corrected address gets its reminder)."""
     today = today or local_today(entity)
     sent = 0
     for invoice, level in reminders_due(entity, today):
         try:
             if send_reminder(invoice, level, today):
                 sent += 1
-        except (mail.TemporaryMailError, mail.PermanentMailError, mail.MailNotConfigured):
+        except mail.PermanentMailError:  # this recipient refused: the others still go
+            logger.warning("Reminder for %s refused by the mail server", invoice, exc_info=True)
+        except (mail.TemporaryMailError, mail.MailNotConfigured):
             logger.warning("Reminders of %s: the mail server failed", entity, exc_info=True)
             break
     return sent

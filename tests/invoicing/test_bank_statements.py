@@ -393,3 +393,40 @@ def test_ignoring_an_entry_asks_first(finance_client, entity):
 def test_a_file_over_20_mb_is_refused(entity):
     with pytest.raises(InvoicingError, match="at most 20 MB"):
         imported(entity, b"<" + b" " * (20 * 1024 * 1024))
+
+
+def test_a_credit_naming_a_paid_invoice_is_not_put_on_another(entity):
+    from invoicing.payments import mark_paid
+
+    payer = make_partner(entity, iban=PAYER_IBAN)
+    paid, other = make_final(entity, payer), make_final(entity, payer)
+    mark_paid(paid, paid.issue_date)
+    booking = Booking(money(paid.total), iban=PAYER_IBAN, text=f"Rechnung {paid.number}")
+    statement = imported(entity, camt053(ACCOUNT, [booking]))
+    entry = entry_of(statement)
+    other.refresh_from_db()
+    assert entry.status == BankEntry.TO_CONFIRM and paid.number in entry.describe()
+    assert other.amount_paid == 0
+
+
+def test_assigning_a_paid_invoice_is_refused(entity, partner):
+    from invoicing.payments import mark_paid
+
+    paid, open_one = make_final(entity, partner), make_final(entity, partner)
+    mark_paid(paid, paid.issue_date)
+    statement = imported(entity, camt053(ACCOUNT, [Booking("10.00", text="?")]))
+    with pytest.raises(InvoicingError, match="nothing open"):
+        assign(entry_of(statement), [paid, open_one], "finance")
+    open_one.refresh_from_db()
+    assert open_one.amount_paid == 0 and entry_of(statement).status == BankEntry.UNMATCHED
+
+
+def test_two_mt940_entries_with_one_bank_reference_are_both_imported(entity):
+    bookings = [Booking("5.00", reference="SAME", text="a"), Booking("7.00", reference="SAME")]
+    statement = imported(entity, mt940(ACCOUNT, bookings), "x.sta")
+    assert statement.new_entries == 2
+
+
+def test_one_reference_twice_in_a_camt_file_imports_both(entity):
+    bookings = [Booking("5.00", reference="R1", text="a"), Booking("5.00", reference="R1")]
+    assert imported(entity, camt053(ACCOUNT, bookings)).new_entries == 2

@@ -150,3 +150,23 @@ def test_a_failing_mail_server_records_nothing_and_tries_again(smtp, reminding, 
     assert not invoice.reminders.exists()
     send_reminders(reminding, invoice.due_date + timedelta(days=4))
     assert invoice.reminders.count() == 1
+
+
+def test_an_address_the_server_refuses_holds_up_no_other_reminder(smtp, reminding, partner):
+    refused = make_final(reminding, partner)
+    other = make_final(reminding, make_partner(reminding))
+    smtp.inbox.refuse_to = {partner.email}
+    send_reminders(reminding, refused.due_date + timedelta(days=3))
+    assert not refused.reminders.exists()
+    assert other.reminders.count() == 1
+
+
+def test_a_seller_outside_the_eu_claims_no_directive_costs(account):
+    from invoicing.dunning.reminders import late_costs_of
+
+    from ..factories import make_entity
+
+    seller = make_entity(account, name="Acme US", country="US", region="NY", vat_id="",
+                         default_currency="EUR", time_zone="America/New_York")  # fmt: skip
+    invoice = backdate(make_final(seller, make_partner(seller)), 40)
+    assert late_costs_of(invoice, invoice.due_date + timedelta(days=20)) is None

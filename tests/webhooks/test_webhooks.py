@@ -213,3 +213,16 @@ def test_a_failed_delivery_can_be_sent_again(
     delivery.refresh_from_db()
     assert delivery.status == Delivery.DELIVERED and delivery.attempts == 2
     assert receiver.posts[0]["json"]["id"] == receiver.posts[1]["json"]["id"]  # the same event
+
+
+def test_the_post_goes_to_the_address_checked_not_a_second_lookup(receiver):
+    from urllib.parse import urlsplit
+
+    from webhooks.events import _PinnedHTTP
+
+    port = urlsplit(receiver.url).port
+    # A name that resolves to nothing: only the address given is ever connected to.
+    connection = _PinnedHTTP("rebinding.invalid", port, "127.0.0.1", 5)
+    connection.request("POST", "/hooks", body=b'{"type": "x"}')
+    assert connection.getresponse().status == 200
+    assert receiver.posts[0]["headers"]["Host"].startswith("rebinding.invalid")

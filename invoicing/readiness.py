@@ -65,13 +65,18 @@ def blockers(entity: Entity, start: date, end: date) -> list[Blocker]:
                 _("Review the drafts"),
             )
         )
-    return found + quick_blockers(entity, start, end, partners=False)
+    return (
+        found
+        + _documents_missing(entity, start, end)
+        + quick_blockers(entity, start, end, partners=False)
+    )
 
 
 def quick_blockers(entity: Entity, start: date, end: date, partners=True) -> list[Blocker]:
     """The checks cheap enough for every view of the invoice list: the partner problems
-    stored at their last change (the full check looks at each draft instead), documents,
-    sends, bank credits, returns."""
+    stored at their last change (the full check looks at each draft instead), sends, bank
+    credits, returns. (Finding the documents not rendered reads every invoice of the
+    period: only the full check does.)"""
     found = []
     to_fix = Partner.objects.filter(entity=entity).exclude(invoicing_problems=[])
     to_fix = to_fix.filter(Exists(period_drafts(entity, start, end).filter(partner=OuterRef("pk"))))
@@ -81,14 +86,6 @@ def quick_blockers(entity: Entity, start: date, end: date, partners=True) -> lis
                 f"{partner.name}: " + " ".join(partner.invoicing_problems),
                 reverse("partners:edit", args=[partner.pk]),
                 _("Fix the partner"),
-            )
-        )
-    for invoice in _without_documents(entity, start, end):
-        found.append(
-            Blocker(
-                _("{number}: its PDF or XML is not rendered.").format(number=invoice.number),
-                reverse("invoicing:detail", args=[invoice.pk]),
-                _("Render the documents"),
             )
         )
     for invoice in _failed_sends(entity, start, end):
@@ -128,6 +125,17 @@ def quick_blockers(entity: Entity, start: date, end: date, partners=True) -> lis
             )
         )
     return found
+
+
+def _documents_missing(entity: Entity, start: date, end: date) -> list[Blocker]:
+    return [
+        Blocker(
+            _("{number}: its PDF or XML is not rendered.").format(number=invoice.number),
+            reverse("invoicing:detail", args=[invoice.pk]),
+            _("Render the documents"),
+        )
+        for invoice in _without_documents(entity, start, end)
+    ]
 
 
 def quick_count(entity: Entity, start: date, end: date) -> int:

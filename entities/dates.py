@@ -33,8 +33,11 @@ class DateField(forms.DateField):
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "widget",
+            # A date input takes ISO dates only: a German or French format would leave it
+            # empty.
             forms.DateInput(
-                attrs={"type": "date", "min": f"{EARLIEST:%Y-%m-%d}", "max": f"{LATEST:%Y-%m-%d}"}
+                format="%Y-%m-%d",
+                attrs={"type": "date", "min": f"{EARLIEST:%Y-%m-%d}", "max": f"{LATEST:%Y-%m-%d}"},
             ),
         )
         super().__init__(**kwargs)

@@ -53,3 +53,20 @@ def test_a_billing_run_that_fails_is_marked_failed_with_its_reason(entity):
     assert run.status == BillingRun.FAILED
     assert "unexpected error" in run.errors["run"]
     assert runs.progress(run)["errors"] == [run.errors["run"]]
+
+
+def test_a_date_field_shows_its_date_in_every_language():
+    from datetime import date
+
+    from django import forms
+    from django.utils import translation
+
+    from entities.dates import DateField
+
+    class PeriodForm(forms.Form):
+        start = DateField()
+
+    for language in ("en", "de", "fr"):
+        with translation.override(language):
+            html = str(PeriodForm(initial={"start": date(2026, 11, 1)})["start"])
+        assert 'value="2026-11-01"' in html, language

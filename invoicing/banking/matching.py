@@ -28,6 +28,7 @@ from stdnum.be import ogm_vcs
 
 from entities.numbers import amount as format_amount
 
+from ..events import actor_name
 from ..models import (
     BankEntry,
     CreditTransfer,
@@ -175,7 +176,7 @@ def ignore(entry: BankEntry, note: str, by) -> None:
             raise InvoicingError(_("This entry is decided already."))
         entry.status = BankEntry.IGNORED
         entry.note = note.strip()[:500]
-        entry.decided_by, entry.decided_at = _name(by), timezone.now()
+        entry.decided_by, entry.decided_at = actor_name(by), timezone.now()
         entry.save(update_fields=["status", "note", "decided_by", "decided_at"])
 
 
@@ -183,7 +184,7 @@ def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
     """Pay the invoices from the entry, oldest due first; a failure (e.g. a payment date
     before the invoice's issue date) leaves the entry to confirm, with why."""
     invoices = in_paying_order(invoices)
-    facts = {"user": _name(by)} if by is not None else {}
+    facts = {"user": actor_name(by)} if by is not None else {}
     entry.reason, entry.reason_facts = reason, facts
     with translation.override("en"):  # the audit trail's details are in English
         how = entry.describe()
@@ -207,7 +208,7 @@ def _record(entry: BankEntry, invoices: list[Invoice], reason: str, by) -> None:
         _leave(entry, BankEntry.TO_CONFIRM, BankEntry.NOT_RECORDED, {"error": str(error)}, invoices)
         return
     entry.status = BankEntry.MATCHED
-    entry.decided_by = _name(by) if by is not None else ""
+    entry.decided_by = actor_name(by) if by is not None else ""
     entry.decided_at = timezone.now()
     entry.save()
     entry.suggestions.set(invoices)
@@ -248,7 +249,3 @@ def _tokens(text: str) -> list[str]:
         # "RE-2026-0001/RE-2026-0002" names two, "2026/0001" one: both ways are looked up.
         tokens.update(part.upper() for part in [token, *token.split("/")] if part)
     return sorted(token for token in tokens if any(c.isdigit() for c in token))[:MAX_TOKENS]
-
-
-def _name(by) -> str:
-    return getattr(by, "email", None) or str(by or "")

@@ -445,3 +445,53 @@ class DeliveryHold(models.Model):
             balance=amount(Decimal(facts["balance"]), facts["currency"]),
             limit=amount(Decimal(facts["limit"]), facts["currency"]),
         )
+
+
+class DeliveryMonth(models.Model):
+    """When an Entity's deliveries of one month (in its time zone) were last counted into
+    DeliveryTally. `counted_at` is cleared when a delivery of the month changes afterwards,
+    e.g. is cancelled, so that it is counted again (distribution.tallies)."""
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+")
+    month = models.DateField(help_text=_("The month's first day."))
+    counted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "month"], name="one_count_per_month")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} counted at {self.counted_at}"
+
+
+class DeliveryTally(models.Model):
+    """An Entity's deliveries of one month per partner, assignment and currency, as counted
+    at DeliveryMonth.counted_at. The dashboard draws these: adding up a month of a million
+    deliveries on every page view takes longer than the whole page may."""
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+", db_index=False)
+    month = models.DateField()
+    partner = models.ForeignKey(Partner, models.CASCADE, related_name="+", db_index=False)
+    assignment = models.ForeignKey(Assignment, models.CASCADE, related_name="+", db_index=False)
+    currency = models.CharField(max_length=3)
+    deliveries = models.PositiveIntegerField(help_text=_("All deliveries, cancelled ones too."))
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    cancelled = models.PositiveIntegerField()
+    cancelled_value = models.DecimalField(max_digits=18, decimal_places=4)
+    returned = models.PositiveIntegerField(help_text=_("Cancelled by an accepted return."))
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "month"], name="tally_by_entity_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.partner_id}/{self.assignment_id}: {self.deliveries}"
+
+    @property
+    def delivered_value(self) -> Decimal:
+        """What the deliveries that stand are worth."""
+        return self.value - self.cancelled_value

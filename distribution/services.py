@@ -15,6 +15,7 @@ from entities.models import Entity
 from partners.models import Partner
 from webhooks.events import publish
 
+from . import tallies
 from .models import (
     Assignment,
     DeliveryHold,
@@ -282,6 +283,7 @@ def mark_deliveries_cancelled(txns: list[DistributionTransaction], reason: str) 
     for txn in txns:
         by_entity.setdefault(txn.entity_id, []).append(txn)
     for entity_id, cancelled in by_entity.items():
+        tallies.mark_changed(entity_id, [t.delivered_at for t in cancelled])
         publish(
             Entity(pk=entity_id),
             "delivery.cancelled",

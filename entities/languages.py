@@ -75,3 +75,10 @@ def currency_sign(currency: str) -> str:
     if language == "en":
         return currency
     return get_currency_symbol(currency, locale=language)
+
+
+def format_month(value: date) -> str:
+    """A month in the active language: November 2026, November 2026, novembre 2026."""
+    from babel.dates import format_date as babel_date
+
+    return babel_date(value, "LLLL y", locale=current_language())

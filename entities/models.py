@@ -652,6 +652,37 @@ class Entity(PeppolParticipant):
         default=False,
         help_text=_("The credit limit is set per partner."),
     )
+    SKR03 = "SKR03"
+    SKR04 = "SKR04"
+    CHART_CHOICES = [(SKR03, "SKR03"), (SKR04, "SKR04")]
+    chart_of_accounts = models.CharField(
+        _("chart of accounts"),
+        max_length=5,
+        choices=CHART_CHOICES,
+        default=SKR03,
+        help_text=_("DATEV's standard chart your books follow: it decides the accounts of "
+                    "the DATEV export."),
+    )  # fmt: skip
+    datev_consultant_number = models.PositiveIntegerField(
+        _("DATEV consultant number"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1001), MaxValueValidator(9999999)],
+        help_text=_("Your tax adviser's Beraternummer, for the DATEV export."),
+    )
+    datev_client_number = models.PositiveIntegerField(
+        _("DATEV client number"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99999)],
+        help_text=_("Your Mandantennummer at your tax adviser."),
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year starts in month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("1 for a fiscal year that is the calendar year."),
+    )
     invoice_email_subject = models.CharField(
         _("invoice email subject"),
         max_length=200,

@@ -1176,23 +1176,18 @@ def readiness(request):
 
 @entity_required
 def accounting_export(request):
-    """The period's journal entries as a download: the FEC (French Entities) or a CSV."""
+    """The period's documents as a download: DATEV, the FEC or a journal CSV."""
     form = PeriodForm(request.GET)
     kind = request.GET.get("format", "csv")
-    if not form.is_valid() or kind not in ("csv", "fec"):
+    if not form.is_valid() or kind not in accounting.FORMATS:
         messages.error(request, _("Choose a period and a format for the accounting export."))
         return redirect("invoicing:index")
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     try:
-        if kind == "fec":
-            content = accounting.fec(request.entity, start, end)
-            name, mimetype = accounting.fec_filename(request.entity, end), "text/plain"
-        else:
-            content = accounting.journal_csv(request.entity, start, end).encode()
-            name, mimetype = f"journal-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv", "text/csv"
+        found = accounting.export(request.entity, kind, start, end)
     except InvoicingError as error:
         messages.error(request, str(error))
         return redirect("invoicing:index")
-    response = HttpResponse(content, content_type=mimetype)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response = HttpResponse(found.content, content_type=found.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{found.filename}"'
     return response

@@ -157,7 +157,7 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "invoicing:index"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before the password
@@ -327,6 +327,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoicing.tasks.fetch_exchange_rates",
         # In UTC: after the ECB publishes, around 16:00 CET on working days.
         "schedule": crontab(minute=30, hour=16, day_of_week="mon-fri"),
+    },
+    "count-deliveries": {
+        "task": "distribution.tasks.count_deliveries",
+        "schedule": crontab(minute="*/15"),  # the dashboard's tally of each month
     },
     "recheck-vat-ids": {
         "task": "partners.tasks.recheck_vat_ids",

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from entities import views as entity_views
+from invoicing import dashboard_views
 from invoicing import views as invoicing_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="invoicing:index"), name="home"),
+    path("", dashboard_views.dashboard, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/code/", entity_views.two_factor_verify, name="two_factor_verify"),

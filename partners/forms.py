@@ -104,6 +104,8 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
             "line_items",
             "credit_limit",
             "no_reminders",
+            "debtor_number",
+            "creditor_number",
             "is_active",
         ]
         widgets = {"not_a_business_declared_on": forms.DateInput(attrs={"type": "date"})}
@@ -127,6 +129,23 @@ class PartnerForm(PrintableTextMixin, VatIdMixin, forms.ModelForm):
         self.initial.setdefault("terms", str(days) if days in standard else CUSTOM_TERMS)
         if days not in standard:
             self.initial.setdefault("custom_days", days)
+
+    def _account_taken(self, field: str, message: str):
+        number = self.cleaned_data[field]
+        others = Partner.objects.filter(entity=self.instance.entity, **{field: number})
+        if number is not None and others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(message)
+        return number
+
+    # The form has no entity field, so Django's own check of the per-Entity constraints
+    # leaves these out.
+    def clean_debtor_number(self):
+        return self._account_taken("debtor_number", _("Another partner has this debtor account."))
+
+    def clean_creditor_number(self):
+        return self._account_taken(
+            "creditor_number", _("Another partner has this creditor account.")
+        )
 
     def clean(self):
         data = super().clean()

@@ -125,6 +125,24 @@ class Partner(PeppolParticipant):
         validators=[MinValueValidator(0)],
         help_text=_("The most it may owe you at once, in its currency. Empty: no limit."),
     )
+    # Personal accounts in the Entity's books, as DATEV numbers them with four-digit
+    # accounts (debtors 10000-69999, creditors 70000-99999). Given at the first export.
+    debtor_number = models.PositiveIntegerField(
+        _("debtor account"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(10000), MaxValueValidator(69999)],
+        help_text=_("Its account in your books, 10000–69999. Empty: the next free one is given "
+                    "at the first accounting export."),
+    )  # fmt: skip
+    creditor_number = models.PositiveIntegerField(
+        _("creditor account"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(70000), MaxValueValidator(99999)],
+        help_text=_("For a supplier, 70000–99999. Empty: the next free one is given at the first "
+                    "accounting export."),
+    )  # fmt: skip
     no_reminders = models.BooleanField(
         _("no payment reminders"),
         default=False,
@@ -237,6 +255,20 @@ class Partner(PeppolParticipant):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "debtor_number"],
+                condition=models.Q(debtor_number__isnull=False),
+                name="one_partner_per_debtor_account",
+                violation_error_message=_("Another partner has this debtor account."),
+            ),
+            models.UniqueConstraint(
+                fields=["entity", "creditor_number"],
+                condition=models.Q(creditor_number__isnull=False),
+                name="one_partner_per_creditor_account",
+                violation_error_message=_("Another partner has this creditor account."),
+            ),
+        ]
 
     def __str__(self):
         return self.name

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import pgettext_lazy
 
-from entities.languages import format_date, format_number
+from entities.languages import format_date, format_month, format_number
 from entities.models import minor_units
 from entities.numbers import iban
 from invoicing.document_text import line_description
@@ -42,6 +42,12 @@ def percent(value) -> str:
     return f"{value:f}"
 
 
+@register.filter
+def share(value) -> str:
+    """A percentage to one decimal, as the active language writes it: 0.3, 0,3."""
+    return "" if value is None else format_number(value, 1)
+
+
 register.filter("iban", iban)
 
 
@@ -71,3 +77,9 @@ def payment_state(invoice, state: str) -> str:
 
 # Our own line words in the reader's language: "Leads supplied", "Gelieferte Leads".
 register.filter("line_description", line_description)
+
+
+@register.filter
+def month_name(value) -> str:
+    """The month of a date as the active language names it: novembre 2026."""
+    return format_month(value) if value else ""

@@ -17,7 +17,7 @@ def settings_form(entity, **changes) -> dict:
         "contact_name", "invoice_email_subject", "invoice_email_body", "billing_mode",
         "credit_note_email_subject", "credit_note_email_body", "self_billed_email_subject",
         "self_billed_email_body", "self_billed_credit_note_email_subject",
-        "self_billed_credit_note_email_body",
+        "self_billed_credit_note_email_body", "chart_of_accounts", "fiscal_year_start_month",
     ]  # fmt: skip
     return {**{f: getattr(entity, f) for f in fields}, **changes}
 
@@ -137,3 +137,20 @@ def test_the_test_emails_result_shows_in_the_mail_section(smtp, owner_client):
     page = owner_client.post(reverse("entities:smtp_test"), follow=True).content.decode()
     mail_section = page[page.index('id="mail"') :]
     assert "Test email sent" in mail_section[: mail_section.index('id="api-keys"')]
+
+
+def test_the_settings_page_saves_the_datev_numbers_and_chart(owner_client, entity):
+    changes = {"chart_of_accounts": "SKR04", "datev_consultant_number": "29098",
+               "datev_client_number": "55003", "fiscal_year_start_month": "7"}  # fmt: skip
+    response = owner_client.post(reverse("entities:settings"), settings_form(entity, **changes))
+    assert response.status_code == 302
+    entity.refresh_from_db()
+    assert (entity.chart_of_accounts, entity.datev_client_number) == ("SKR04", 55003)
+    assert entity.fiscal_year_start_month == 7
+
+
+def test_a_consultant_number_below_datevs_range_is_refused(owner_client, entity):
+    response = owner_client.post(
+        reverse("entities:settings"), settings_form(entity, datev_consultant_number="999")
+    )
+    assert response.status_code == 400

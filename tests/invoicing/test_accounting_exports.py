@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from invoicing.accounting import FEC_FIELDS, fec, fec_filename, is_balanced, journal, journal_csv
+from invoicing.accounting.fec import FEC_FIELDS, fec, fec_filename
+from invoicing.accounting.journal import is_balanced, journal, journal_csv
 from invoicing.billing import finalize_invoice, local_today
 from invoicing.corrections import void_invoice
 

@@ -206,3 +206,30 @@ def test_a_self_billing_acceptance_cannot_be_dated_in_the_future(finance_client,
     assert response.status_code == 400
     assert "cannot lie in the future" in response.content.decode()
     assert not SelfBillingAgreement.objects.filter(partner=supplier).exists()
+
+
+def test_a_partner_keeps_the_debtor_account_entered(owner_client, entity):
+    partner = make_partner(entity)
+    owner_client.post(
+        reverse("partners:edit", args=[partner.pk]), {**FORM, "debtor_number": "12345"}
+    )
+    partner.refresh_from_db()
+    assert partner.debtor_number == 12345
+
+
+def test_a_debtor_account_of_another_partner_is_refused(owner_client, entity):
+    make_partner(entity, debtor_number=12345)
+    partner = make_partner(entity)
+    response = owner_client.post(
+        reverse("partners:edit", args=[partner.pk]), {**FORM, "debtor_number": "12345"}
+    )
+    assert "Another partner has this debtor account." in response.content.decode()
+
+
+def test_a_creditor_account_outside_its_range_is_refused(owner_client, entity):
+    partner = make_partner(entity)
+    response = owner_client.post(
+        reverse("partners:edit", args=[partner.pk]), {**FORM, "creditor_number": "12345"}
+    )
+    partner.refresh_from_db()
+    assert partner.creditor_number is None and response.status_code == 400

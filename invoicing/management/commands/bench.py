@@ -25,6 +25,7 @@ from django.db import connection, connections
 from django.test import Client
 from django_scopes import scopes_disabled
 
+from distribution import tallies
 from distribution.models import Assignment, DistributionProfile
 from entities.models import Account, ApiKey, Entity, Membership, User
 from invoicing.billing import finalize_invoice, generate_drafts, preview_period
@@ -151,10 +152,18 @@ class Command(BaseCommand):
             per_lead["seconds"], note=f"peak memory {per_lead['peak_mb']} MB (≤ 500 MB)",
         )  # fmt: skip
 
-        seconds = invoice_list(entity, account, options["invoices"])
+        client = logged_in_client(account)
+        seconds = invoice_list(entity, client, options["invoices"])
         self.measure(
             f"invoice list page, {options['invoices']:,} invoices", "≤ 100 ms",
             seconds * 1000, unit="ms", note="median of 20 requests, 3 filters",
+        )  # fmt: skip
+
+        counting, seconds = dashboard_page(entity, client)
+        self.measure(
+            f"dashboard, {options['transactions']:,} deliveries, {options['invoices']:,} invoices",
+            "≤ 200 ms", seconds * 1000, unit="ms",
+            note=f"median of 20 requests; the background count of its 12 months took {counting:.1f} s",
         )  # fmt: skip
 
     def print_table(self):
@@ -380,7 +389,15 @@ def step_per_lead(options) -> dict:
     return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
 
 
-def invoice_list(entity: Entity, account: Account, count: int) -> float:
+def logged_in_client(account: Account) -> Client:
+    user = User.objects.create_user("bench@bench.example.com", "bench-pass-123")
+    Membership.objects.create(user=user, account=account, role=Membership.OWNER)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def invoice_list(entity: Entity, client: Client, count: int) -> float:
     """Median server time of the invoices page over `count` invoices."""
     existing = Invoice.objects.filter(entity=entity).count()
     partners = list(Partner.objects.filter(entity=entity).values_list("pk", flat=True))
@@ -403,10 +420,6 @@ def invoice_list(entity: Entity, account: Account, count: int) -> float:
     )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE invoicing_invoice")
-    user = User.objects.create_user("bench@bench.example.com", "bench-pass-123")
-    Membership.objects.create(user=user, account=account, role=Membership.OWNER)
-    client = Client()
-    client.force_login(user)
     timings = []
     for query in [{}, {"status": "overdue"}, {"q": "HIST-00123"}] * 7:
         started = time.perf_counter()
@@ -415,6 +428,23 @@ def invoice_list(entity: Entity, account: Account, count: int) -> float:
         assert response.status_code == 200
     timings.sort()
     return timings[len(timings) // 2]
+
+
+def dashboard_page(entity: Entity, client: Client) -> tuple[float, float]:
+    """Seconds the background count of the dashboard's months took, and the median server
+    time of the dashboard over the counted months."""
+    started = time.perf_counter()
+    tallies.count_due_months(entity)
+    counting = time.perf_counter() - started
+    timings = []
+    for query in [{}, {"month": f"{MONTH[0]:%Y-%m}"}] * 10:
+        started = time.perf_counter()
+        response = client.get("/", query)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+        assert response.content.count(b'class="pygal-chart"') == 5
+    timings.sort()
+    return counting, timings[len(timings) // 2]
 
 
 STEPS = {"per_lead": step_per_lead}

@@ -1,7 +1,8 @@
-"""export_accounting --format fec|csv --entity N --start YYYY-MM-DD --end YYYY-MM-DD [--out FILE]
+"""export_accounting --format datev|fec|csv --entity N --start YYYY-MM-DD --end YYYY-MM-DD
+[--out FILE]
 
-The period's journal entries for the accountant (invoicing.accounting), on standard output
-without --out. DATEV is not written yet."""
+The period's documents for the accountant (invoicing.accounting), on standard output
+without --out."""
 
 from datetime import date
 from pathlib import Path
@@ -13,14 +14,14 @@ from entities.models import Entity
 from invoicing import accounting
 from invoicing.models import InvoicingError
 
-ENCODING = {"fec": "iso-8859-15", "csv": "utf-8"}
+ENCODING = {"datev": "cp1252", "fec": "iso-8859-15", "csv": "utf-8"}
 
 
 class Command(BaseCommand):
-    help = "Write a period's journal entries as the FEC or a journal CSV."
+    help = "Write a period's documents as a DATEV Buchungsstapel, the FEC or a journal CSV."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["fec", "csv"], required=True)
+        parser.add_argument("--format", choices=list(accounting.FORMATS), required=True)
         parser.add_argument("--entity", type=int, required=True, help="The Entity's id.")
         parser.add_argument("--start", type=date.fromisoformat, required=True)
         parser.add_argument("--end", type=date.fromisoformat, required=True)
@@ -34,10 +35,7 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No Entity {entity}.")
             try:
-                if format == "fec":
-                    content = accounting.fec(found, start, end)
-                else:
-                    content = accounting.journal_csv(found, start, end).encode()
+                content = accounting.export(found, format, start, end).content
             except InvoicingError as error:
                 raise CommandError(str(error)) from error
         if out is not None:

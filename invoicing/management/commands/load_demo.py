@@ -76,6 +76,9 @@ GMBH = {
     "register_court": "Amtsgericht Berlin (Charlottenburg)",
     "register_number": "HRB 184512",
     "managing_directors": "Anna Becker, Jonas Weber",
+    # The numbers of DATEV's own sample file, so that the DATEV export can be tried.
+    "datev_consultant_number": 29098,
+    "datev_client_number": 55003,
     "self_billing_terms": TERMS,
     "self_billing_terms_version": TERMS_VERSION,
 }

@@ -1,0 +1,281 @@
+"""The operator's home: the month in figures. What was delivered against what was invoiced,
+revenue by partner and by profile, receivables by age, days sales outstanding, payouts due
+to suppliers and return rates, in the Entity's default currency (documents in other
+currencies are counted apart, see `other_currencies`).
+
+Deliveries are read from their monthly tally (distribution.tallies), counted in the
+background; invoices are added up here, a handful of grouped queries."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Min, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from distribution import tallies
+from distribution.models import DeliveryTally, LeadReturn
+from entities.models import Entity
+from invoicing.models import Invoice, unpaid_invoices
+
+# Days sales outstanding: what is owed today against the sales of this many days.
+DSO_DAYS = 90
+# Receivables by how many days past their due date (the last bucket is open-ended).
+AGE_BUCKETS = [("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90),
+               ("90+", 91, None)]  # fmt: skip
+# Partners and profiles shown by name; the rest are added up as one.
+TOP = 10
+
+
+@dataclass
+class MonthFigures:
+    month: date
+    delivered: Decimal = Decimal(0)  # value of the deliveries that stand
+    invoiced: Decimal = Decimal(0)  # net of the finalized invoices for the month, less credits
+    deliveries: int = 0
+    returned: int = 0
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        """Returned leads as a percentage of the month's deliveries."""
+        if not self.deliveries:
+            return None
+        return (Decimal(100) * self.returned / self.deliveries).quantize(Decimal("0.1"))
+
+    @property
+    def difference(self) -> Decimal:
+        return self.delivered - self.invoiced
+
+
+@dataclass
+class Share:
+    """A partner's or a profile's part of the month's deliveries. `pk` None: the others."""
+
+    pk: int | None
+    name: str
+    value: Decimal
+    deliveries: int
+    returned: int = 0
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        if not self.deliveries:
+            return None
+        return (Decimal(100) * self.returned / self.deliveries).quantize(Decimal("0.1"))
+
+
+@dataclass
+class AgeBucket:
+    key: str
+    amount: Decimal
+    count: int
+
+
+@dataclass
+class Payouts:
+    """Self-billed invoices finalized and not yet paid: what the Entity owes its suppliers."""
+
+    amount: Decimal = Decimal(0)
+    count: int = 0
+    overdue: Decimal = Decimal(0)
+    next_due: date | None = None
+
+
+@dataclass
+class Dashboard:
+    currency: str
+    month: date  # the month the shares are of
+    months: list[MonthFigures]
+    by_partner: list[Share]
+    by_profile: list[Share]
+    ageing: list[AgeBucket]
+    dso: int | None  # days
+    payouts: Payouts
+    pending_returns: int
+    counted_at: datetime | None  # when the oldest month's deliveries were counted
+    other_currencies: list[str] = field(default_factory=list)
+
+    @property
+    def receivables(self) -> Decimal:
+        return sum((bucket.amount for bucket in self.ageing), Decimal(0))
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((b.amount for b in self.ageing if b.key != "current"), Decimal(0))
+
+    @property
+    def selected(self) -> MonthFigures:
+        return next(figures for figures in self.months if figures.month == self.month)
+
+
+def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboard:
+    """The figures of the months up to `today`; shares of `month` (default: last month)."""
+    shown = tallies.months_shown(today)
+    month = month if month in shown else shown[-2]
+    currency = entity.default_currency
+    return Dashboard(
+        currency=currency,
+        month=month,
+        months=_months(entity, shown, currency),
+        by_partner=_shares(entity, month, currency, "partner_id", "partner__name"),
+        by_profile=_shares(
+            entity, month, currency, "assignment__profile_id", "assignment__profile__name"
+        ),
+        ageing=_ageing(entity, today, currency),
+        dso=_dso(entity, today, currency),
+        payouts=_payouts(entity, today, currency),
+        pending_returns=LeadReturn.objects.filter(entity=entity, status=LeadReturn.PENDING).count(),
+        counted_at=tallies.counted_at(entity, shown),
+        other_currencies=_other_currencies(entity, shown, currency),
+    )
+
+
+def _months(entity: Entity, shown: list[date], currency: str) -> list[MonthFigures]:
+    figures = {month: MonthFigures(month) for month in shown}
+    delivered = (
+        DeliveryTally.objects.filter(entity=entity, month__in=shown, currency=currency)
+        .values("month")
+        .annotate(
+            value=Sum("value"),
+            cancelled_value=Sum("cancelled_value"),
+            deliveries=Sum("deliveries"),
+            cancelled=Sum("cancelled"),
+            returned=Sum("returned"),
+        )
+        .order_by()
+    )
+    for row in delivered:
+        month = figures[row["month"]]
+        month.delivered = row["value"] - row["cancelled_value"]
+        month.deliveries = row["deliveries"]
+        month.returned = row["returned"]
+    credit_note = Q(kind=Invoice.KIND_CREDIT_NOTE)
+    invoiced = (
+        Invoice.objects.filter(
+            entity=entity,
+            self_billed=False,
+            status__in=[Invoice.FINAL, Invoice.VOID],  # a void invoice and its credit note
+            currency=currency,
+            period_start__gte=shown[0],
+            period_start__lt=tallies.add_months(shown[-1], 1),
+        )
+        .annotate(month=TruncMonth("period_start"))
+        .values("month")
+        .annotate(
+            all=Sum("subtotal", default=0),
+            credited=Sum("subtotal", filter=credit_note, default=0),
+        )
+        .order_by()
+    )
+    for row in invoiced:
+        key = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        figures[key].invoiced = row["all"] - 2 * row["credited"]
+    return list(figures.values())
+
+
+def _shares(entity: Entity, month: date, currency: str, pk: str, name: str) -> list[Share]:
+    rows = list(
+        DeliveryTally.objects.filter(entity=entity, month=month, currency=currency)
+        .values(pk, name)
+        .annotate(
+            value=Sum(F("value") - F("cancelled_value")),
+            deliveries=Sum("deliveries"),
+            returned=Sum("returned"),
+        )
+        .order_by("-value", name)
+    )
+    shares = [
+        Share(row[pk], row[name], row["value"], row["deliveries"], row["returned"])
+        for row in rows[:TOP]
+    ]
+    if rest := rows[TOP:]:
+        shares.append(
+            Share(
+                None,
+                "",
+                sum((row["value"] for row in rest), Decimal(0)),
+                sum(row["deliveries"] for row in rest),
+                sum(row["returned"] for row in rest),
+            )
+        )
+    return shares
+
+
+def _ageing(entity: Entity, today: date, currency: str) -> list[AgeBucket]:
+    balance = F("total") - F("amount_paid")
+    sums = {}
+    for key, first, last in AGE_BUCKETS:
+        # Days past due d lies in [first, last]: the due date in [today - last, today - first].
+        due = Q()
+        if first is None:
+            due &= Q(due_date__gte=today) | Q(due_date=None)
+        else:
+            due &= Q(due_date__lte=today - timedelta(days=first))
+        if last is not None and first is not None:
+            due &= Q(due_date__gte=today - timedelta(days=last))
+        sums[f"{key}_amount"] = Sum(balance, filter=due, default=0)
+        sums[f"{key}_count"] = Count("pk", filter=due)
+    totals = unpaid_invoices(entity=entity, currency=currency).aggregate(**sums)
+    return [
+        AgeBucket(key, totals[f"{key}_amount"], totals[f"{key}_count"]) for key, _, _ in AGE_BUCKETS
+    ]
+
+
+def _dso(entity: Entity, today: date, currency: str) -> int | None:
+    """What buyers owe today, in days of the last DSO_DAYS days' sales (gross)."""
+    credit_note = Q(kind=Invoice.KIND_CREDIT_NOTE)
+    sales = Invoice.objects.filter(
+        entity=entity,
+        self_billed=False,
+        status__in=[Invoice.FINAL, Invoice.VOID],
+        currency=currency,
+        issue_date__gt=today - timedelta(days=DSO_DAYS),
+        issue_date__lte=today,
+    ).aggregate(all=Sum("total", default=0), credited=Sum("total", filter=credit_note, default=0))
+    sold = sales["all"] - 2 * sales["credited"]
+    if sold <= 0:
+        return None
+    owed = unpaid_invoices(entity=entity, currency=currency).aggregate(
+        owed=Sum(F("total") - F("amount_paid"), default=0)
+    )["owed"]
+    return int((owed / sold * DSO_DAYS).quantize(Decimal("1")))
+
+
+def _payouts(entity: Entity, today: date, currency: str) -> Payouts:
+    balance = F("total") - F("amount_paid")
+    owed = (
+        Invoice.objects.filter(
+            entity=entity,
+            self_billed=True,
+            kind=Invoice.KIND_INVOICE,
+            status=Invoice.FINAL,
+            paid_at__isnull=True,
+            currency=currency,
+        )
+        .filter(total__gt=F("amount_paid"))
+        .aggregate(
+            amount=Sum(balance, default=0),
+            count=Count("pk"),
+            overdue=Sum(balance, filter=Q(due_date__lt=today), default=0),
+            next_due=Min("due_date", filter=Q(due_date__gte=today)),
+        )
+    )
+    return Payouts(**owed)
+
+
+def _other_currencies(entity: Entity, shown: list[date], currency: str) -> list[str]:
+    """Currencies of the months' deliveries and open invoices other than `currency`."""
+    found = set(
+        DeliveryTally.objects.filter(entity=entity, month__in=shown)
+        .exclude(currency=currency)
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+    found |= set(
+        unpaid_invoices(entity=entity)
+        .exclude(currency=currency)
+        .values_list("currency", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return sorted(found)

@@ -353,12 +353,14 @@ class Invoice(models.Model):
         return super().delete(*args, **kwargs)
 
 
+# Finalized, and money still open on it.
+UNPAID = models.Q(status=Invoice.FINAL, paid_at__isnull=True, total__gt=models.F("amount_paid"))
+
+
 def unpaid_invoices(kind: str = "invoice", **filters):
     """Finalized documents to buyers (not self-billed) with money still open: invoices the
     buyer owes, or with `kind` "credit_note" credit notes owed to it."""
-    return Invoice.objects.filter(
-        kind=kind, status=Invoice.FINAL, self_billed=False, paid_at__isnull=True, **filters
-    ).filter(total__gt=models.F("amount_paid"))
+    return Invoice.objects.filter(UNPAID, kind=kind, self_billed=False, **filters)
 
 
 class InvoiceTotal(models.Model):

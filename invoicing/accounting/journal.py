@@ -8,7 +8,8 @@ the rate it was finalized with (Art. 230) or else the ECB reference rate of its 
 with the amount in its own currency beside it. The accounts are those of the French chart
 (plan comptable général), which the FEC requires: 411 customers and 401 suppliers (one
 auxiliary account per partner), 706 services sold, 604 services bought, 44571 VAT
-collected, 44566 VAT deductible. A credit note is booked the other way round."""
+collected, 44566 VAT deductible, 4452 VAT self-assessed on a reverse-charged purchase. A
+credit note is booked the other way round."""
 
 import csv
 import io
@@ -25,6 +26,7 @@ from ..amounts import round_money
 from ..exchange_rates import RateMissing, latest_ecb_rate
 from ..models import Invoice, InvoicingError
 from ..national_currencies import national_currency
+from ..taxes import REVERSE_CHARGE, domestic_rate
 
 CUSTOMERS = ("411", "Clients")
 SUPPLIERS = ("401", "Fournisseurs")
@@ -32,6 +34,7 @@ SERVICES_SOLD = ("706", "Prestations de services")
 SERVICES_BOUGHT = ("604", "Achats d'études et prestations de services")
 VAT_COLLECTED = ("44571", "TVA collectée")
 VAT_DEDUCTIBLE = ("44566", "TVA déductible sur autres biens et services")
+VAT_SELF_ASSESSED = ("4452", "TVA due intracommunautaire")
 JOURNALS = {"sales": ("VE", "Ventes"), "purchases": ("AC", "Achats")}
 
 
@@ -128,7 +131,26 @@ def _lines(entity: Entity, document: Invoice, entry: Entry) -> list[Line]:
             line.debit = amount
         else:
             line.credit = amount
+    if document.self_billed and document.tax_category == REVERSE_CHARGE:
+        lines += _self_assessed(entity, document, net, national, partner_debits)
     return lines
+
+
+def _self_assessed(
+    entity: Entity, document: Invoice, net: Decimal, currency: str, reversed_: bool
+) -> list[Line]:
+    """A service bought under reverse charge: the Entity owes the VAT the supplier did not
+    charge and deducts it again (Art. 196, 168 VAT Directive; art. 283-2 CGI), at its own
+    rate on the supply date. Both lines, so the entry stays balanced."""
+    vat = round_money(net * domestic_rate(entity, document.period_end) / 100, currency)
+    if not vat:
+        return []
+    deductible, due = Line(*VAT_DEDUCTIBLE), Line(*VAT_SELF_ASSESSED)
+    if reversed_:  # a credit note takes both back
+        deductible.credit = due.debit = vat
+    else:
+        deductible.debit = due.credit = vat
+    return [deductible, due]
 
 
 def _rate(entity: Entity, document: Invoice) -> tuple[str, Decimal]:

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from distribution import tallies
 from distribution.models import DeliveryTally, LeadReturn
 from entities.models import Entity
-from invoicing.models import Invoice, unpaid_invoices
+from invoicing.models import UNPAID, Invoice
 
 # Days sales outstanding: what is owed today against the sales of this many days.
 DSO_DAYS = 90
@@ -113,6 +113,15 @@ def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboa
     shown = tallies.months_shown(today)
     month = month if month in shown else shown[-2]
     currency = entity.default_currency
+    sums = _invoice_sums(entity, today)
+    mine = sums.pop(currency, None)
+    buckets = [
+        AgeBucket(
+            key, mine[f"{key}_amount"] if mine else Decimal(0), mine[f"{key}_count"] if mine else 0
+        )
+        for key, _first, _last in AGE_BUCKETS
+    ]
+    owed = sum((bucket.amount for bucket in buckets), Decimal(0))
     return Dashboard(
         currency=currency,
         month=month,
@@ -121,12 +130,14 @@ def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboa
         by_profile=_shares(
             entity, month, currency, "assignment__profile_id", "assignment__profile__name"
         ),
-        ageing=_ageing(entity, today, currency),
-        dso=_dso(entity, today, currency),
-        payouts=_payouts(entity, today, currency),
+        ageing=buckets,
+        dso=_dso(mine, owed),
+        payouts=Payouts(**{name: mine[f"payout_{name}"] for name in PAYOUT_SUMS})
+        if mine
+        else Payouts(),
         pending_returns=LeadReturn.objects.filter(entity=entity, status=LeadReturn.PENDING).count(),
         counted_at=tallies.counted_at(entity, shown),
-        other_currencies=_other_currencies(entity, shown, currency),
+        other_currencies=sorted((_delivery_currencies(entity, shown) | set(sums)) - {currency}),
     )
 
 
@@ -201,81 +212,59 @@ def _shares(entity: Entity, month: date, currency: str, pk: str, name: str) -> l
     return shares
 
 
-def _ageing(entity: Entity, today: date, currency: str) -> list[AgeBucket]:
+PAYOUT_SUMS = ["amount", "count", "overdue", "next_due"]
+
+
+def _invoice_sums(entity: Entity, today: date) -> dict[str, dict]:
+    """Per currency, in one pass over the Entity's invoices: what buyers owe by days past
+    due, the sales of the last DSO_DAYS days, and the payouts owed to suppliers."""
     balance = F("total") - F("amount_paid")
+    owed_by_buyers = UNPAID & Q(self_billed=False, kind=Invoice.KIND_INVOICE)
     sums = {}
     for key, first, last in AGE_BUCKETS:
         # Days past due d lies in [first, last]: the due date in [today - last, today - first].
-        due = Q()
         if first is None:
-            due &= Q(due_date__gte=today) | Q(due_date=None)
+            due = Q(due_date__gte=today) | Q(due_date=None)
         else:
-            due &= Q(due_date__lte=today - timedelta(days=first))
-        if last is not None and first is not None:
-            due &= Q(due_date__gte=today - timedelta(days=last))
-        sums[f"{key}_amount"] = Sum(balance, filter=due, default=0)
-        sums[f"{key}_count"] = Count("pk", filter=due)
-    totals = unpaid_invoices(entity=entity, currency=currency).aggregate(**sums)
-    return [
-        AgeBucket(key, totals[f"{key}_amount"], totals[f"{key}_count"]) for key, _, _ in AGE_BUCKETS
-    ]
-
-
-def _dso(entity: Entity, today: date, currency: str) -> int | None:
-    """What buyers owe today, in days of the last DSO_DAYS days' sales (gross)."""
-    credit_note = Q(kind=Invoice.KIND_CREDIT_NOTE)
-    sales = Invoice.objects.filter(
-        entity=entity,
+            due = Q(due_date__lte=today - timedelta(days=first))
+            if last is not None:
+                due &= Q(due_date__gte=today - timedelta(days=last))
+        sums[f"{key}_amount"] = Sum(balance, filter=owed_by_buyers & due, default=0)
+        sums[f"{key}_count"] = Count("pk", filter=owed_by_buyers & due)
+    sold = Q(
         self_billed=False,
         status__in=[Invoice.FINAL, Invoice.VOID],
-        currency=currency,
         issue_date__gt=today - timedelta(days=DSO_DAYS),
         issue_date__lte=today,
-    ).aggregate(all=Sum("total", default=0), credited=Sum("total", filter=credit_note, default=0))
-    sold = sales["all"] - 2 * sales["credited"]
+    )
+    sums["sold_all"] = Sum("total", filter=sold, default=0)
+    sums["sold_credited"] = Sum("total", filter=sold & Q(kind=Invoice.KIND_CREDIT_NOTE), default=0)
+    payout = UNPAID & Q(self_billed=True, kind=Invoice.KIND_INVOICE)
+    sums["payout_amount"] = Sum(balance, filter=payout, default=0)
+    sums["payout_count"] = Count("pk", filter=payout)
+    sums["payout_overdue"] = Sum(balance, filter=payout & Q(due_date__lt=today), default=0)
+    sums["payout_next_due"] = Min("due_date", filter=payout & Q(due_date__gte=today))
+    rows = (
+        Invoice.objects.filter(entity=entity, status__in=[Invoice.FINAL, Invoice.VOID])
+        .values("currency")
+        .annotate(**sums)
+        .order_by()
+    )
+    return {row["currency"]: row for row in rows}
+
+
+def _dso(sums: dict | None, owed: Decimal) -> int | None:
+    """What buyers owe today, in days of the last DSO_DAYS days' sales (gross)."""
+    sold = sums["sold_all"] - 2 * sums["sold_credited"] if sums else 0
     if sold <= 0:
         return None
-    owed = unpaid_invoices(entity=entity, currency=currency).aggregate(
-        owed=Sum(F("total") - F("amount_paid"), default=0)
-    )["owed"]
     return int((owed / sold * DSO_DAYS).quantize(Decimal("1")))
 
 
-def _payouts(entity: Entity, today: date, currency: str) -> Payouts:
-    balance = F("total") - F("amount_paid")
-    owed = (
-        Invoice.objects.filter(
-            entity=entity,
-            self_billed=True,
-            kind=Invoice.KIND_INVOICE,
-            status=Invoice.FINAL,
-            paid_at__isnull=True,
-            currency=currency,
-        )
-        .filter(total__gt=F("amount_paid"))
-        .aggregate(
-            amount=Sum(balance, default=0),
-            count=Count("pk"),
-            overdue=Sum(balance, filter=Q(due_date__lt=today), default=0),
-            next_due=Min("due_date", filter=Q(due_date__gte=today)),
-        )
-    )
-    return Payouts(**owed)
-
-
-def _other_currencies(entity: Entity, shown: list[date], currency: str) -> list[str]:
-    """Currencies of the months' deliveries and open invoices other than `currency`."""
-    found = set(
+def _delivery_currencies(entity: Entity, shown: list[date]) -> set[str]:
+    return set(
         DeliveryTally.objects.filter(entity=entity, month__in=shown)
-        .exclude(currency=currency)
-        .values_list("currency", flat=True)
-        .distinct()
-    )
-    found |= set(
-        unpaid_invoices(entity=entity)
-        .exclude(currency=currency)
         .values_list("currency", flat=True)
         .distinct()
         .order_by()
     )
-    return sorted(found)

@@ -2,11 +2,14 @@
 (pygal's tooltip script is left out), inline in the page, sized by the page's CSS. Each
 chart's numbers are also on the page as a table; the charts only draw them."""
 
+import hashlib
 import re
 from decimal import Decimal
 
 import pygal
+from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from pygal.style import Style
 
@@ -43,11 +46,20 @@ COMMON = {
 }
 
 
-def _svg(chart) -> SafeString:
-    # pygal builds the SVG as an XML tree: names in labels are escaped as text. Its one
-    # <script> only hands the chart's settings to the tooltip script left out: dropped.
-    svg = SCRIPT.sub("", chart.render(is_unicode=True), count=1)
+def _svg(name: str, data: tuple, draw) -> SafeString:
+    """The chart `draw(data)` makes, drawn once for the same data in the same language:
+    pygal takes some 10 ms a chart, half the page's time."""
+    key = "chart:" + hashlib.sha256(repr((name, get_language(), data)).encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        # pygal builds the SVG as an XML tree: names in labels are escaped as text. Its one
+        # <script> only hands the chart's settings to the tooltip script left out: dropped.
+        svg = SCRIPT.sub("", draw(data).render(is_unicode=True), count=1)
+        cache.set(key, svg, CHARTS_KEPT)
     return mark_safe(svg)  # noqa: S308
+
+
+CHARTS_KEPT = 24 * 3600  # seconds
 
 
 SCRIPT = re.compile(r"<script[^>]*>.*?</script>", re.DOTALL)
@@ -62,11 +74,17 @@ def month_label(month) -> str:
 
 
 def delivered_vs_invoiced(figures: Dashboard) -> SafeString:
-    chart = pygal.Bar(value_formatter=_money, **COMMON)
-    chart.x_labels = [month_label(m.month) for m in figures.months]
-    chart.add(_("Delivered"), [float(m.delivered) for m in figures.months])
-    chart.add(_("Invoiced"), [float(m.invoiced) for m in figures.months])
-    return _svg(chart)
+    def draw(months):
+        chart = pygal.Bar(value_formatter=_money, **COMMON)
+        chart.x_labels = [label for label, _delivered, _invoiced in months]
+        chart.add(_("Delivered"), [delivered for _label, delivered, _invoiced in months])
+        chart.add(_("Invoiced"), [invoiced for _label, _delivered, invoiced in months])
+        return chart
+
+    months = tuple(
+        (month_label(m.month), float(m.delivered), float(m.invoiced)) for m in figures.months
+    )
+    return _svg("delivered", months, draw)
 
 
 # Charts in half the page's width are drawn narrower, so that their text keeps its size.
@@ -76,42 +94,57 @@ HALF = {**COMMON, "width": 460}
 def shares(rows) -> SafeString:
     """A horizontal bar per partner or profile by name, largest on top (the rest, added up,
     stays in the table: one bar as long as all others together would flatten the rest)."""
-    named = [row for row in rows if row.pk is not None]
-    # In a horizontal chart the names are pygal's "minor y labels"; fewer value steps
-    # keep the amounts below from running into each other.
-    chart = pygal.HorizontalBar(
-        value_formatter=_money, show_legend=False, **{**HALF, "show_minor_y_labels": True}
-    )
-    chart.max_scale = 4
-    chart.height = 70 + 30 * max(len(named), 1)
-    ordered = list(reversed(named))  # pygal draws the first value at the bottom
-    chart.x_labels = [row.name for row in ordered]
-    chart.add(_("Value"), [float(row.value) for row in ordered])
-    return _svg(chart)
+
+    def draw(bars):
+        # In a horizontal chart the names are pygal's "minor y labels"; fewer value steps
+        # keep the amounts below from running into each other.
+        chart = pygal.HorizontalBar(
+            value_formatter=_money, show_legend=False, **{**HALF, "show_minor_y_labels": True}
+        )
+        chart.max_scale = 4
+        chart.height = 70 + 30 * max(len(bars), 1)
+        chart.x_labels = [name for name, _value in bars]
+        chart.add(_("Value"), [value for _name, value in bars])
+        return chart
+
+    # pygal draws the first value at the bottom
+    bars = tuple((row.name, float(row.value)) for row in reversed(rows) if row.pk is not None)
+    return _svg("shares", bars, draw)
 
 
 def ageing(figures: Dashboard) -> SafeString:
-    chart = pygal.Bar(value_formatter=_money, show_legend=False, x_title=_("Days past due"), **HALF)
-    chart.x_labels = [_("not due") if key == "current" else key.replace("-", "–")
-                      for key, _first, _last in AGE_BUCKETS]  # fmt: skip
-    chart.add(_("Open"), [float(bucket.amount) for bucket in figures.ageing])
-    return _svg(chart)
+    def draw(amounts):
+        chart = pygal.Bar(
+            value_formatter=_money, show_legend=False, x_title=_("Days past due"), **HALF
+        )
+        chart.x_labels = [_("not due") if key == "current" else key.replace("-", "–")
+                          for key, _first, _last in AGE_BUCKETS]  # fmt: skip
+        chart.add(_("Open"), list(amounts))
+        return chart
+
+    return _svg("ageing", tuple(float(bucket.amount) for bucket in figures.ageing), draw)
 
 
 def return_rates(figures: Dashboard) -> SafeString:
-    chart = pygal.Line(
-        value_formatter=lambda value: f"{format_number(value, 1, 2)} %",
-        show_legend=False,
-        include_x_axis=True,
-        x_labels_major_every=3,
-        show_minor_x_labels=False,
-        **{**HALF, "show_minor_y_labels": True},
+    def draw(months):
+        chart = pygal.Line(
+            value_formatter=lambda value: f"{format_number(value, 1, 2)} %",
+            show_legend=False,
+            include_x_axis=True,
+            x_labels_major_every=3,
+            show_minor_x_labels=False,
+            **{**HALF, "show_minor_y_labels": True},
+        )
+        chart.max_scale = 4
+        chart.x_labels = [label for label, _rate in months]
+        chart.add(_("Returned"), [rate for _label, rate in months])
+        return chart
+
+    months = tuple(
+        (month_label(m.month), float(m.return_rate) if m.return_rate is not None else None)
+        for m in figures.months
     )
-    chart.max_scale = 4
-    chart.x_labels = [month_label(m.month) for m in figures.months]
-    chart.add(_("Returned"), [float(m.return_rate) if m.return_rate is not None else None
-                              for m in figures.months])  # fmt: skip
-    return _svg(chart)
+    return _svg("returns", months, draw)
 
 
 def age_label(key: str) -> str:

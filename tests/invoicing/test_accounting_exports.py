@@ -15,7 +15,7 @@ from invoicing.accounting.journal import is_balanced, journal, journal_csv
 from invoicing.billing import finalize_invoice, local_today
 from invoicing.corrections import void_invoice
 
-from ..factories import make_entity, make_final, make_partner, make_payout
+from ..factories import make_entity, make_final, make_partner, make_payout, make_supplier
 
 
 @pytest.fixture
@@ -142,3 +142,19 @@ def test_without_out_the_command_writes_to_standard_output(french):
     call_command("export_accounting", "--format", "fec", "--entity", str(french.pk),
                  "--start", start.isoformat(), "--end", end.isoformat(), stdout=out)  # fmt: skip
     assert out.getvalue().startswith("JournalCode\tJournalLib")
+
+
+def test_a_reverse_charged_purchase_books_the_vat_it_self_assesses(french):
+    from partners.models import Partner
+
+    supplier = make_supplier(french, country="DE", vat_id="DE811907980", tax_number="",
+                             vies_status=Partner.VIES_VALID)  # fmt: skip
+    payout = finalize_invoice(make_payout(french, supplier))
+    assert payout.tax_category == "AE"
+    [entry] = journal(french, *this_month(french))
+    lines = {line.account: (line.debit, line.credit) for line in entry.lines}
+    vat = (payout.subtotal * Decimal("0.20")).quantize(Decimal("0.01"))
+    assert lines["44566"] == (vat, Decimal(0))  # deductible
+    assert lines["4452"] == (Decimal(0), vat)  # and due: the buyer accounts for it
+    assert lines["401"] == (Decimal(0), payout.total)
+    assert is_balanced(entry)

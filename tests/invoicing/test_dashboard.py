@@ -170,3 +170,13 @@ def test_a_month_not_shown_falls_back_to_last_month(owner_client, entity, month)
     response = owner_client.get(reverse("home"), {"month": month})
     assert response.status_code == 200
     assert response.context["figures"].month == tallies.months_shown(local_today(entity))[-2]
+
+
+def test_a_chart_is_drawn_once_for_the_same_numbers(entity, partner):
+    from invoicing.dashboard import charts
+
+    make_final(entity, partner)
+    first = charts.ageing(figures(entity))
+    assert charts.ageing(figures(entity)) == first  # the same drawing, chart id and all
+    backdate(make_final(entity, make_partner(entity)), 14 + 45)
+    assert charts.ageing(figures(entity)) != first

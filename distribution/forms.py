@@ -223,3 +223,31 @@ class ReturnPolicyForm(forms.ModelForm):
             )
         data["auto_approve_reasons"] = "\n".join(dict.fromkeys(automatic))
         return data
+
+
+class DeliveryImportForm(forms.Form):
+    """A CSV file of deliveries: checked here as a whole (size, encoding, header), line by
+    line when it is recorded."""
+
+    MAX_BYTES = 20 * 1024 * 1024  # some 250,000 lines
+
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("Columns assignment, lead and, if you like, delivered_at (ISO 8601 with its "
+                    "UTC offset); a header line first."),
+    )  # fmt: skip
+
+    def clean_file(self):
+        from .batch import UnreadableFile, count_lines
+
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 20 MB: split it."))
+        self.content = upload.read()
+        try:
+            self.lines = count_lines(self.content)
+        except UnreadableFile as problem:
+            raise forms.ValidationError(str(problem)) from None
+        if not self.lines:
+            raise forms.ValidationError(_("The file has no deliveries below its header."))
+        return upload

@@ -495,3 +495,49 @@ class DeliveryTally(models.Model):
     def delivered_value(self) -> Decimal:
         """What the deliveries that stand are worth."""
         return self.value - self.cancelled_value
+
+
+class DeliveryImport(models.Model):
+    """A CSV file of deliveries uploaded on the Logs page, recorded in the background in
+    batches (distribution.batch), with its progress and the lines it refused."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    STATUS_CHOICES = [
+        (QUEUED, _("Waiting")),
+        (RUNNING, _("Importing")),
+        (DONE, _("Done")),
+        (FAILED, _("Failed")),
+    ]
+    # Refused lines kept to show; the counts include all of them.
+    PROBLEMS_KEPT = 100
+
+    entity = models.ForeignKey(Entity, models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200)
+    content = models.BinaryField(help_text=_("The file, until it is imported."))
+    uploaded_by = models.CharField(max_length=254)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=QUEUED)
+    lines = models.PositiveIntegerField(default=0, help_text=_("Deliveries in the file."))
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    existing = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list)  # [{"line": 3, "problem": "…"}]
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(entity="entity")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.DONE:
+            return 100
+        return int(100 * self.done / self.lines) if self.lines else 0

@@ -2,11 +2,13 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from entities.models import Entity
 
-from . import tallies
+from . import batch, tallies
+from .models import DeliveryImport
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +34,26 @@ def count_deliveries(entity_id: int | None = None) -> int:
             finally:
                 cache.delete(lock)
     return counted
+
+
+@shared_task(acks_late=True)
+def import_deliveries(import_id: int) -> str:
+    """Record an uploaded file of deliveries (distribution.batch.import_file)."""
+    with scopes_disabled():
+        delivery_import = DeliveryImport.objects.select_related("entity").get(pk=import_id)
+        if delivery_import.status == DeliveryImport.DONE:
+            return DeliveryImport.DONE
+        delivery_import.status = DeliveryImport.RUNNING
+        delivery_import.save(update_fields=["status"])
+        try:
+            batch.import_file(delivery_import)
+        except Exception as error:
+            logger.exception("Importing deliveries %s failed", import_id)
+            delivery_import.status = DeliveryImport.FAILED
+            delivery_import.problems.append({"line": None, "problem": str(error)[:300]})
+        else:
+            delivery_import.status = DeliveryImport.DONE
+            delivery_import.content = b""  # recorded: the deliveries themselves are the record
+        delivery_import.finished_at = timezone.now()
+        delivery_import.save()
+        return delivery_import.status

@@ -5,6 +5,8 @@ from . import views
 app_name = "distribution"
 urlpatterns = [
     path("logs/", views.logs, name="logs"),
+    path("logs/import/", views.import_deliveries, name="import_deliveries"),
+    path("logs/imports/<int:pk>/", views.import_status, name="import_status"),
     path("profiles/", views.profiles, name="profiles"),
     path("profiles/new/", views.profile_create, name="profile_create"),
     path("profiles/<int:pk>/", views.profile_detail, name="profile_detail"),

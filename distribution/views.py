@@ -3,19 +3,29 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from entities.decorators import entity_required, role_required
 from partners.models import Partner
 
-from .forms import AssignmentForm, LogFilterForm, ProfileForm, ReturnPolicyForm
+from . import batch, tasks
+from .forms import AssignmentForm, DeliveryImportForm, LogFilterForm, ProfileForm, ReturnPolicyForm
 from .invoice_labels import invoice_labels
-from .models import Assignment, DistributionProfile, DistributionTransaction, ReturnPolicy
+from .models import (
+    Assignment,
+    DeliveryImport,
+    DistributionProfile,
+    DistributionTransaction,
+    ReturnPolicy,
+)
 from .returns import policy_for
 
 LOG_PAGE_SIZE = 100
+IMPORTS_SHOWN = 3
 
 
 @entity_required
@@ -54,6 +64,9 @@ def logs(request):
         request,
         "distribution/logs.html",
         {
+            "imports": DeliveryImport.objects.defer("content")[:IMPORTS_SHOWN],
+            "import_form": DeliveryImportForm(),
+            "import_columns": batch.CSV_COLUMNS,
             "page": page,
             # Page numbers around the current one, None for the gaps between.
             "page_numbers": [
@@ -223,3 +236,51 @@ def _form(request, form, **context):
         {"form": form, **context},
         status=400 if form.errors else 200,
     )
+
+
+@role_required("finance")
+def import_deliveries(request):
+    """Upload a CSV of deliveries; it is recorded in the background, its progress shown on
+    the Logs page."""
+    if request.method != "POST":
+        return redirect("distribution:logs")
+    form = DeliveryImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for problem in errors:
+                messages.error(request, problem)
+        return redirect("distribution:logs")
+    delivery_import = DeliveryImport.objects.create(
+        entity=request.entity,
+        filename=form.cleaned_data["file"].name[:200],
+        content=form.content,
+        lines=form.lines,
+        uploaded_by=request.user.email,
+    )
+    transaction.on_commit(lambda: tasks.import_deliveries.delay(delivery_import.pk))
+    messages.success(
+        request,
+        _("{name}: {count} deliveries are being recorded.").format(
+            name=delivery_import.filename, count=delivery_import.lines
+        ),
+    )
+    return redirect("distribution:logs")
+
+
+@entity_required
+def import_status(request, pk):
+    """An import's progress as JSON, for its progress bar."""
+    return JsonResponse(import_progress(get_object_or_404(DeliveryImport, pk=pk)))
+
+
+def import_progress(delivery_import: DeliveryImport) -> dict:
+    return {
+        "status": delivery_import.status,
+        "status_label": delivery_import.get_status_display(),
+        "percent": delivery_import.percent,
+        "done": delivery_import.done,
+        "lines": delivery_import.lines,
+        "created": delivery_import.created,
+        "existing": delivery_import.existing,
+        "refused": delivery_import.refused,
+    }

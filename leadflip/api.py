@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope, scopes_disabled
 
+from distribution import batch
 from distribution.models import (
     Assignment,
     DistributionTransaction,
@@ -45,6 +46,8 @@ from invoicing.views import document_response
 from partners.models import Partner
 
 MAX_BODY_BYTES = 64 * 1024
+# A batch of 10,000 deliveries, each with a long lead id and a time; under Django's 2.5 MB.
+MAX_BATCH_BYTES = 2 * 1024 * 1024
 # The largest purchase price a lead's DecimalField(12, 4) holds.
 MAX_PRICE = Decimal("99999999.9999")
 # last_used_at is informative; writing it on every request would cost a row update each.
@@ -62,8 +65,9 @@ def invalid(errors: dict[str, str]) -> JsonResponse:
     return JsonResponse({"errors": {f: [m] for f, m in errors.items()}}, status=400)
 
 
-def api_view(method: str):
-    """One HTTP method, a valid API key, and for POST a JSON object body. The view runs in
+def api_view(method: str, many: bool = False):
+    """One HTTP method, a valid API key, and for POST a JSON object body (with `many`, a
+    JSON array or NDJSON: one object per line, up to MAX_BATCH_BYTES). The view runs in
     the key's Entity scope and gets the Entity (and the body for POST)."""
 
     def decorator(view):
@@ -83,22 +87,33 @@ def api_view(method: str):
             if method == "GET":
                 with scope(entity=key.entity):
                     return view(request, key.entity, *args, **kwargs)
-            if request.content_type != "application/json":
-                return error(415, "Send the body as JSON with 'Content-Type: application/json'.")
-            too_large = error(413, f"The body is too large: at most {MAX_BODY_BYTES:,} bytes.")
+            ndjson = many and request.content_type == "application/x-ndjson"
+            if request.content_type != "application/json" and not ndjson:
+                also = " or as NDJSON ('application/x-ndjson')" if many else ""
+                return error(
+                    415, f"Send the body as JSON with 'Content-Type: application/json'{also}."
+                )
+            most = MAX_BATCH_BYTES if many else MAX_BODY_BYTES
+            too_large = error(413, f"The body is too large: at most {most:,} bytes.")
             try:
-                if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
+                if int(request.headers.get("Content-Length") or 0) > most:
                     return too_large
                 raw = request.body
             except (ValueError, RequestDataTooBig):
                 return too_large
-            if len(raw) > MAX_BODY_BYTES:
+            if len(raw) > most:
                 return too_large
             try:
-                body = json.loads(raw or b"{}", parse_constant=_no_constant)
+                if ndjson:
+                    body = [json.loads(line, parse_constant=_no_constant)
+                            for line in raw.splitlines() if line.strip()]  # fmt: skip
+                else:
+                    body = json.loads(raw or b"{}", parse_constant=_no_constant)
             except (ValueError, UnicodeDecodeError, RecursionError):
-                return error(400, "The body is not valid JSON.")
-            if not isinstance(body, dict):
+                return error(400, "The body is not valid JSON" + (" lines." if ndjson else "."))
+            if many and not isinstance(body, list):
+                return error(400, "The body must be a JSON array of deliveries.")
+            if not many and not isinstance(body, dict):
                 return error(400, "The body must be a JSON object.")
             if problem := text_problem(body):
                 return error(400, problem)
@@ -288,20 +303,8 @@ def deliveries(request, entity, body):
     201 with the delivery; 200 with the existing one if this lead was already delivered
     through this assignment.
     """
-    errors = {}
-    assignment_id = parse_id(body.get("assignment"))
-    if body.get("assignment") in (None, ""):
-        errors["assignment"] = "This field is required."
-    elif assignment_id is None:
-        errors["assignment"] = "Give the assignment's id as an integer."
-    if problem := lead_id_problem(body.get("lead")):
-        errors["lead"] = problem
-    delivered_at = parse_time(body, "delivered_at", errors)
-    unknown = set(body) - {"assignment", "lead", "delivered_at"}
-    for field in sorted(unknown):
-        errors[field] = "Unknown field."
-
-    lead = str(body.get("lead"))
+    errors, parsed = delivery_problems(body)
+    assignment_id, lead, delivered_at = parsed or (parse_id(body.get("assignment")), "", None)
     # The common case in one statement; None when the assignment is unknown, paused or
     # tiered, which the lookup below tells apart.
     if not errors and (
@@ -323,6 +326,65 @@ def deliveries(request, entity, body):
     except DeliveryError as exc:
         return invalid({"assignment": str(exc)})
     return JsonResponse(delivery_json(txn), status=201 if created else 200)
+
+
+def delivery_problems(body) -> tuple[dict, tuple | None]:
+    """The field problems of one delivery given as JSON, or its assignment id, lead id and
+    time."""
+    if not isinstance(body, dict):
+        return {"delivery": "Give each delivery as a JSON object."}, None
+    errors = {}
+    assignment_id = parse_id(body.get("assignment"))
+    if body.get("assignment") in (None, ""):
+        errors["assignment"] = "This field is required."
+    elif assignment_id is None:
+        errors["assignment"] = "Give the assignment's id as an integer."
+    if problem := lead_id_problem(body.get("lead")):
+        errors["lead"] = problem
+    delivered_at = parse_time(body, "delivered_at", errors)
+    for field in sorted(set(body) - {"assignment", "lead", "delivered_at"}):
+        errors[field] = "Unknown field."
+    if errors:
+        return errors, None
+    return {}, (assignment_id, str(body["lead"]).strip(), delivered_at)
+
+
+@api_view("POST", many=True)
+def deliveries_batch(request, entity, body):
+    """Record up to 10,000 deliveries: a JSON array (or NDJSON lines) of what POST
+    /deliveries takes. Each is recorded or refused on its own; the answer lists each
+    item's outcome in order: "created", "existing" (that lead was delivered through that
+    assignment before) or "refused" with its errors."""
+    if not body:
+        return error(400, "Send at least one delivery.")
+    if len(body) > batch.MAX_ITEMS:
+        return error(400, f"At most {batch.MAX_ITEMS:,} deliveries in one request.")
+    results: list[dict | None] = [None] * len(body)
+    items, positions = [], []
+    for index, delivery in enumerate(body):
+        errors, parsed = delivery_problems(delivery)
+        if errors:
+            results[index] = {"index": index, "status": "refused",
+                              "errors": {f: [m] for f, m in errors.items()}}  # fmt: skip
+        else:
+            items.append(batch.Item(*parsed))
+            positions.append(index)
+    for index, outcome in zip(positions, batch.record_deliveries(entity, items), strict=True):
+        if outcome.status == "refused":
+            results[index] = {"index": index, "status": "refused",
+                              "errors": {"assignment": [outcome.problem]}}  # fmt: skip
+        else:
+            results[index] = {
+                "index": index,
+                "status": outcome.status,
+                "id": outcome.delivery_id,
+                "price": str(outcome.price),
+                "currency": outcome.currency,
+            }
+    counts = {status: 0 for status in ("created", "existing", "refused")}
+    for result in results:
+        counts[result["status"]] += 1
+    return JsonResponse({**counts, "results": results})
 
 
 @api_view("POST")

@@ -59,6 +59,27 @@ def _post(summary: str, body: dict, answers: dict) -> dict:
     }
 
 
+def _batch() -> dict:
+    item = {
+        "type": "object",
+        "required": ["assignment", "lead"],
+        "additionalProperties": False,
+        "properties": {"assignment": ID, "lead": STRING, "delivered_at": MOMENT},
+    }
+    operation = _post(
+        "Record up to 10,000 deliveries, each on its own",
+        {"type": "array", "items": item, "minItems": 1, "maxItems": 10_000},
+        {"200": _json(_ref("BatchResults"), "Each item's outcome, in the order given.")},
+    )
+    operation["description"] = (
+        "The same checks and prices as POST /deliveries, per item: one refused stops no "
+        "other. Also as NDJSON (one delivery per line, Content-Type: application/x-ndjson). "
+        "A lead given again for an assignment is 'existing', with that delivery."
+    )
+    operation["requestBody"]["content"]["application/x-ndjson"] = {"schema": item}
+    return operation
+
+
 def _page(item: str) -> dict:
     return {
         "type": "object",
@@ -131,6 +152,7 @@ def document() -> dict:
                     },
                 ),
             },
+            "/deliveries/batch": {"post": _batch()},
             "/deliveries/{id}/cancel": {
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": ID}],
                 "post": _post(
@@ -282,6 +304,24 @@ SCHEMAS = {
             "received_at": MOMENT, "paid_out": {"type": "boolean"},
         },
     },
+    "BatchResults": {
+        "type": "object",
+        "required": ["created", "existing", "refused", "results"],
+        "properties": {
+            "created": ID, "existing": ID, "refused": ID,
+            "results": {"type": "array", "items": {
+                "type": "object",
+                "required": ["index", "status"],
+                "properties": {
+                    "index": ID,
+                    "status": {"enum": ["created", "existing", "refused"]},
+                    "id": ID, "price": MONEY, "currency": STRING,
+                    "errors": {"type": "object",
+                               "additionalProperties": {"type": "array", "items": STRING}},
+                },
+            }},
+        },
+    },  # fmt: skip
     "Returns": {
         "type": "object",
         "properties": {

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from distribution.models import (
     Assignment,
+    DeliveryImport,
     DistributionProfile,
     DistributionTransaction,
     Lead,
@@ -110,6 +111,7 @@ OBJECT_URLS = {
     "invoicing:send": ("post", "final", {}),
     "invoicing:render_documents": ("post", "final", {}),
     "invoicing:run_status": ("get", "run", None),
+    "distribution:import_status": ("get", "delivery_import", None),
     "invoicing:transfer_file": ("get", "transfer", None),
     "invoicing:withdraw_transfer": ("post", "transfer", {}),
     "invoicing:bank_entry": ("get", "bank_entry", None),
@@ -181,6 +183,7 @@ OTHER_WRITES = {
     "invoicing:generate": {"start": "2026-10-01", "end": "2026-10-31"},
     "partners:create": PARTNER_FORM,
     "distribution:profile_create": {"name": "New", "base_price": "1.00", "currency": "EUR"},
+    "distribution:import_deliveries": {},
     "entities:settings": {"legal_name": "Changed"},
     "entities:create_api_key": {"name": "new key"},
     "entities:smtp": {
@@ -305,6 +308,9 @@ def world(entity):
         entity, "camt.xml", camt053(entity.iban, [Booking("9.99", text="?")]), "finance"
     )
     webhook = Endpoint.objects.create(entity=entity, url="https://example.com/h", events=[])
+    delivery_import = DeliveryImport.objects.create(
+        entity=entity, filename="x.csv", content=b"", uploaded_by="owner@acme.test"
+    )
     change = request_changes(partner, {"country": "US"}, "partner portal: buyer@partner.test")
     member = make_user(entity.account, Membership.FINANCE, email="member@acme.test")
     invitation, _token = team.invite(entity.account, "invited@acme.test", "finance", member)
@@ -344,6 +350,7 @@ def world(entity):
         "transfer": [transfer.pk],
         "bank_entry": [statement.entries.get().pk],
         "webhook": [webhook.pk],
+        "delivery_import": [delivery_import.pk],
         "webhook_delivery": [Delivery.objects.create(endpoint=webhook, event="x", payload={}).pk],
         "statement": statement.pk,
     }

@@ -138,10 +138,14 @@ class Command(BaseCommand):
         numbers = Invoice.objects.filter(entity=entity, status="final").count()
         assert numbers == len(ids), "every draft finalized once"
 
-        rate = api_throughput(entity, options["api_requests"], cores)
+        rate, batch_rate = api_throughput(entity, options["api_requests"], cores)
         self.measure(
             f"API deliveries, one request each ({options['api_requests']:,})", "≥ 500/s", rate,
             unit="/s", higher_is_better=True,
+        )  # fmt: skip
+        self.measure(
+            f"API deliveries in batches of {BATCH:,} ({BATCHES} requests, one client)",
+            "≥ 50000/s", batch_rate, unit="/s", higher_is_better=True,
         )  # fmt: skip
 
         per_lead = json.loads(
@@ -309,8 +313,33 @@ def _received(connection: socket.socket) -> bytes:
     return data
 
 
-def api_throughput(entity: Entity, requests: int, cores: int) -> float:
-    """Deliveries per second through the real API, served by Granian on loopback."""
+BATCH, BATCHES = 10_000, 10
+
+
+def _post_batches(port: int, key: str, assignment: int, first: int, batches: int) -> int:
+    """POST /api/v1/deliveries/batch `batches` times, BATCH new leads each, one by one."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    recorded = 0
+    for number in range(batches):
+        start = first + number * BATCH
+        body = json.dumps([{"assignment": assignment, "lead": f"B-{n}"}
+                           for n in range(start, start + BATCH)])  # fmt: skip
+        connection.request("POST", "/api/v1/deliveries/batch", body, {
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json",
+        })  # fmt: skip
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        assert response.status == 200, answer
+        recorded += answer["created"]
+    connection.close()
+    return recorded
+
+
+def api_throughput(entity: Entity, requests: int, cores: int) -> tuple[float, float]:
+    """Deliveries per second through the real API, served by Granian on loopback: one per
+    request from several clients, and in batches from one client."""
     assignment = Assignment.objects.filter(profile__entity=entity).first()
     _, key = ApiKey.issue(entity, "bench")
     port = 8765
@@ -339,7 +368,12 @@ def api_throughput(entity: Entity, requests: int, cores: int) -> float:
             sent = sum(pool.map(_post_deliveries, [
                 (port, key, assignment.pk, 20_000_000 + c * share, share) for c in range(clients)
             ]))  # fmt: skip
-        return sent / (time.perf_counter() - started)
+        single = sent / (time.perf_counter() - started)
+        _post_batches(port, key, assignment.pk, 90_000_000, 1)  # warm up
+        started = time.perf_counter()
+        recorded = _post_batches(port, key, assignment.pk, 100_000_000, BATCHES)
+        assert recorded == BATCH * BATCHES, "every delivery of the batches recorded"
+        return single, recorded / (time.perf_counter() - started)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

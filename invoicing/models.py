@@ -261,6 +261,14 @@ class Invoice(models.Model):
                 ],
                 name="invoice_totals",
             ),
+            # The dashboard: a year of invoices by the month they bill, and the payouts
+            # still owed to suppliers (a few among many paid ones).
+            models.Index(fields=["entity", "period_start"], name="invoice_by_period"),
+            models.Index(
+                fields=["entity", "due_date"],
+                condition=Q(self_billed=True, status="final", paid_at=None),
+                name="unpaid_payouts",
+            ),
         ]
 
     def __str__(self):

@@ -115,7 +115,7 @@ def api_view(method: str, many: bool = False):
                 return error(400, "The body must be a JSON array of deliveries.")
             if not many and not isinstance(body, dict):
                 return error(400, "The body must be a JSON object.")
-            if problem := text_problem(body):
+            if may_hold_bad_text(raw) and (problem := text_problem(body)):
                 return error(400, problem)
             with scope(entity=key.entity):
                 if "Idempotency-Key" in request.headers:
@@ -184,6 +184,13 @@ def idempotent(request, key: ApiKey, raw: bytes, run) -> JsonResponse:
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")  # NaN and Infinity
+
+
+def may_hold_bad_text(raw: bytes) -> bool:
+    """Whether a JSON body can hold text text_problem refuses: NUL and lone surrogates come
+    only as \\u escapes, or as UTF-8 bytes of U+D800-U+DFFF (led by 0xED), which json.loads
+    lets through. Most bodies have neither, and walking a batch of 10,000 costs 40 ms."""
+    return b"\\u" in raw or b"\xed" in raw
 
 
 def text_problem(value) -> str:

@@ -108,3 +108,11 @@ def test_a_lead_received_before_2000_gets_400(api_key, entity):
     response = post("/api/v1/leads", body, api_key)
     assert response.status_code == 400
     assert counts() == (0, 0)
+
+
+def test_a_lone_surrogate_sent_as_utf8_bytes_gets_400(api_key, assignment):
+    # json.loads lets U+D800 through when it comes as bytes, not as a \u escape.
+    raw = b'{"assignment": %d, "lead": "L-\xed\xa0\x80"}' % assignment.pk
+    response = post_raw("/api/v1/deliveries", raw, api_key)
+    assert response.status_code == 400
+    assert counts() == (0, 0)

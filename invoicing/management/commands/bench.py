@@ -29,7 +29,9 @@ from distribution import tallies
 from distribution.models import Assignment, DistributionProfile
 from entities.models import Account, ApiKey, Entity, Membership, User
 from invoicing.billing import finalize_invoice, generate_drafts, preview_period
+from invoicing.documents import pdf_from_html
 from invoicing.models import Invoice
+from invoicing.templating import render_invoice_html
 from leadflip.celery import tune_garbage_collection
 from partners.models import Partner
 
@@ -137,6 +139,17 @@ class Command(BaseCommand):
         )  # fmt: skip
         numbers = Invoice.objects.filter(entity=entity, status="final").count()
         assert numbers == len(ids), "every draft finalized once"
+
+        engines = against_chromium(Invoice.objects.filter(entity=entity, status="final").first())
+        if engines is None:
+            self.stdout.write("  (no /usr/bin/chromium: make test-system-deps installs it)")
+        else:
+            ours, chromium = engines
+            self.measure(
+                "one invoice's HTML to PDF: ours (WeasyPrint) / Chromium's print",
+                "≤ 1.0", ours / chromium, unit="×",
+                note=f"ours {ours * 1000:.0f} ms, Chromium {chromium * 1000:.0f} ms (warm page)",
+            )  # fmt: skip
 
         rate, batch_rate = api_throughput(entity, options["api_requests"], cores)
         self.measure(
@@ -260,6 +273,42 @@ def load_month(entity: Entity, partner_count: int, count: int) -> None:
             for n in range(count)
         ),
     )  # fmt: skip
+
+
+def against_chromium(invoice: Invoice, runs: int = 21) -> tuple[float, float] | None:
+    """Median seconds to turn one invoice's HTML into a PDF: ours (WeasyPrint, PDF/A-3b,
+    as finalizing renders it, without embedding the XML) and Debian's Chromium printing the
+    same HTML in a page kept open, as Gotenberg keeps one. None without Chromium."""
+    if not os.path.exists(CHROMIUM):
+        return None
+    from playwright.sync_api import sync_playwright
+
+    html = render_invoice_html(invoice)  # before Playwright's event loop: the ORM is sync
+
+    def median(work) -> float:
+        work()  # warm
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            work()
+            timings.append(time.perf_counter() - started)
+        return sorted(timings)[runs // 2]
+
+    ours = median(lambda: pdf_from_html(html, pdf_variant="pdf/a-3b"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+
+        def chromium() -> bytes:
+            page.set_content(html)
+            return page.pdf(format="A4", print_background=True)
+
+        theirs = median(chromium)
+        browser.close()
+    return ours, theirs
+
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _finalize_chunk(ids: list[int]) -> int:

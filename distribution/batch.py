@@ -175,9 +175,6 @@ def _copy_in(entity: Entity, items: list[Item], indexes: list[int], outcomes: li
             for index in indexes:
                 item = items[index]
                 copy.write_row((index, item.assignment_id, item.lead, item.delivered_at))
-        # A temporary table has no statistics until analyzed: without them the planner
-        # guessed a few rows and joined 10,000 by nested loops.
-        cursor.execute("ANALYZE delivery_batch")
         cursor.execute(ADD_LEADS, params)
         cursor.execute(ADD_DELIVERIES, params)
         for position, delivery_id, created, price, currency in cursor.fetchall():

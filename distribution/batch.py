@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from entities.models import Entity
 
 from .models import Assignment, DeliveryHold, DeliveryImport, PriceTier
-from .services import DeliveryError, delivery_time_problem, record_delivery
+from .services import DeliveryError, delivery_time_problem, record_delivery, refusal
 
 MAX_ITEMS = 10_000
 
@@ -96,12 +96,8 @@ def record_deliveries(entity: Entity, items: list[Item]) -> list[Outcome]:
 def _problem(entity: Entity, item: Item, assignment, holds: dict) -> str:
     if assignment is None:
         return _("No assignment {id} in {entity}.").format(id=item.assignment_id, entity=entity)
-    if not assignment.is_active:
-        return _("This assignment is paused and takes no deliveries.")
-    if hold := holds.get(assignment.partner_id):
-        return _("Deliveries to this partner are paused by credit control: {reason}").format(
-            reason=hold.describe()
-        )
+    if problem := refusal(assignment, holds.get(assignment.partner_id)):
+        return problem
     if item.delivered_at is not None:
         return delivery_time_problem(item.delivered_at)
     return ""

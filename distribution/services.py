@@ -48,6 +48,18 @@ def delivery_time_problem(value: datetime) -> str:
     return ""
 
 
+def refusal(assignment: Assignment, hold: DeliveryHold | None) -> str:
+    """Why the assignment takes no delivery now: it is paused, or its partner's deliveries
+    are (`hold`, the partner's open one); "" when it takes them."""
+    if not assignment.is_active:
+        return _("This assignment is paused and takes no deliveries.")
+    if hold is not None:
+        return _("Deliveries to this partner are paused by credit control: {reason}").format(
+            reason=hold.describe()
+        )
+    return ""
+
+
 def record_delivery(
     assignment: Assignment, external_lead_id: str, delivered_at: datetime | None = None
 ) -> tuple[DistributionTransaction, bool]:
@@ -57,14 +69,9 @@ def record_delivery(
     stored on the transaction, so later price changes never alter it. Idempotent: delivering the
     same lead through the same assignment again returns the existing transaction and False.
     """
-    if not assignment.is_active:
-        raise DeliveryError(_("This assignment is paused and takes no deliveries."))
-    if hold := hold_of(assignment.partner_id):
-        raise DeliveryError(
-            _("Deliveries to this partner are paused by credit control: {reason}").format(
-                reason=hold.describe()
-            )
-        )
+    hold = hold_of(assignment.partner_id) if assignment.is_active else None
+    if problem := refusal(assignment, hold):
+        raise DeliveryError(problem)
     external_lead_id = external_lead_id.strip()
     if not external_lead_id:
         raise DeliveryError(_("A lead id is required."))

@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import cache
 
 from babel import Locale
+from babel.dates import format_date as babel_date
 from babel.numbers import format_decimal, get_currency_symbol
 from django.conf import settings
 from django.utils import translation
@@ -79,6 +80,4 @@ def currency_sign(currency: str) -> str:
 
 def format_month(value: date) -> str:
     """A month in the active language: November 2026, November 2026, novembre 2026."""
-    from babel.dates import format_date as babel_date
-
     return babel_date(value, "LLLL y", locale=current_language())

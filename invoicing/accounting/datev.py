@@ -83,7 +83,7 @@ def datev(entity: Entity, start: date, end: date, now: datetime | None = None) -
     if fiscal_year_start(entity, end) != fiscal_year:
         raise InvoicingError(
             _("A DATEV file covers one fiscal year; export the period up to {day} apart.").format(
-                day=_next_fiscal_year(entity, fiscal_year).replace(day=1)
+                day=date(fiscal_year.year + 1, fiscal_year.month, 1)
             )
         )
     entries = journal(entity, start, end)
@@ -114,10 +114,6 @@ def fiscal_year_start(entity: Entity, day: date) -> date:
     month = entity.fiscal_year_start_month
     year = day.year if day.month >= month else day.year - 1
     return date(year, month, 1)
-
-
-def _next_fiscal_year(entity: Entity, start: date) -> date:
-    return date(start.year + 1, start.month, 1)
 
 
 def give_account_numbers(entity: Entity, documents: list[Invoice]) -> None:

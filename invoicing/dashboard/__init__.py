@@ -103,10 +103,6 @@ class Dashboard:
     def overdue(self) -> Decimal:
         return sum((b.amount for b in self.ageing if b.key != "current"), Decimal(0))
 
-    @property
-    def selected(self) -> MonthFigures:
-        return next(figures for figures in self.months if figures.month == self.month)
-
 
 def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboard:
     """The figures of the months up to `today`; shares of `month` (default: last month)."""

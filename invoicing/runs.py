@@ -228,11 +228,34 @@ def progress(run: BillingRun) -> dict:
 
 def finish_if_complete(run: BillingRun) -> bool:
     run.refresh_from_db()
+    if drafts_left(run):  # asked after every invoice: the cheap question first
+        return False
     state = progress(run)
     if state["done"] >= state["total"]:
         finish(run)
         return True
     return False
+
+
+def drafts_left(run: BillingRun) -> bool:
+    """Whether the run surely has an invoice still to finalize: the first of the period's
+    drafts that no error gave up on is one of the run's. Asked through the period's drafts
+    (an index), not through the run's list of ids, which is as long as the run. False when
+    that draft is not the run's (made by hand since): then only progress() can tell."""
+    given_up = [int(pk) for pk in run.errors if pk.isdigit()]
+    first = (
+        Invoice.objects.filter(
+            entity_id=run.entity_id,
+            kind=Invoice.KIND_INVOICE,
+            period_start=run.period_start,
+            status=Invoice.DRAFT,
+        )
+        .exclude(pk__in=given_up)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return first is not None and first in set(run.invoice_ids)
 
 
 def finish_completed_runs() -> int:

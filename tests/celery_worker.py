@@ -18,28 +18,33 @@ _XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("g
 REDIS_URL = f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER}"
 
 
+def process_environment(**environment) -> dict:
+    """The environment of a process of the product (a worker, a web server) run by a test:
+    on the test database and this test run's Redis database."""
+    database = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
+        f"{database['PORT']}/{database['NAME']}",
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": "test-only-secret",
+        "ALLOW_PRIVATE_SMTP_HOSTS": "true",  # the test SMTP server is on loopback
+        "ALLOW_PRIVATE_WEBHOOK_HOSTS": "true",  # so is the webhook receiver
+        "ALLOW_PRIVATE_ACCESS_POINT_HOSTS": "true",  # so is the access point stub
+        **{key: str(value) for key, value in environment.items()},
+    }
+
+
 class Worker:
     def __init__(self, log_path: Path, flush: bool = True, concurrency: int = 2, **environment):
         if flush:
             redis.Redis.from_url(REDIS_URL).flushdb()
-        database = connection.settings_dict
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:"
-            f"{database['PORT']}/{database['NAME']}",
-            "REDIS_URL": REDIS_URL,
-            "SECRET_KEY": "test-only-secret",
-            "ALLOW_PRIVATE_SMTP_HOSTS": "true",  # the test SMTP server is on loopback
-            "ALLOW_PRIVATE_WEBHOOK_HOSTS": "true",  # so is the webhook receiver
-            "ALLOW_PRIVATE_ACCESS_POINT_HOSTS": "true",  # so is the access point stub
-            **{key: str(value) for key, value in environment.items()},
-        }
         self.log_path = log_path
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "leadflip", "worker", "--loglevel=INFO",
              f"--concurrency={concurrency}", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
-            env=env,
+            env=process_environment(**environment),
             stdout=log_path.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() takes the pool too
@@ -55,6 +60,11 @@ class Worker:
                 raise RuntimeError("The Celery worker died:\n" + self.log_path.read_text())
             time.sleep(0.2)
         raise TimeoutError("The Celery worker did not start:\n" + self.log_path.read_text())
+
+    def succeeded(self, task: str) -> int:
+        """How many `task`s this worker has finished."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return sum(f"Task {task}[" in line and " succeeded in " in line for line in lines)
 
     def kill(self) -> None:
         """Die at once, mid-task, as a worker does when its machine goes away."""

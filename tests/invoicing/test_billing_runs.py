@@ -1,5 +1,6 @@
 """Billing runs: monthly by schedule or started by hand, idempotent, with progress."""
 
+import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,12 +10,14 @@ from django.urls import reverse
 
 from distribution.models import DistributionTransaction
 from entities.models import Entity
+from invoicing.billing import generate_drafts
 from invoicing.forms import previous_month
 from invoicing.models import BillingRun, Invoice
-from invoicing.runs import progress, start_run, start_scheduled_runs
+from invoicing.runs import finish_if_complete, progress, start_run, start_scheduled_runs
 
 from ..celery_worker import Worker, wait_until
 from ..factories import deliver, make_assignment, make_partner, make_profile
+from ..web_process import Browser, WebProcess
 
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 MID_OCTOBER = datetime(2026, 10, 15, 12, tzinfo=ZoneInfo("Europe/Berlin"))
@@ -192,6 +195,52 @@ def test_a_worker_dying_halfway_bills_and_numbers_everything_once(
     assert None not in billed and len(billed) == 2 * count
     for invoice in Invoice.objects.all():
         assert invoice.documents.filter(kind="pdf").count() == 1
+
+
+def test_two_workers_share_a_run_started_and_watched_through_two_web_processes(
+    transactional_db, tmp_path, owner, entity
+):
+    """As on two worker machines behind two web servers: the run is started on one web
+    process and followed on the other; both workers take its invoices, each is finalized
+    and rendered once, and the numbers have no gap."""
+    from leadflip.celery import app
+
+    count = 24
+    partners_with_deliveries(entity, count)
+    first = Worker(tmp_path / "first.log", concurrency=1)
+    second = Worker(tmp_path / "second.log", flush=False, concurrency=1)
+    webs = [WebProcess(tmp_path / "web-a.log"), WebProcess(tmp_path / "web-b.log")]
+    try:
+        user = Browser()
+        user.log_in(webs[0], "owner@acme.test", "correct-horse-42")
+        invoices_page = webs[0].url + reverse("invoicing:index")
+        user.post(webs[0].url + reverse("invoicing:start_run"), invoices_page,
+                  {"start": "2026-10-01", "end": "2026-10-31", "mode": "finalize"})  # fmt: skip
+        run = BillingRun.objects.get()
+        status_url = webs[1].url + reverse("invoicing:run_status", args=[run.pk])
+        wait_until(lambda: json.loads(user.get(status_url))["status"] == "done", timeout=120)
+        state = json.loads(user.get(status_url))
+    finally:
+        for process in [*webs, first, second]:
+            process.stop()
+    assert (state["done"], state["total"]) == (count, count)
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"RE-2026-{n:05}" for n in range(1, count + 1)]
+    for invoice in Invoice.objects.all():
+        assert invoice.documents.filter(kind="pdf").count() == 1
+    task = app.tasks["invoicing.tasks.finalize_for_run"].name
+    shares = [first.succeeded(task), second.succeeded(task)]
+    assert sum(shares) == count and min(shares) > 0, shares
+
+
+def test_a_draft_made_since_by_hand_does_not_keep_a_run_from_finishing(entity, run_now):
+    partners_with_deliveries(entity, 1)
+    run = run_now(entity, Entity.BILL_FINALIZE)
+    partners_with_deliveries(entity, 1)
+    generate_drafts(entity, *OCTOBER)  # a draft of the period the run does not list
+    BillingRun.objects.filter(pk=run.pk).update(status=BillingRun.RUNNING)
+    assert finish_if_complete(run)
+    assert BillingRun.objects.get(pk=run.pk).status == BillingRun.DONE
 
 
 def test_a_run_done_with_a_problem_says_so(entity, run_now):

@@ -131,33 +131,50 @@ ON CONFLICT (entity_id, external_id) DO NOTHING
 # The checks of record_plain_delivery once more, in the statement that writes, so that an
 # assignment paused or a partner put on hold meanwhile takes nothing: such items come back
 # without a row. A lead given twice for one assignment is delivered once, to its first item.
+#
+# No join between two of the statement's CTEs: their row counts are estimates from the
+# joins (on tables not yet analyzed, as a new operator's are, two rows for ten thousand),
+# and the planner then compares every item with every added row (100 million comparisons,
+# 9 s a batch). So each new delivery gets its id from the sequence beforehand, the earlier
+# delivery of a lead is looked up row by row (LATERAL ... LIMIT 1, an index probe), and only
+# the number of rows added comes back from the insert: fewer than planned means another
+# transaction delivered some of these leads meanwhile, which _settle_conflicts() sorts out.
 ADD_DELIVERIES = """
-WITH items AS (
-    SELECT b.position, b.assignment_id, l.id AS lead_id, a.partner_id,
-        COALESCE(a.price_override, p.base_price) AS price, p.currency,
-        COALESCE(b.delivered_at, %(now)s::timestamptz) AS delivered_at,
-        b.position = MIN(b.position) OVER (PARTITION BY l.id, b.assignment_id) AS first
-    FROM delivery_batch b
-    JOIN distribution_lead l ON l.entity_id = %(entity)s AND l.external_id = b.external_id
-    JOIN distribution_assignment a ON a.id = b.assignment_id AND a.is_active
-    JOIN distribution_distributionprofile p ON p.id = a.profile_id AND p.entity_id = %(entity)s
-    WHERE NOT EXISTS (SELECT 1 FROM distribution_deliveryhold h
-                      WHERE h.partner_id = a.partner_id AND h.ended_at IS NULL)
+WITH items AS MATERIALIZED (
+    SELECT *, CASE WHEN first AND earlier_id IS NULL
+        THEN nextval('distribution_distributiontransaction_id_seq') END AS new_id
+    FROM (
+        SELECT b.position, b.assignment_id, l.id AS lead_id, a.partner_id,
+            COALESCE(a.price_override, p.base_price) AS price, p.currency,
+            COALESCE(b.delivered_at, %(now)s::timestamptz) AS delivered_at,
+            b.position = MIN(b.position) OVER (PARTITION BY l.id, b.assignment_id) AS first,
+            e.id AS earlier_id, e.price AS earlier_price, e.currency AS earlier_currency
+        FROM delivery_batch b
+        JOIN distribution_lead l ON l.entity_id = %(entity)s AND l.external_id = b.external_id
+        JOIN distribution_assignment a ON a.id = b.assignment_id AND a.is_active
+        JOIN distribution_distributionprofile p
+            ON p.id = a.profile_id AND p.entity_id = %(entity)s
+        LEFT JOIN LATERAL (
+            SELECT t.id, t.price, t.currency FROM distribution_distributiontransaction t
+            WHERE t.lead_id = l.id AND t.assignment_id = b.assignment_id LIMIT 1
+        ) e ON true
+        WHERE NOT EXISTS (SELECT 1 FROM distribution_deliveryhold h
+                          WHERE h.partner_id = a.partner_id AND h.ended_at IS NULL)
+    ) matched
 ), added AS (
-    INSERT INTO distribution_distributiontransaction (entity_id, partner_id, assignment_id,
-        lead_id, price, currency, delivered_at, status, cancel_reason)
-    SELECT %(entity)s, partner_id, assignment_id, lead_id, price, currency, delivered_at,
-        'delivered', ''
-    FROM items WHERE first
+    INSERT INTO distribution_distributiontransaction (id, entity_id, partner_id,
+        assignment_id, lead_id, price, currency, delivered_at, status, cancel_reason)
+    SELECT new_id, %(entity)s, partner_id, assignment_id, lead_id, price, currency,
+        delivered_at, 'delivered', ''
+    FROM items WHERE new_id IS NOT NULL
     ON CONFLICT (lead_id, assignment_id) DO NOTHING
-    RETURNING id, lead_id, assignment_id, price, currency
+    RETURNING 1
 )
-SELECT i.position, COALESCE(n.id, t.id), n.id IS NOT NULL AND i.first,
-    COALESCE(n.price, t.price), COALESCE(n.currency, t.currency)
-FROM items i
-LEFT JOIN added n ON n.lead_id = i.lead_id AND n.assignment_id = i.assignment_id
-LEFT JOIN distribution_distributiontransaction t
-    ON t.lead_id = i.lead_id AND t.assignment_id = i.assignment_id
+SELECT position, lead_id, assignment_id,
+    COALESCE(earlier_id, MAX(new_id) OVER (PARTITION BY lead_id, assignment_id)),
+    new_id IS NOT NULL, COALESCE(earlier_price, price), COALESCE(earlier_currency, currency),
+    (SELECT count(*) FROM added)
+FROM items
 """
 
 
@@ -173,7 +190,11 @@ def _copy_in(entity: Entity, items: list[Item], indexes: list[int], outcomes: li
                 copy.write_row((index, item.assignment_id, item.lead, item.delivered_at))
         cursor.execute(ADD_LEADS, params)
         cursor.execute(ADD_DELIVERIES, params)
-        for position, delivery_id, created, price, currency in cursor.fetchall():
+        rows = cursor.fetchall()
+        planned = sum(created for *_, created, _price, _currency, _added in rows)
+        if rows and rows[0][-1] < planned:
+            rows = _settle_conflicts(cursor, rows)
+        for position, _lead, _assignment, delivery_id, created, price, currency, _ in rows:
             status = "created" if created else "existing"
             outcomes[position] = Outcome(status, delivery_id, price, currency)
     for index in indexes:
@@ -181,6 +202,34 @@ def _copy_in(entity: Entity, items: list[Item], indexes: list[int], outcomes: li
             outcomes[index] = Outcome(
                 "refused", problem=_("This assignment takes no deliveries at the moment.")
             )
+
+
+def _settle_conflicts(cursor, rows: list) -> list:
+    """The items whose planned delivery was not added, because another transaction delivered
+    the lead through the assignment meanwhile: that delivery is theirs, as existing."""
+    cursor.execute(
+        "SELECT id FROM distribution_distributiontransaction WHERE id = ANY(%s)",
+        [[row[3] for row in rows if row[4]]],
+    )
+    added = {delivery_id for (delivery_id,) in cursor.fetchall()}
+    lost = {(row[1], row[2]) for row in rows if row[4] and row[3] not in added}
+    if not lost:
+        return rows
+    cursor.execute(
+        "SELECT lead_id, assignment_id, id, price, currency"
+        " FROM distribution_distributiontransaction"
+        " WHERE (lead_id, assignment_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))",
+        [[lead for lead, _ in lost], [assignment for _, assignment in lost]],
+    )
+    theirs = {(lead, assignment): rest for lead, assignment, *rest in cursor.fetchall()}
+    settled = []
+    for row in rows:
+        key = (row[1], row[2])
+        if key in lost:
+            delivery_id, price, currency = theirs[key]
+            row = (row[0], *key, delivery_id, False, price, currency, row[7])
+        settled.append(row)
+    return settled
 
 
 # The columns of an import file, in any order; delivered_at may be left out.

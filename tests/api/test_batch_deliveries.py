@@ -3,15 +3,19 @@ JSON array or NDJSON, each with the checks and the price of a single delivery, e
 or refused on its own, idempotent per lead and assignment."""
 
 import json
+import threading
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from distribution.models import DeliveryHold, DistributionTransaction
+from distribution.batch import Item, record_deliveries
+from distribution.models import DeliveryHold, DistributionTransaction, Lead
 from distribution.services import set_tiers
 from entities.models import ApiKey
 
@@ -150,3 +154,32 @@ def test_a_batch_sent_again_with_its_idempotency_key_is_answered_the_same(api_ke
 def test_without_a_key_nothing_is_written(assignment):
     response = Client().post(URL, "[]", content_type="application/json")
     assert response.status_code == 401
+
+
+def test_a_lead_delivered_meanwhile_by_another_transaction_is_existing(
+    transactional_db, assignment
+):
+    """Another request delivers the lead while the batch is written: the batch's insert
+    waits for it, then takes that delivery as the lead's, and adds none."""
+    entity = assignment.profile.entity
+    lead = Lead.objects.create(entity=entity, external_id="L-meanwhile")
+    database = connection.settings_dict
+    other = psycopg.connect(
+        host=database["HOST"], port=database["PORT"], user=database["USER"],
+        dbname=database["NAME"],
+    )  # fmt: skip
+    [theirs] = other.execute(
+        "INSERT INTO distribution_distributiontransaction (entity_id, partner_id,"
+        " assignment_id, lead_id, price, currency, delivered_at, status, cancel_reason)"
+        " VALUES (%s, %s, %s, %s, 12.50, 'EUR', now(), 'delivered', '') RETURNING id",
+        [entity.pk, assignment.partner_id, assignment.pk, lead.pk],
+    ).fetchone()
+    committing = threading.Timer(1.0, other.commit)  # while the batch waits for it
+    committing.start()
+    try:
+        [outcome] = record_deliveries(entity, [Item(assignment.pk, "L-meanwhile")])
+    finally:
+        committing.join()
+        other.close()
+    assert (outcome.status, outcome.delivery_id) == ("existing", theirs)
+    assert DistributionTransaction.objects.count() == 1

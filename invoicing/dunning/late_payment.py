@@ -23,7 +23,9 @@ COMPENSATION = Decimal("40.00")  # EUR, Art. 6(1); the national laws below keep 
 # The ECB's main refinancing operations rate on the first day of each half-year, in %.
 # Source: ECB, "Key ECB interest rates" (ecb.europa.eu/stats/policy_and_exchange_rates/
 # key_ecb_interest_rates): 2.50 from 21 Dec 2022, 4.00 from 21 Jun 2023, 4.50 from
-# 20 Sep 2023, 4.25 from 12 Jun 2024, 3.15 from 18 Dec 2024, 2.15 from 11 Jun 2025.
+# 20 Sep 2023, 4.25 from 12 Jun 2024, 3.15 from 18 Dec 2024, 2.15 from 11 Jun 2025; still
+# 2.15 in the operation of 22 Dec 2025 (the Bundesbank's notice of the base rate for
+# 1 January 2026 quotes it). 1 July 2026: not yet entered.
 ECB_MAIN_REFINANCING_RATE = {
     date(2023, 1, 1): Decimal("2.50"),
     date(2023, 7, 1): Decimal("4.00"),
@@ -31,10 +33,13 @@ ECB_MAIN_REFINANCING_RATE = {
     date(2024, 7, 1): Decimal("4.25"),
     date(2025, 1, 1): Decimal("3.15"),
     date(2025, 7, 1): Decimal("2.15"),
+    date(2026, 1, 1): Decimal("2.15"),
 }
 
 # Basiszinssatz (§ 247 BGB), published by the Deutsche Bundesbank in the Bundesanzeiger
-# for each 1 January and 1 July; it moves by the points the ECB rate above moved.
+# for each 1 January and 1 July; it moves by the points the ECB rate above moved. 1 January
+# 2026: unchanged at 1.27 (Bundesbank, "Bekanntgabe des Basiszinssatzes zum 1. Januar
+# 2026", Bundesanzeiger of 24 December 2025). 1 July 2026: not yet entered.
 GERMAN_BASE_RATE = {
     date(2023, 1, 1): Decimal("1.62"),
     date(2023, 7, 1): Decimal("3.12"),
@@ -42,6 +47,7 @@ GERMAN_BASE_RATE = {
     date(2024, 7, 1): Decimal("3.37"),
     date(2025, 1, 1): Decimal("2.27"),
     date(2025, 7, 1): Decimal("1.27"),
+    date(2026, 1, 1): Decimal("1.27"),
 }
 
 

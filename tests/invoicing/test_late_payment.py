@@ -41,8 +41,16 @@ def test_each_half_year_is_charged_at_its_own_rate():
     assert costs.interest == Decimal("8.85")  # 1000 × (11.27 + 10.27) % × 15 / 365
 
 
+def test_the_first_half_of_2026_has_its_published_rates():
+    # Base rate 1.27 % from 1 January 2026 (unchanged) + 9; the ECB's 2.15 % + 10 in France.
+    german = late_costs("DE", THOUSAND, date(2025, 12, 15), date(2026, 1, 15))
+    assert [rate for _start, rate in german.rates] == [Decimal("10.27"), Decimal("10.27")]
+    french = late_costs("FR", THOUSAND, date(2026, 3, 1), date(2026, 3, 31))
+    assert french.rates == [(date(2026, 1, 1), Decimal("12.15"))]
+
+
 def test_a_half_year_without_a_published_rate_in_the_table_gets_no_interest_figure():
-    costs = late_costs("DE", THOUSAND, date(2025, 12, 15), date(2026, 1, 15))
+    costs = late_costs("DE", THOUSAND, date(2026, 6, 15), date(2026, 7, 15))
     assert costs.interest is None and costs.total is None
     assert costs.compensation == Decimal("40.00")
 

@@ -18,13 +18,19 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from entities.models import Entity
 
 from .models import Assignment, DeliveryHold, DeliveryImport, PriceTier
-from .services import DeliveryError, delivery_time_problem, record_delivery, refusal
+from .services import (
+    DeliveryError,
+    delivery_time_problem,
+    lead_id_problem,
+    parse_delivery_time,
+    record_delivery,
+    refusal,
+)
 
 MAX_ITEMS = 10_000
 
@@ -274,20 +280,12 @@ def parse_line(header: list[str], row: list[str]) -> tuple[Item | None, str]:
     assignment, lead = values.get("assignment", ""), values.get("lead", "")
     if not (assignment.isascii() and assignment.isdigit()) or len(assignment) > 18:
         return None, _("Give the assignment's id as a number.")
-    if not lead:
-        return None, _("A lead id is required.")
-    if len(lead) > 100 or "\x00" in lead:
-        return None, _("A lead id has at most 100 characters.")
+    if problem := lead_id_problem(lead):
+        return None, problem
     delivered_at = None
     if raw := values.get("delivered_at", ""):
-        try:
-            delivered_at = parse_datetime(raw)
-        except ValueError:
-            delivered_at = None
-        if delivered_at is None or timezone.is_naive(delivered_at):
-            return None, _("Give delivered_at as ISO 8601 with its UTC offset, e.g. "
-                           "2026-10-15T14:30:00+02:00.")  # fmt: skip
-        if problem := delivery_time_problem(delivered_at):
+        delivered_at, problem = parse_delivery_time(raw)
+        if problem:
             return None, problem
     return Item(int(assignment), lead, delivered_at), ""
 

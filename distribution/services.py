@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from entities.dates import EARLIEST
@@ -42,9 +43,45 @@ def delivery_time_problem(value: datetime) -> str:
         if value > timezone.now() + MAX_FUTURE:
             return _("This time cannot lie in the future.")
         if value.astimezone(UTC).date() < EARLIEST:
-            return f"This time lies before {EARLIEST:%Y-%m-%d}, the earliest accepted."
+            return _too_early()
     except (OverflowError, ValueError):  # an offset that leaves the calendar
-        return f"This time lies before {EARLIEST:%Y-%m-%d}, the earliest accepted."
+        return _too_early()
+    return ""
+
+
+def _too_early() -> str:
+    return _("This time lies before {date}, the earliest accepted.").format(
+        date=f"{EARLIEST:%Y-%m-%d}"
+    )
+
+
+def parse_delivery_time(text: str) -> tuple[datetime | None, str]:
+    """A delivery's (or a lead's) time given as ISO 8601 text with its UTC offset, and ""; or
+    None and why it cannot be one. The API and the import of a file both read times so."""
+    try:
+        value = parse_datetime(text.strip())
+    except ValueError:
+        value = None
+    if value is None:
+        return None, _("Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00.")
+    if timezone.is_naive(value):
+        return None, _("Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00.")
+    if problem := delivery_time_problem(value):
+        return None, problem
+    return value, ""
+
+
+LEAD_ID_LENGTH = 100  # Lead.external_id
+
+
+def lead_id_problem(lead: str) -> str:
+    """Why `lead` (stripped) cannot be a lead's id, or ""."""
+    if not lead:
+        return _("A lead id is required.")
+    if len(lead) > LEAD_ID_LENGTH:
+        return _("A lead id has at most 100 characters.")
+    if "\x00" in lead:
+        return _("Text cannot contain the NUL character.")
     return ""
 
 

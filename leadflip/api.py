@@ -18,7 +18,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django_scopes import scope, scopes_disabled
 
@@ -31,7 +30,8 @@ from distribution.models import (
 from distribution.returns import offered_reasons, policies_for
 from distribution.services import (
     DeliveryError,
-    delivery_time_problem,
+    lead_id_problem,
+    parse_delivery_time,
     record_delivery,
     record_lead_source,
     record_plain_delivery,
@@ -346,7 +346,7 @@ def delivery_problems(body) -> tuple[dict, tuple | None]:
         errors["assignment"] = "This field is required."
     elif assignment_id is None:
         errors["assignment"] = "Give the assignment's id as an integer."
-    if problem := lead_id_problem(body.get("lead")):
+    if problem := lead_problem(body.get("lead")):
         errors["lead"] = problem
     delivered_at = parse_time(body, "delivered_at", errors)
     for field in sorted(set(body) - {"assignment", "lead", "delivered_at"}):
@@ -407,7 +407,7 @@ def returns(request, entity, body):
         errors["leads"] = "Give the lead ids as a non-empty list."
     elif len(leads) > MAX_PER_SUBMISSION:
         errors["leads"] = f"At most {MAX_PER_SUBMISSION} leads per request."
-    elif problem := next(filter(None, map(lead_id_problem, leads)), ""):
+    elif problem := next(filter(None, map(lead_problem, leads)), ""):
         errors["leads"] = problem
     for name, limit in (("reason", 100), ("evidence", 2000)):
         value = body.get(name, "")
@@ -467,14 +467,13 @@ def find_partner(body: dict, field: str, entity, errors: dict, what: str) -> Par
     return None
 
 
-def lead_id_problem(lead) -> str:
+def lead_problem(lead) -> str:
+    """Why a JSON value cannot be a lead's id (distribution's rule, given text), or ""."""
     if lead is None or (isinstance(lead, str) and not lead.strip()):
         return "This field is required."
     if not isinstance(lead, str | int) or isinstance(lead, bool):
         return "Give the lead's id as a string."
-    if len(str(lead).strip()) > 100:
-        return "A lead id has at most 100 characters."
-    return ""
+    return lead_id_problem(str(lead).strip())
 
 
 def parse_time(body: dict, field: str, errors: dict):
@@ -482,19 +481,10 @@ def parse_time(body: dict, field: str, errors: dict):
     raw = body.get(field)
     if raw in (None, ""):
         return None
-    try:
-        value = parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None:
-        errors[field] = "Use ISO 8601, e.g. 2026-10-15T14:30:00+02:00."
-    elif timezone.is_naive(value):
-        errors[field] = "Include the UTC offset, e.g. 2026-10-15T14:30:00+02:00."
-    elif problem := delivery_time_problem(value):
+    value, problem = parse_delivery_time(raw if isinstance(raw, str) else "")
+    if problem:
         errors[field] = problem
-    else:
-        return value
-    return None
+    return value
 
 
 @api_view("POST")
@@ -503,7 +493,7 @@ def lead_source(request, entity, body):
     {"lead": "external id", "supplier": partner id, "purchase_price": "2.50",
     "received_at": "…"}. 201 when the lead is new, 200 when it existed."""
     errors = {}
-    if problem := lead_id_problem(body.get("lead")):
+    if problem := lead_problem(body.get("lead")):
         errors["lead"] = problem
     supplier = find_partner(body, "supplier", entity, errors, "the supplier's partner id")
     if supplier is not None and not supplier.is_supplier:

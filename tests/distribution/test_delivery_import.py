@@ -51,6 +51,19 @@ def test_semicolons_times_and_a_byte_order_mark_are_read(finance_client, assignm
     assert delivery.delivered_at.isoformat() == "2026-10-15T12:30:00+00:00"
 
 
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("15.10.2026 14:30", "Use ISO 8601"),
+        ("2026-10-15T14:30:00", "Include the UTC offset"),
+        ("2099-10-15T14:30:00+02:00", "cannot lie in the future"),
+    ],
+)
+def test_a_lines_time_is_read_by_the_apis_rule(cell, problem):
+    item, found = batch.parse_line(["assignment", "lead", "delivered_at"], ["1", "L-1", cell])
+    assert item is None and problem in found
+
+
 def test_refused_lines_are_listed_with_their_numbers(finance_client, assignment, upload):
     text = f"assignment,lead\n{assignment.pk},good\nabc,bad-id\n999999,unknown\n{assignment.pk},\n"
     page = upload(finance_client, text).content.decode()

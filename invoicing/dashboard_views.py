@@ -31,7 +31,7 @@ def dashboard(request):
         count_deliveries.delay(entity.pk)
     today = local_today(entity)
     month = _month(request.GET.get("month"))
-    found = figures.dashboard(entity, today, month)
+    found = figures.dashboard(entity, today, month, request.GET.get("currency", ""))
     partners = charts.shares(found.by_partner) if found.by_partner else ""
     profiles = charts.shares(found.by_profile) if found.by_profile else ""
     return render(

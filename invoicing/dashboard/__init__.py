@@ -1,7 +1,8 @@
 """The operator's home: the month in figures. What was delivered against what was invoiced,
 revenue by partner and by profile, receivables by age, days sales outstanding, payouts due
-to suppliers and return rates, in the Entity's default currency (documents in other
-currencies are counted apart, see `other_currencies`).
+to suppliers and return rates, in one currency at a time: the Entity's default, or another
+in which it delivered or invoiced (`other_currencies`, to choose from). Amounts in different
+currencies are never added up.
 
 Deliveries are read from their monthly tally (distribution.tallies), counted in the
 background; invoices are added up here, a handful of grouped queries."""
@@ -104,12 +105,18 @@ class Dashboard:
         return sum((b.amount for b in self.ageing if b.key != "current"), Decimal(0))
 
 
-def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboard:
-    """The figures of the months up to `today`; shares of `month` (default: last month)."""
+def dashboard(
+    entity: Entity, today: date, month: date | None = None, currency: str = ""
+) -> Dashboard:
+    """The figures of the months up to `today` in `currency` (default: the Entity's default
+    currency, or when it has no deliveries or invoices in that one, its default); shares of
+    `month` (default: last month)."""
     shown = tallies.months_shown(today)
     month = month if month in shown else shown[-2]
-    currency = entity.default_currency
     ageing = _ageing(entity, today)
+    found = _delivery_currencies(entity, shown) | set(ageing)
+    if currency not in found:
+        currency = entity.default_currency
     buckets = ageing.pop(currency, None) or [
         AgeBucket(key, Decimal(0), 0) for key, _first, _last in AGE_BUCKETS
     ]
@@ -127,7 +134,7 @@ def dashboard(entity: Entity, today: date, month: date | None = None) -> Dashboa
         payouts=_payouts(entity, today, currency),
         pending_returns=LeadReturn.objects.filter(entity=entity, status=LeadReturn.PENDING).count(),
         counted_at=tallies.counted_at(entity, shown),
-        other_currencies=sorted((_delivery_currencies(entity, shown) | set(ageing)) - {currency}),
+        other_currencies=sorted((found | {entity.default_currency}) - {currency}),
     )
 
 

@@ -41,7 +41,10 @@ COMMON = {
     "legend_at_bottom": True,
     "legend_at_bottom_columns": 2,
     "print_values": False,
-    "show_minor_y_labels": False,
+    # Every step of the scale labelled, at most six of them: pygal's "major" labels alone
+    # are multiples of powers of ten, and a month of 405.00 got no label but 0.
+    "show_minor_y_labels": True,
+    "max_scale": 6,
     "truncate_label": 30,
 }
 
@@ -98,9 +101,7 @@ def shares(rows) -> SafeString:
     def draw(bars):
         # In a horizontal chart the names are pygal's "minor y labels"; fewer value steps
         # keep the amounts below from running into each other.
-        chart = pygal.HorizontalBar(
-            value_formatter=_money, show_legend=False, **{**HALF, "show_minor_y_labels": True}
-        )
+        chart = pygal.HorizontalBar(value_formatter=_money, show_legend=False, **HALF)
         chart.max_scale = 4
         chart.height = 70 + 30 * max(len(bars), 1)
         chart.x_labels = [name for name, _value in bars]
@@ -133,7 +134,7 @@ def return_rates(figures: Dashboard) -> SafeString:
             include_x_axis=True,
             x_labels_major_every=3,
             show_minor_x_labels=False,
-            **{**HALF, "show_minor_y_labels": True},
+            **HALF,
         )
         chart.max_scale = 4
         chart.x_labels = [label for label, _rate in months]

@@ -33,9 +33,9 @@ OCTOBER = datetime(2026, 10, 1).date()
 MID_OCTOBER = datetime(2026, 10, 15, 12, tzinfo=BERLIN)
 
 
-def figures(entity, month=OCTOBER):
+def figures(entity, month=OCTOBER, currency=""):
     tallies.count_due_months(entity)
-    return dashboard(entity, local_today(entity), month)
+    return dashboard(entity, local_today(entity), month, currency)
 
 
 def october(figures_):
@@ -127,6 +127,26 @@ def test_amounts_in_other_currencies_are_named_not_added(entity, partner):
     found = figures(entity)
     assert found.other_currencies == ["USD"]
     assert october(found).delivered == 0
+
+
+def test_another_currency_has_its_own_figures(entity, partner):
+    deliver(make_assignment(make_profile(entity, "9.00", currency="USD"), partner), 2, MID_OCTOBER)
+    found = figures(entity, currency="USD")
+    assert (found.currency, found.other_currencies) == ("USD", ["EUR"])
+    assert october(found).delivered == Decimal("18.00")
+    assert [share.name for share in found.by_partner] == [partner.name]
+
+
+def test_a_currency_without_deliveries_or_invoices_shows_the_default(entity, partner):
+    assert figures(entity, currency="JPY").currency == "EUR"
+
+
+def test_the_home_page_offers_the_other_currencies(owner_client, entity, partner):
+    deliver(make_assignment(make_profile(entity, "9.00", currency="USD"), partner), 1, MID_OCTOBER)
+    tallies.count_due_months(entity)
+    page = owner_client.get(reverse("home"), {"currency": "USD"}).content.decode()
+    assert '<option value="USD" selected>USD</option><option value="EUR">' in page
+    assert "Amounts in USD" in page
 
 
 def test_another_entitys_deliveries_stay_out(account, entity, partner):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from entities.models import Entity
 
+from . import tallies
 from .models import Assignment, DeliveryHold, DeliveryImport, PriceTier
 from .services import (
     DeliveryError,
@@ -81,6 +82,9 @@ def record_deliveries(entity: Entity, items: list[Item]) -> list[Outcome]:
         else:
             plain.append(index)
     with transaction.atomic():
+        tallies.note_backdated(
+            entity, [items[i].delivered_at for i in plain if items[i].delivered_at]
+        )
         if plain:
             _copy_in(entity, items, plain, outcomes)
         for index in one_by_one:

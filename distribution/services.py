@@ -110,8 +110,8 @@ def record_delivery(
     if problem := refusal(assignment, hold):
         raise DeliveryError(problem)
     external_lead_id = external_lead_id.strip()
-    if not external_lead_id:
-        raise DeliveryError(_("A lead id is required."))
+    if problem := lead_id_problem(external_lead_id):
+        raise DeliveryError(problem)
     delivered_at = delivered_at or timezone.now()
     if problem := delivery_time_problem(delivered_at):
         raise DeliveryError(problem)
@@ -199,6 +199,7 @@ def record_plain_delivery(
         currency=currency,
         delivered_at=delivered_at,
     )
+    tallies.note_backdated(entity, [delivered_at])
     return txn, True
 
 
@@ -233,7 +234,8 @@ def _record(assignment: Assignment, external_lead_id: str, delivered_at: datetim
             delivered_at=delivered_at,
         )
         txn.save(force_insert=True)
-        return txn, True
+    tallies.note_backdated(entity, [delivered_at])
+    return txn, True
 
 
 def tier_price(tiers: list[PriceTier], position: int) -> Decimal:

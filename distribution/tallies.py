@@ -107,6 +107,17 @@ def mark_changed(entity_id: int, moments: list[datetime]) -> None:
     DeliveryMonth.objects.filter(entity_id=entity_id, month__in=months).update(counted_at=None)
 
 
+def note_backdated(entity: Entity, moments: list[datetime]) -> None:
+    """Deliveries were recorded now at these times: count again the past months among them
+    (a file of last year's deliveries shows at once, not the next day). The current month
+    is counted again every quarter of an hour anyway; nothing is asked for it."""
+    tz = ZoneInfo(entity.time_zone)
+    this = month_start(timezone.now().astimezone(tz).date())
+    months = {month_start(moment.astimezone(tz).date()) for moment in moments} - {this}
+    if months:
+        DeliveryMonth.objects.filter(entity=entity, month__in=months).update(counted_at=None)
+
+
 def counted_at(entity: Entity, months: list[date]) -> datetime | None:
     """When the oldest of these months' tallies was counted; None if one never was."""
     rows = list(

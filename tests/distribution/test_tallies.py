@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from distribution import tallies
+from distribution import batch, tallies
 from distribution.models import DeliveryMonth, DeliveryTally, DistributionTransaction
 from distribution.services import mark_deliveries_cancelled
 from distribution.tasks import count_deliveries
@@ -68,6 +68,23 @@ def test_a_cancellation_makes_its_month_due_again(entity):
     tallies.count_month(entity, OCTOBER)
     assert OCTOBER not in tallies.months_due(entity)
     mark_deliveries_cancelled([delivery], DistributionTransaction.REASON_REFUNDED)
+    assert OCTOBER in tallies.months_due(entity)
+
+
+def test_a_delivery_recorded_with_a_past_months_time_makes_that_month_due_again(entity):
+    october_deliveries(entity, 1)
+    tallies.count_month(entity, OCTOBER)
+    october_deliveries(entity, 1)  # recorded today, delivered in October
+    assert OCTOBER in tallies.months_due(entity)
+
+
+def test_a_batch_of_last_months_deliveries_makes_their_month_due_again(entity):
+    assignment = make_assignment(make_profile(entity), make_partner(entity))
+    tallies.count_month(entity, OCTOBER)
+    october = datetime(2026, 10, 20, 9, tzinfo=BERLIN)
+    batch.record_deliveries(
+        entity, [batch.Item(assignment.pk, f"L-{n}", october) for n in range(3)]
+    )
     assert OCTOBER in tallies.months_due(entity)
 
 

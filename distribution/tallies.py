@@ -115,7 +115,14 @@ def note_backdated(entity: Entity, moments: list[datetime]) -> None:
     this = month_start(timezone.now().astimezone(tz).date())
     months = {month_start(moment.astimezone(tz).date()) for moment in moments} - {this}
     if months:
-        DeliveryMonth.objects.filter(entity=entity, month__in=months).update(counted_at=None)
+        # Once the deliveries are committed: updating the months inside their transaction
+        # would lock those rows until a whole batch or import is written, and make any
+        # other delivery in those months wait for it.
+        transaction.on_commit(
+            lambda: DeliveryMonth.objects.filter(entity=entity, month__in=months).update(
+                counted_at=None
+            )
+        )
 
 
 def counted_at(entity: Entity, months: list[date]) -> datetime | None:

@@ -49,7 +49,11 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so kill() takes the pool too
         )  # fmt: skip
-        self._wait_for("ready.")
+        try:
+            self._wait_for("ready.")
+        except BaseException:
+            self.stop()  # never left running, taking later tests' tasks
+            raise
 
     def _wait_for(self, text: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

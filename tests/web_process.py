@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -41,21 +42,32 @@ class WebProcess:
             start_new_session=True,
         )  # fmt: skip
         self.log_path = log_path
-        wait_until(self._answers, timeout=60)
+        try:
+            wait_until(self._answers, timeout=60)
+        except BaseException:
+            self.stop()  # never left running behind a failed start
+            raise
 
     def _answers(self) -> bool:
         if self.process.poll() is not None:
             raise RuntimeError("The web process died:\n" + self.log_path.read_text())
         try:
             urllib.request.urlopen(f"{self.url}/login/", timeout=5)
+        except urllib.error.HTTPError:
+            return True  # it answers; what it answered is for the test to judge
         except OSError:
             return False
         return True
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
             self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 class Browser:

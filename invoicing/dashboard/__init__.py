@@ -1,8 +1,8 @@
 """The operator's home: the month in figures. What was delivered against what was invoiced,
 revenue by partner and by profile, receivables by age, days sales outstanding, payouts due
 to suppliers and return rates, in one currency at a time: the Entity's default, or another
-in which it delivered or invoiced (`other_currencies`, to choose from). Amounts in different
-currencies are never added up.
+in which it has deliveries in the months shown or receivables (`currencies`, to choose
+from). Amounts in different currencies are never added up.
 
 Deliveries are read from their monthly tally (distribution.tallies), counted in the
 background; invoices are added up here, a handful of grouped queries."""
@@ -94,7 +94,9 @@ class Dashboard:
     payouts: Payouts
     pending_returns: int
     counted_at: datetime | None  # when the oldest month's deliveries were counted
+    # Those with deliveries or receivables, besides `currency`; and all one can choose.
     other_currencies: list[str] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
 
     @property
     def receivables(self) -> Decimal:
@@ -134,7 +136,8 @@ def dashboard(
         payouts=_payouts(entity, today, currency),
         pending_returns=LeadReturn.objects.filter(entity=entity, status=LeadReturn.PENDING).count(),
         counted_at=tallies.counted_at(entity, shown),
-        other_currencies=sorted((found | {entity.default_currency}) - {currency}),
+        other_currencies=sorted(found - {currency}),
+        currencies=sorted(found | {entity.default_currency}),
     )
 
 

@@ -4,6 +4,7 @@ or refused on its own, idempotent per lead and assignment."""
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -164,22 +165,38 @@ def test_a_lead_delivered_meanwhile_by_another_transaction_is_existing(
     entity = assignment.profile.entity
     lead = Lead.objects.create(entity=entity, external_id="L-meanwhile")
     database = connection.settings_dict
-    other = psycopg.connect(
-        host=database["HOST"], port=database["PORT"], user=database["USER"],
-        dbname=database["NAME"],
-    )  # fmt: skip
+    connect = {"host": database["HOST"], "port": database["PORT"], "user": database["USER"],
+               "dbname": database["NAME"]}  # fmt: skip
+    other = psycopg.connect(**connect)
     [theirs] = other.execute(
         "INSERT INTO distribution_distributiontransaction (entity_id, partner_id,"
         " assignment_id, lead_id, price, currency, delivered_at, status, cancel_reason)"
         " VALUES (%s, %s, %s, %s, 12.50, 'EUR', now(), 'delivered', '') RETURNING id",
         [entity.pk, assignment.partner_id, assignment.pk, lead.pk],
     ).fetchone()
-    committing = threading.Timer(1.0, other.commit)  # while the batch waits for it
+    waited = []
+
+    def commit_once_the_batch_waits():
+        with psycopg.connect(**connect) as watching:
+            for _ in range(200):
+                [blocked] = watching.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> %s",
+                    [other.info.backend_pid],
+                ).fetchone()
+                if blocked:
+                    waited.append(blocked)
+                    break
+                time.sleep(0.05)
+        other.commit()
+
+    committing = threading.Thread(target=commit_once_the_batch_waits)
     committing.start()
     try:
         [outcome] = record_deliveries(entity, [Item(assignment.pk, "L-meanwhile")])
     finally:
         committing.join()
         other.close()
+    assert waited, "the batch's insert waited for the other transaction"
     assert (outcome.status, outcome.delivery_id) == ("existing", theirs)
     assert DistributionTransaction.objects.count() == 1

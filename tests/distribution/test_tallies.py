@@ -71,21 +71,38 @@ def test_a_cancellation_makes_its_month_due_again(entity):
     assert OCTOBER in tallies.months_due(entity)
 
 
-def test_a_delivery_recorded_with_a_past_months_time_makes_that_month_due_again(entity):
+def test_a_delivery_recorded_with_a_past_months_time_makes_that_month_due_again(
+    entity, django_capture_on_commit_callbacks
+):
     october_deliveries(entity, 1)
     tallies.count_month(entity, OCTOBER)
-    october_deliveries(entity, 1)  # recorded today, delivered in October
+    with django_capture_on_commit_callbacks(execute=True):
+        october_deliveries(entity, 1)  # recorded today, delivered in October
     assert OCTOBER in tallies.months_due(entity)
 
 
-def test_a_batch_of_last_months_deliveries_makes_their_month_due_again(entity):
+def test_a_batch_of_last_months_deliveries_makes_their_month_due_again(
+    entity, django_capture_on_commit_callbacks
+):
     assignment = make_assignment(make_profile(entity), make_partner(entity))
     tallies.count_month(entity, OCTOBER)
     october = datetime(2026, 10, 20, 9, tzinfo=BERLIN)
-    batch.record_deliveries(
-        entity, [batch.Item(assignment.pk, f"L-{n}", october) for n in range(3)]
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        batch.record_deliveries(
+            entity, [batch.Item(assignment.pk, f"L-{n}", october) for n in range(3)]
+        )
     assert OCTOBER in tallies.months_due(entity)
+
+
+def test_past_months_are_marked_only_once_the_deliveries_are_committed(
+    entity, django_capture_on_commit_callbacks
+):
+    october_deliveries(entity, 1)
+    tallies.count_month(entity, OCTOBER)
+    with django_capture_on_commit_callbacks() as waiting:
+        october_deliveries(entity, 1)
+        assert OCTOBER not in tallies.months_due(entity)
+    assert waiting
 
 
 def test_the_current_month_is_due_again_after_a_quarter_of_an_hour(entity):

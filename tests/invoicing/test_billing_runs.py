@@ -1,6 +1,7 @@
 """Billing runs: monthly by schedule or started by hand, idempotent, with progress."""
 
 import json
+from contextlib import ExitStack
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -207,10 +208,15 @@ def test_two_workers_share_a_run_started_and_watched_through_two_web_processes(
 
     count = 24
     partners_with_deliveries(entity, count)
-    first = Worker(tmp_path / "first.log", concurrency=1)
-    second = Worker(tmp_path / "second.log", flush=False, concurrency=1)
-    webs = [WebProcess(tmp_path / "web-a.log"), WebProcess(tmp_path / "web-b.log")]
-    try:
+    with ExitStack() as running:  # each process stops itself if it fails to start
+        first = Worker(tmp_path / "first.log", concurrency=1)
+        running.callback(first.stop)
+        second = Worker(tmp_path / "second.log", flush=False, concurrency=1)
+        running.callback(second.stop)
+        webs = [WebProcess(tmp_path / "web-a.log")]
+        running.callback(webs[0].stop)
+        webs.append(WebProcess(tmp_path / "web-b.log"))
+        running.callback(webs[1].stop)
         user = Browser()
         user.log_in(webs[0], "owner@acme.test", "correct-horse-42")
         invoices_page = webs[0].url + reverse("invoicing:index")
@@ -220,9 +226,6 @@ def test_two_workers_share_a_run_started_and_watched_through_two_web_processes(
         status_url = webs[1].url + reverse("invoicing:run_status", args=[run.pk])
         wait_until(lambda: json.loads(user.get(status_url))["status"] == "done", timeout=120)
         state = json.loads(user.get(status_url))
-    finally:
-        for process in [*webs, first, second]:
-            process.stop()
     assert (state["done"], state["total"]) == (count, count)
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == [f"RE-2026-{n:05}" for n in range(1, count + 1)]

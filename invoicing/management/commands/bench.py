@@ -309,8 +309,9 @@ CHROMIUM = "/usr/bin/chromium"
 BENCH_REDIS = "redis://127.0.0.1:6379/11"
 
 
-def start_worker(name: str) -> tuple[subprocess.Popen, Path]:
-    """A Celery worker process of its own, one task at a time, as on a machine of its own."""
+def start_worker(name: str, workers: list) -> Path:
+    """A Celery worker process of its own, one task at a time, as on a machine of its own;
+    added to `workers` at once, so that it is stopped even if it never gets ready. Its log."""
     log = Path(tempfile.gettempdir()) / f"leadflip-bench-{name}.log"
     env = {**os.environ, "REDIS_URL": BENCH_REDIS, "SECRET_KEY": settings.SECRET_KEY,
            "DB_CONN_MAX_AGE": "60"}  # fmt: skip  # as in production (docker-compose.yml)
@@ -320,8 +321,20 @@ def start_worker(name: str) -> tuple[subprocess.Popen, Path]:
          "--without-heartbeat"],
         env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
+    workers.append(worker)
     wait_for(lambda: "ready." in log.read_text(errors="replace"), timeout=60)
-    return worker, log
+    return log
+
+
+def stop_workers(workers: list) -> None:
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
 
 
 def wait_for(condition, timeout: float = 600):
@@ -359,7 +372,7 @@ def billing_run_on_workers(entity: Entity) -> dict:
 
     workers = []
     try:
-        workers.append(start_worker("first"))
+        start_worker("first", workers)
         run, _ = start_run(entity, *MONTH, Entity.BILL_FINALIZE, by="bench")
         wait_for(lambda: final() >= 1)
         one_started, one_first = time.perf_counter(), final()
@@ -367,17 +380,14 @@ def billing_run_on_workers(entity: Entity) -> dict:
         one_rate = (final() - one_first) / (time.perf_counter() - one_started)
         one_measured = final() - one_first
 
-        workers.append(start_worker("second"))
-        task = "invoicing.tasks.finalize_for_run"
-        wait_for(lambda: f"Task {task}[" in workers[1][1].read_text(errors="replace"))
+        second = start_worker("second", workers)
+        wait_for(lambda: " succeeded in " in second.read_text(errors="replace"))
         two_started, two_first = time.perf_counter(), final()
         wait_for(lambda: BillingRun.objects.get(pk=run.pk).status == BillingRun.DONE)
         two_rate = (total - two_first) / (time.perf_counter() - two_started)
-        worker_mb = max(worker_peak_mb(worker) for worker, _ in workers)
+        worker_mb = max(worker_peak_mb(worker) for worker in workers)
     finally:
-        for worker, _ in workers:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(timeout=60)
+        stop_workers(workers)
         app.conf.task_always_eager, app.conf.broker_url = True, "memory://"
         app._pool, app.amqp._producer_pool = None, None
     numbers = sorted(Invoice.objects.filter(entity=entity).values_list("number", flat=True))

@@ -99,30 +99,33 @@ def count_due_months(entity: Entity) -> list[date]:
     return due
 
 
+def months_of(entity: Entity, moments: list[datetime]) -> set[date]:
+    """The months (in the Entity's time zone) these moments fall in."""
+    tz = ZoneInfo(entity.time_zone)
+    return {month_start(moment.astimezone(tz).date()) for moment in moments}
+
+
+def forget_counts(entity: Entity, months: set[date]) -> None:
+    """Have these months counted again (months_due)."""
+    DeliveryMonth.objects.filter(entity=entity, month__in=months).update(counted_at=None)
+
+
 def mark_changed(entity_id: int, moments: list[datetime]) -> None:
     """The deliveries at these moments changed: count their months again."""
     entity = Entity.objects.get(pk=entity_id)
-    tz = ZoneInfo(entity.time_zone)
-    months = {month_start(moment.astimezone(tz).date()) for moment in moments}
-    DeliveryMonth.objects.filter(entity_id=entity_id, month__in=months).update(counted_at=None)
+    forget_counts(entity, months_of(entity, moments))
 
 
 def note_backdated(entity: Entity, moments: list[datetime]) -> None:
     """Deliveries were recorded now at these times: count again the past months among them
     (a file of last year's deliveries shows at once, not the next day). The current month
     is counted again every quarter of an hour anyway; nothing is asked for it."""
-    tz = ZoneInfo(entity.time_zone)
-    this = month_start(timezone.now().astimezone(tz).date())
-    months = {month_start(moment.astimezone(tz).date()) for moment in moments} - {this}
-    if months:
+    [this] = months_of(entity, [timezone.now()])
+    if months := months_of(entity, moments) - {this}:
         # Once the deliveries are committed: updating the months inside their transaction
         # would lock those rows until a whole batch or import is written, and make any
         # other delivery in those months wait for it.
-        transaction.on_commit(
-            lambda: DeliveryMonth.objects.filter(entity=entity, month__in=months).update(
-                counted_at=None
-            )
-        )
+        transaction.on_commit(lambda: forget_counts(entity, months))
 
 
 def counted_at(entity: Entity, months: list[date]) -> datetime | None:

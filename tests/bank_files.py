@@ -5,9 +5,16 @@ transaction details), and MT940 as German banks write it (field 86 with ?20 SVWZ
 and ?31 IBAN)."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+
+def bank_today() -> date:
+    """Today where the test Entity and its bank are (Europe/Berlin): between 23:00 and
+    midnight UTC the machine's date is still yesterday's, before the invoices' issue date."""
+    return datetime.now(ZoneInfo("Europe/Berlin")).date()
 
 
 @dataclass
@@ -21,7 +28,7 @@ class Booking:
     creditor_reference: str = ""
     end_to_end: str = ""
     batch: str = ""  # PmtInfId of a booked transfer file
-    booked: date = field(default_factory=date.today)
+    booked: date = field(default_factory=bank_today)
     status: str = "BOOK"
     transactions: tuple = ()  # several Bookings booked as one entry
 
